@@ -1,0 +1,48 @@
+"""tidings: the messages that keep a service business's clients coming back."""
+
+from __future__ import annotations
+
+from tidings.errors import (
+    ConfigError,
+    DeliveryError,
+    EventError,
+    PermanentDeliveryError,
+    PluginError,
+    Problem,
+    TemplateError,
+    TidingsError,
+    TransientDeliveryError,
+)
+from tidings.models import Contact, Event, Previous, PushSubscription, Service, Subject
+from tidings.plugin_types import (
+    Channel,
+    Drop,
+    NoConfig,
+    Pending,
+    Receipt,
+    RenderedMessage,
+    Restore,
+    Send,
+    Skip,
+    Suspend,
+    TemplateFilter,
+    TemplateGlobal,
+    TemplateTexts,
+    Transport,
+    Trigger,
+)
+from tidings.plugins import Registry, build_registry, hookimpl, registry_for
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # Plugins
+    "hookimpl", "Registry", "build_registry", "registry_for",
+    "Channel", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
+    "RenderedMessage", "Receipt", "Send", "Drop", "Suspend", "Restore", "Skip", "Pending",
+    # Models
+    "Event", "Subject", "Contact", "Service", "Previous", "PushSubscription",
+    # Errors
+    "TidingsError", "ConfigError", "EventError", "PluginError", "TemplateError", "DeliveryError",
+    "TransientDeliveryError", "PermanentDeliveryError", "Problem",
+]

@@ -1,0 +1,345 @@
+"""The deployer's TOML configuration (PRODUCT §4), validated with every problem collected at once."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from attrs import field, fields, frozen
+from cattrs.errors import BaseValidationError
+
+from tidings.converter import converter, problems_from
+from tidings.durations import Duration
+from tidings.errors import ConfigError, PluginError, Problem
+from tidings.hours import WeekHours
+from tidings.plugins import Registry, build_registry, check_enabled
+
+__all__ = ["Config", "Location", "Rule", "Settings", "load_config", "parse_config", "converter", "channel_order"]
+
+KINDS = ("appointment", "order", "lead")
+RECIPIENTS = ("client", "staff")
+POLICIES = {"prefer_sms": ("sms", "email"), "prefer_email": ("email", "sms")}
+
+
+@frozen
+class Settings:
+    """The ``[tidings]`` table."""
+
+    timezone: ZoneInfo = ZoneInfo("UTC")
+    locale: str = "en"
+    broker: str = "memory://"
+    store: str = "memory://"
+    templates: str | None = None          # a directory of template files, relative to the config file
+    lease: Duration = Duration(5, "m")    # how long a claimed message waits for its dispatch before it is claimed again
+
+
+@frozen
+class PluginsTable:
+    """The ``[plugins]`` table: an allowlist of entry-point names per kind."""
+
+    channels: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+    templates: tuple[str, ...] = ()
+
+
+@frozen
+class Location:
+    """A place where visits happen, with its zone and opening hours."""
+
+    id: str = ""
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+    timezone: ZoneInfo | None = None
+    hours: WeekHours | None = None
+
+
+@frozen
+class Links:
+    """The ``[links]`` table: signed confirm / cancel links (PRODUCT §10)."""
+
+    base_url: str = ""
+    secret: str = field(default="", repr=False)     # or TIDINGS_LINK_SECRET; never logged
+    ttl: Duration = Duration(7, "d")
+
+
+@frozen
+class Rule:
+    """One ``[[rules]]`` entry: the common keys, and the trigger's own keys in `options`."""
+
+    id: str
+    trigger: str
+    channel: tuple[str, ...]
+    template: str | None = None
+    kind: str = "appointment"
+    enabled: bool = True
+    locations: tuple[str, ...] | None = None
+    recipient: str = "client"
+    delay: Duration = Duration(0, "m")
+    working_hours: bool = False
+    options: Any = None                    # an instance of the trigger's rule_type
+
+    def __getattr__(self, name: str) -> Any:
+        # rule.before reads the trigger's own key, so plugins and templates see one rule object
+        options = object.__getattribute__(self, "options")
+        if options is not None and not name.startswith("_") and hasattr(options, name):
+            return getattr(options, name)
+        raise AttributeError(name)
+
+    def applies_to(self, location: str | None) -> bool:
+        return self.enabled and (self.locations is None or location in self.locations)
+
+
+@frozen
+class Config:
+    """A validated configuration, with the registry of the plugins it enables."""
+
+    tidings: Settings
+    plugins: PluginsTable
+    locations: Mapping[str, Location]
+    rules: tuple[Rule, ...]
+    channels: Mapping[str, Any]            # channel name -> its structured settings
+    templates: Mapping[str, Any]           # raw [templates.NAME] tables, validated by tidings.templates
+    links: Links
+    registry: Registry = field(eq=False, repr=False)
+    path: Path | None = None
+
+    def location(self, location_id: str | None) -> Location:
+        """The location of that id, or a default one in the configured zone with no hours."""
+        found = self.locations.get(location_id or "")
+        return found if found is not None else Location(id=location_id or "", timezone=self.tidings.timezone)
+
+    def zone(self, location_id: str | None) -> ZoneInfo:
+        return self.location(location_id).timezone or self.tidings.timezone
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+def _zone(value: Any, _: Any) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone (like \"Europe/Warsaw\")") from None
+
+
+converter.register_structure_hook(ZoneInfo, _zone)
+converter.register_structure_hook(Duration, lambda v, _: Duration.parse(v))
+converter.register_structure_hook(WeekHours, lambda v, _: WeekHours.parse(v))
+converter.register_unstructure_hook(Duration, str)
+converter.register_unstructure_hook(ZoneInfo, str)
+
+_COMMON = tuple(f.name for f in fields(Rule) if f.name != "options")
+
+
+def channel_order(value: Any, enabled: tuple[str, ...]) -> tuple[str, ...]:
+    """Turn a rule's `channel` (a name, prefer_sms / prefer_email, or a list) into an ordered tuple."""
+    if isinstance(value, str):
+        names = POLICIES.get(value, (value,))
+    elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        names = tuple(value)
+    else:
+        raise ValueError(f"{value!r} is not a channel policy (a channel name, prefer_sms, prefer_email, or a list of channel names)")
+    for name in names:
+        if name not in enabled:
+            choices = ", ".join([*enabled, *POLICIES]) or "no channel is enabled in [plugins].channels"
+            raise ValueError(f"{name!r} is not an enabled channel (choose one of: {choices})")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{value!r} names a channel twice")
+    return tuple(names)
+
+
+def load_config(path: str | os.PathLike[str], *, registry: Registry | None = None) -> Config:
+    """Read and validate a TOML configuration; raises ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError([Problem(str(path), f"cannot be read: {e.strerror}")]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([Problem(str(path), f"is not valid TOML: {e}")]) from None
+    return parse_config(raw, registry=registry, path=path)
+
+
+def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, path: Path | None = None) -> Config:
+    """Validate a configuration already read into a dict; raises ConfigError listing every problem."""
+    problems: list[Problem] = []
+
+    def structure(value: Any, cls: Any, where: str, default: Any = None) -> Any:
+        try:
+            return converter.structure(value, cls)
+        except BaseValidationError as e:
+            problems.extend(_at(where, p) for p in problems_from(e))
+        except (ValueError, TypeError) as e:
+            problems.append(Problem(where, str(e)))
+        return default
+
+    allowed_top = ("tidings", "plugins", "channels", "locations", "rules", "templates", "links")
+    for key in raw:
+        if key not in allowed_top:
+            problems.append(Problem(key, _unknown(key, allowed_top)))
+
+    settings = structure(raw.get("tidings", {}), Settings, "tidings", Settings())
+    plugins = structure(raw.get("plugins", {}), PluginsTable, "plugins", PluginsTable())
+    links = structure(raw.get("links", {}), Links, "links", Links())
+    if not links.secret and os.environ.get("TIDINGS_LINK_SECRET"):
+        links = Links(base_url=links.base_url, secret=os.environ["TIDINGS_LINK_SECRET"], ttl=links.ttl)
+
+    if registry is None:
+        enabled = {"channels": plugins.channels, "triggers": plugins.triggers, "templates": plugins.templates}
+        plugin_problems = [p for kind, names in enabled.items()
+                           for p in check_enabled(kind, names, path=f"plugins.{kind}")]
+        problems.extend(plugin_problems)
+        usable = {kind: [n for i, n in enumerate(names) if not any(p.path == f"plugins.{kind}[{i}]" for p in plugin_problems)]
+                  for kind, names in enabled.items()}
+        try:
+            registry = build_registry(usable)
+        except PluginError as e:
+            problems.append(Problem("plugins", str(e)))
+            registry = build_registry({})
+    else:
+        for kind in ("channels", "triggers"):
+            for i, name in enumerate(getattr(plugins, kind)):
+                if name not in getattr(registry, kind):
+                    problems.append(Problem(f"plugins.{kind}[{i}]", f"no {kind[:-1]} plugin named {name!r} is registered "
+                                                                     f"(registered: {', '.join(sorted(getattr(registry, kind))) or 'none'})"))
+
+    locations: dict[str, Location] = {}
+    raw_locations = raw.get("locations", {})
+    if not isinstance(raw_locations, Mapping):
+        problems.append(Problem("locations", "must be a table of [locations.<id>] tables"))
+        raw_locations = {}
+    for loc_id, table in raw_locations.items():
+        loc = structure({"id": loc_id, **table} if isinstance(table, Mapping) else table, Location, f"locations.{loc_id}")
+        if loc is not None:
+            locations[loc_id] = loc
+
+    channels: dict[str, Any] = {}
+    raw_channels = raw.get("channels", {})
+    for name in plugins.channels:
+        channel = registry.channels.get(name)
+        if channel is not None:
+            channels[name] = structure(raw_channels.get(name, {}), channel.config_type, f"channels.{name}")
+    for name in raw_channels:
+        if name not in plugins.channels:
+            problems.append(Problem(f"channels.{name}", f"settings for a channel that is not enabled in [plugins].channels (enabled: {', '.join(plugins.channels) or 'none'})"))
+
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    raw_rules = raw.get("rules", [])
+    if not isinstance(raw_rules, list):
+        problems.append(Problem("rules", "must be an array of [[rules]] tables"))
+        raw_rules = []
+    for i, table in enumerate(raw_rules):
+        rule = _rule(i, table, registry, plugins, locations, problems)
+        if rule is None:
+            continue
+        if rule.id in seen:
+            problems.append(Problem(f"rules[{i}] ({rule.id}).id", f"duplicate rule id {rule.id!r} (first used by rules[{seen[rule.id]}])"))
+        seen.setdefault(rule.id, i)
+        rules.append(rule)
+
+    templates = raw.get("templates", {})
+    if not isinstance(templates, Mapping):
+        problems.append(Problem("templates", "must be a table of [templates.<name>] tables"))
+        templates = {}
+
+    config = Config(tidings=settings, plugins=plugins, locations=locations, rules=tuple(rules),
+                    channels=channels, templates=dict(templates), links=links, registry=registry, path=path)
+    from tidings.templates import check_templates   # templates need the rest of the config to check against
+    problems.extend(check_templates(config))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _rule(i: int, table: Any, registry: Registry, plugins: PluginsTable,
+          locations: Mapping[str, Location], problems: list[Problem]) -> Rule | None:
+    if not isinstance(table, Mapping):
+        problems.append(Problem(f"rules[{i}]", "must be a table"))
+        return None
+    rule_id = table.get("id")
+    place = f"rules[{i}] ({rule_id})" if isinstance(rule_id, str) else f"rules[{i}]"
+    before = len(problems)
+    if not isinstance(rule_id, str) or not rule_id:
+        problems.append(Problem(f"{place}.id", "is required: a unique name for the rule"))
+    trigger_name = table.get("trigger")
+    trigger = registry.triggers.get(trigger_name) if isinstance(trigger_name, str) else None
+    if trigger is None:
+        choices = ", ".join(sorted(registry.triggers)) or "none enabled"
+        if trigger_name is None:
+            problems.append(Problem(f"{place}.trigger", f"is required (choose one of: {choices})"))
+        elif trigger_name in plugins.triggers:
+            pass   # the missing plugin is already reported under plugins.triggers
+        else:
+            problems.append(Problem(f"{place}.trigger", f"{trigger_name!r} is not an enabled trigger (choose one of: {choices})"))
+    # a trigger key that is a Python keyword is an attribute with a trailing underscore (from -> from_)
+    own = {f.name.rstrip("_"): f.name for f in fields(trigger.rule_type)} if trigger is not None else {}
+    for key in table:
+        if key not in _COMMON and key not in own and trigger is not None:
+            problems.append(Problem(f"{place}.{key}", _unknown(key, [*_COMMON, *sorted(own)])))
+
+    common: dict[str, Any] = {}
+    for key in _COMMON:
+        if key in table and key not in ("channel",):
+            common[key] = table[key]
+    try:
+        channel = channel_order(table.get("channel"), plugins.channels) if "channel" in table else None
+        if channel is None:
+            problems.append(Problem(f"{place}.channel", "is required (a channel name, prefer_sms, prefer_email, or a list)"))
+    except ValueError as e:
+        problems.append(Problem(f"{place}.channel", str(e)))
+        channel = None
+    checked: dict[str, Any] = {}
+    for key, cls in (("kind", str), ("enabled", bool), ("recipient", str), ("delay", Duration),
+                     ("working_hours", bool), ("template", str), ("locations", tuple[str, ...])):
+        if key in common:
+            try:
+                value = converter.structure(common[key], cls)
+                if cls is bool and not isinstance(common[key], bool):
+                    raise ValueError(f"{common[key]!r} is not true or false")
+                checked[key] = value
+            except (BaseValidationError, ValueError, TypeError) as e:
+                message = str(e) if isinstance(e, ValueError) else f"{common[key]!r} has the wrong type"
+                problems.append(Problem(f"{place}.{key}", message))
+    if checked.get("kind", "appointment") not in KINDS:
+        problems.append(Problem(f"{place}.kind", f"{checked['kind']!r} is not a kind (choose one of: {', '.join(KINDS)})"))
+    if checked.get("recipient", "client") not in RECIPIENTS:
+        problems.append(Problem(f"{place}.recipient", f"{checked['recipient']!r} is not a recipient (choose one of: {', '.join(RECIPIENTS)})"))
+    for loc in checked.get("locations") or ():
+        if loc not in locations:
+            problems.append(Problem(f"{place}.locations", f"unknown location {loc!r} (defined: {', '.join(locations) or 'none'})"))
+    options = None
+    if trigger is not None:
+        mine = {own[k]: v for k, v in table.items() if k in own}
+        try:
+            options = converter.structure(mine, trigger.rule_type)
+        except BaseValidationError as e:
+            problems.extend(_at(place, Problem(p.path.rstrip("_"), p.message)) for p in problems_from(e))
+        except (ValueError, TypeError) as e:
+            problems.append(Problem(place, str(e)))
+    if len(problems) > before:
+        return None
+    return Rule(id=rule_id, trigger=trigger_name, channel=channel or (), options=options, **checked)
+
+
+def _unknown(key: str, allowed: Any) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+
+
+def _at(prefix: str, problem: Problem) -> Problem:
+    return Problem(f"{prefix}.{problem.path}" if problem.path else prefix, problem.message)

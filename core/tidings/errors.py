@@ -1,0 +1,66 @@
+"""The one exception tree of tidings; plugins raise these, never their own base classes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from attrs import frozen
+
+
+class TidingsError(Exception):
+    """Raised when anything in tidings fails; the base of every tidings error."""
+
+
+@frozen
+class Problem:
+    """One thing wrong with a configuration or an event, with its place."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(TidingsError):
+    """Raised when a configuration has one or more problems; all of them are listed."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class EventError(TidingsError):
+    """Raised when an event is malformed; the message names the event id, the field and the problem."""
+
+    def __init__(self, message: str, *, event_id: str | None = None, field: str | None = None) -> None:
+        self.event_id = event_id
+        self.field = field
+        super().__init__(message)
+
+
+class PluginError(TidingsError):
+    """Raised when a plugin is missing, claimed twice, or registers something malformed."""
+
+
+class TemplateError(TidingsError):
+    """Raised when a template does not compile, uses an unknown variable or breaks the sandbox."""
+
+
+class DeliveryError(TidingsError):
+    """Raised when a transport could not deliver a message."""
+
+    def __init__(self, message: str, *, reason: str = "delivery_failed",
+                 details: Mapping[str, Any] | None = None) -> None:
+        self.reason = reason
+        self.details = dict(details or {})   # e.g. {"gone": [endpoint, ...]} for push
+        super().__init__(message)
+
+
+class TransientDeliveryError(DeliveryError):
+    """Raised when a delivery failed for a reason that may pass (timeout, 5xx, 429); it is retried."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Raised when a provider refused a message for good (invalid number, subscription gone)."""

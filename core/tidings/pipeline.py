@@ -1,0 +1,382 @@
+"""The dispatch pipeline: ingest (event -> triggers -> intents -> store) and dispatch (due slot -> message).
+
+`build_pipeline` creates the two Dramatiq actors on a given broker; nothing here runs at import time.
+Both actors take JSON scalars only (an event dict, a slot key and its version) and are idempotent:
+an event id seen before is ignored, a stale slot version does nothing, and a message whose
+idempotency key was sent is never sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import dramatiq
+import structlog
+from attrs import define, field
+from dramatiq.middleware import CurrentMessage
+
+from tidings.clock import Clock, SystemClock
+from tidings.config import Config, Rule
+from tidings.converter import parse_aware
+from tidings.errors import EventError, PermanentDeliveryError, TemplateError, TransientDeliveryError
+from tidings.models import Event, Subject, subject_from_dict, subject_to_dict
+from tidings.plugin_types import Drop, Intent, Pending, RenderedMessage, Restore, Send, Skip, Suspend, Transport
+from tidings.selection import choose
+from tidings.store import ScheduleStore
+
+log = structlog.get_logger(__name__)
+
+INGEST_ACTOR = "tidings_ingest"
+DISPATCH_ACTOR = "tidings_dispatch"
+QUEUE = "tidings"
+MAX_RETRIES = 8
+
+
+def slot_key(rule: Rule, scope: str) -> str:
+    """The stable key of one pending message: rule, scope (subject or client) and recipient role."""
+    return f"{rule.id}|{scope}|{rule.recipient}"
+
+
+def idempotency_key(rule_id: str, subject_id: str, recipient: str, due: datetime) -> str:
+    """The key of one intent (rule, subject, recipient, due time): the same across retries and replans."""
+    raw = f"{rule_id}|{subject_id}|{recipient}|{due.astimezone(timezone.utc).isoformat()}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@define
+class StoreHistory:
+    """The read-only view of the store a trigger plans with."""
+
+    store: ScheduleStore
+    config: Config
+
+    def pending(self, rule: str, scope: str) -> Pending | None:
+        recipient = self.config.rule(rule).recipient
+        found = self.store.pending(f"{rule}|{scope}|{recipient}")
+        if found is None:
+            return None
+        return Pending(slot=found["slot"], rule=found["rule"], subject=found["subject"],
+                       due=parse_aware(found["due"]), suspended=found["suspended"], info=found.get("info", {}))
+
+    def client_subjects(self, client_id: str, *, kind: str = "appointment") -> list[Subject]:
+        return [subject_from_dict(s["subject"]) for s in self.store.client_subjects(client_id) if s["kind"] == kind]
+
+    def zone(self, location: str | None) -> Any:
+        return self.config.zone(location)
+
+
+@define
+class Pipeline:
+    """Ingest and dispatch, bound to one configuration, store, clock and set of transports."""
+
+    config: Config
+    store: ScheduleStore
+    transports: Mapping[str, Transport]
+    clock: Clock = field(factory=SystemClock)
+    templates: Any = None
+    broker: dramatiq.Broker | None = None
+    ingest_actor: Any = None
+    dispatch_actor: Any = None
+    listeners: list[Any] = field(factory=list)    # called with every delivery-log entry (simulate, tests)
+
+    def __attrs_post_init__(self) -> None:
+        if self.templates is None:
+            from tidings.templates import Templates
+            self.templates = Templates.from_config(self.config)
+
+    # ------------------------------------------------------------ publishing
+
+    def publish(self, event: Event | Mapping[str, Any]) -> Event:
+        """Validate an event and send it to the ingest actor; raises EventError naming the field."""
+        parsed = Event.from_dict(event)
+        if self.ingest_actor is None:
+            self.ingest(parsed.to_dict())
+        else:
+            self.ingest_actor.send(parsed.to_dict())
+        return parsed
+
+    # ------------------------------------------------------------ ingest
+
+    def ingest(self, raw: Mapping[str, Any]) -> None:
+        """Run every enabled rule's trigger on one event and apply the intents to the store."""
+        try:
+            event = Event.from_dict(raw)
+        except EventError as e:
+            # a malformed event is reported and dropped: it never blocks the events after it
+            log.error("event_rejected", event_id=e.event_id, field=e.field, reason=str(e))
+            return
+        if self.store.has_event(event.id):
+            log.info("event_ignored", event_id=event.id, reason="duplicate_event")
+            return
+        subject_dict = subject_to_dict(event.subject)
+        self.store.put_subject(event.kind, subject_dict, occurred_at=event.occurred_at)
+        history = StoreHistory(self.store, self.config)
+        for rule in self.config.rules:
+            if not rule.enabled or rule.kind != event.kind:
+                continue
+            trigger = self.config.registry.triggers[rule.trigger]
+            for intent in trigger.plan(event, rule, history):
+                self._apply(intent, event, rule)
+        # marked last: a crash before this replays the event, and replaying intents is harmless
+        self.store.add_event(event.id)
+
+    def _apply(self, intent: Intent, event: Event, rule: Rule) -> None:
+        subject = event.subject
+        scope = getattr(intent, "scope", None) or f"subject:{subject.id}"
+        slot = slot_key(rule, scope)
+        now = self.clock.now()
+        base = {"rule": rule.id, "subject": subject.id, "client": subject.client.id if subject.client else None,
+                "event": event.id, "at": _utc(now)}
+        if isinstance(intent, Skip):
+            self._record({**base, "status": "skipped", "reason": intent.reason})
+            return
+        existing = self.store.pending(slot)
+        if isinstance(intent, Send):
+            if not rule.applies_to(subject.location):
+                return
+            self._send(intent, event, rule, slot, existing, base)
+        elif isinstance(intent, Drop):
+            if existing is not None and self.store.drop(slot) is not None:
+                self._record({**base, "subject": existing["subject"], "status": "dropped", "reason": intent.reason,
+                              "due": existing["send_at"]})
+        elif isinstance(intent, Suspend):
+            if existing is not None and not existing["suspended"]:
+                self.store.schedule(slot, send_at=None, payload={**existing, "suspended": True})
+                self._record({**base, "subject": existing["subject"], "status": "suspended", "reason": intent.reason})
+        elif isinstance(intent, Restore):
+            if existing is not None and existing["suspended"]:
+                planned = parse_aware(existing["planned"])
+                send_at = self._opening(rule, existing.get("location"), max(planned, now))
+                self.store.schedule(slot, send_at=send_at, payload={**existing, "suspended": False})
+                self._record({**base, "subject": existing["subject"], "status": "restored", "reason": intent.reason,
+                              "due": _utc(send_at)})
+
+    def _send(self, intent: Send, event: Event, rule: Rule, slot: str,
+              existing: dict[str, Any] | None, base: dict[str, Any]) -> None:
+        subject = event.subject
+        zone = self.config.zone(subject.location)
+        send_at = rule.delay.after(intent.due, zone)
+        nominal = rule.delay.after(intent.intended or intent.due, zone)
+        key = idempotency_key(rule.id, subject.id, rule.recipient, nominal)
+        if self.store.was_sent(key):
+            # the same intent went out before (a visit moved back to its first time): never twice
+            if existing is not None:
+                self.store.drop(slot)
+            self._record({**base, "status": "skipped", "reason": "already_sent"})
+            return
+        planned = self._opening(rule, subject.location, send_at)
+        payload = {"rule": rule.id, "subject": subject.id, "kind": event.kind, "location": subject.location,
+                   "recipient": rule.recipient, "due": nominal.isoformat(), "planned": planned.isoformat(),
+                   "key": key, "suspended": intent.suspended, "info": dict(intent.info),
+                   "event": {"id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat()},
+                   "previous": self._previous(event)}
+        if existing is not None and all(existing.get(k) == payload[k] for k in ("subject", "due", "planned", "suspended", "info")):
+            return   # nothing changed for this message (a status change that does not move it)
+        self.store.schedule(slot, send_at=None if intent.suspended else planned, payload=payload)
+        status = "rescheduled" if existing is not None else "scheduled"
+        self._record({**base, "status": status, "reason": intent.reason, "due": _utc(planned)})
+        if intent.suspended:
+            self._record({**base, "status": "suspended", "reason": intent.reason})
+
+    def _opening(self, rule: Rule, location_id: str | None, moment: datetime) -> datetime:
+        location = self.config.location(location_id)
+        if rule.working_hours and location.hours is not None:
+            return location.hours.next_open(moment, self.config.zone(location_id))
+        return moment
+
+    @staticmethod
+    def _previous(event: Event) -> dict[str, Any] | None:
+        if event.previous is None:
+            return None
+        return {"status": event.previous.status,
+                "start": event.previous.start.isoformat() if event.previous.start else None}
+
+    # ------------------------------------------------------------ scheduling
+
+    def enqueue_due(self, *, limit: int = 500) -> int:
+        """Claim the due pending messages and hand each to the dispatch actor; returns how many."""
+        claimed = self.store.claim_due(self.clock.now(), limit=limit, lease=self.config.tidings.lease.elapsed())
+        for slot, version in claimed:
+            if self.dispatch_actor is None:
+                self.dispatch(slot, version)
+            else:
+                self.dispatch_actor.send(slot, version)
+        return len(claimed)
+
+    # ------------------------------------------------------------ dispatch
+
+    def dispatch(self, slot: str, version: int) -> None:
+        """Deliver one claimed message if it is still current; idempotent."""
+        pending = self.store.pending(slot)
+        if pending is None or pending["version"] != version or pending["suspended"]:
+            return   # replaced, dropped or suspended since it was claimed
+        key = pending["key"]
+        base = {"rule": pending["rule"], "subject": pending["subject"], "event": pending["event"]["id"],
+                "at": _utc(self.clock.now()), "key": key}
+        if self.store.was_sent(key):
+            self.store.complete(slot, version)
+            return
+        snapshot = self.store.subject(pending["subject"])
+        reason = self._not_due_reason(pending, snapshot)
+        if reason is not None or snapshot is None:
+            self._record({**base, "client": self._client_id(snapshot), "status": "skipped", "reason": reason})
+            self.store.complete(slot, version)
+            return
+        if not self.store.acquire(f"sending:{key}", ttl=self.config.tidings.lease.elapsed()):
+            return   # another worker is sending this very message
+        try:
+            self._deliver(pending, snapshot, base)
+        except TransientDeliveryError as e:
+            if self._retries() < MAX_RETRIES:
+                self.store.release(f"sending:{key}")
+                log.warning("delivery_retried", rule=pending["rule"], subject=pending["subject"], reason=e.reason, error=str(e))
+                raise
+            self._record({**base, "client": self._client_id(snapshot), "status": "failed", "reason": e.reason, "error": str(e)})
+        self.store.complete(slot, version)
+        self.store.release(f"sending:{key}")
+
+    def _not_due_reason(self, pending: Mapping[str, Any], snapshot: Mapping[str, Any] | None) -> str | None:
+        try:
+            rule = self.config.rule(pending["rule"])
+        except KeyError:
+            return "rule_removed"
+        if not rule.enabled:
+            return "rule_disabled"
+        if snapshot is None:
+            return "unknown_subject"
+        subject = subject_from_dict(snapshot["subject"])
+        # mute is read from the latest snapshot, also at due time (PRODUCT §3)
+        if subject.mutes(rule.id):
+            return "muted"
+        trigger = self.config.registry.triggers.get(rule.trigger)
+        if trigger is not None and trigger.still_due is not None:
+            view = Pending(slot=pending["slot"], rule=rule.id, subject=pending["subject"], due=parse_aware(pending["due"]),
+                           suspended=pending["suspended"], info=pending.get("info", {}))
+            return trigger.still_due(subject, rule, view)
+        return None
+
+    def _deliver(self, pending: Mapping[str, Any], snapshot: Mapping[str, Any], base: dict[str, Any]) -> None:
+        from tidings.templates import build_context
+
+        rule = self.config.rule(pending["rule"])
+        subject = subject_from_dict(snapshot["subject"])
+        recipient = subject.client if rule.recipient == "client" else subject.staff
+        base = {**base, "client": subject.client.id if subject.client else None}
+        if recipient is None:
+            self._record({**base, "status": "skipped", "reason": f"no_{rule.recipient}"})
+            return
+        choice = choose(rule.channel, recipient, role=rule.recipient,
+                        channels=self.config.registry.channels, settings=self.config.channels)
+        if not choice.usable:
+            self._record({**base, "status": "skipped", "reason": choice.reason, "refused": dict(choice.refused)})
+            return
+        event = Event.from_dict({"id": pending["event"]["id"], "type": pending["event"]["type"],
+                                 "occurred_at": pending["event"]["occurred_at"], "subject": snapshot["subject"],
+                                 "previous": pending.get("previous")})
+        location = self.config.location(subject.location)
+        context = build_context(config=self.config, rule=rule, subject=subject, previous=event.previous,
+                                event=event, recipient=recipient, location=location)
+        for candidate in choice.usable:
+            name = candidate.channel.name
+            try:
+                parts = self.templates.render(rule=rule, channel=name, parts=candidate.channel.parts,
+                                              context=context, locale=recipient.locale)
+            except TemplateError as e:
+                self._record({**base, "status": "failed", "channel": name, "reason": "template_error", "error": str(e)})
+                continue
+            message = RenderedMessage(channel=name, to=candidate.addresses[0], parts=parts, rule=rule.id,
+                                      subject=subject.id, recipient=recipient, locale=recipient.locale or self.config.tidings.locale,
+                                      location={"id": location.id, "name": location.name, "address": location.address,
+                                                "phone": location.phone})
+            try:
+                receipt = self.transports[name].send(message, idempotency_key=pending["key"])
+            except PermanentDeliveryError as e:
+                # the next usable channel of the list or preference is tried (PRODUCT §6)
+                self._record({**base, "status": "failed", "channel": name, "to": message.to, "reason": e.reason, "error": str(e)})
+                continue
+            self.store.mark_sent(pending["key"])
+            describe = candidate.channel.describe
+            info = {**(dict(describe(parts)) if describe else {}), **dict(receipt.info)}
+            self._record({**base, "status": "sent", "channel": name, "to": message.to,
+                          "title": parts.get("subject") or parts.get("title"),
+                          "text": parts.get("text") if "text" in parts else parts.get("body"),
+                          "provider_id": receipt.provider_id, "info": info})
+            return
+        self._record({**base, "status": "failed", "reason": "no_channel_delivered"})
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        self.store.record(entry)
+        for listener in self.listeners:
+            listener(entry)
+        fields = {k: entry.get(k) for k in ("rule", "subject", "channel", "reason", "to", "at") if entry.get(k) is not None}
+        log.info(f"message_{entry['status']}", **fields)
+
+    @staticmethod
+    def _client_id(snapshot: Mapping[str, Any] | None) -> str | None:
+        return ((snapshot or {}).get("subject", {}).get("client") or {}).get("id")
+
+    @staticmethod
+    def _retries() -> int:
+        message = CurrentMessage.get_current_message()
+        return int(message.options.get("retries", 0)) if message is not None else MAX_RETRIES
+
+
+def connect_transports(config: Config) -> dict[str, Transport]:
+    """The real transports of the enabled channels, built from their settings."""
+    return {name: channel.connect(config.channels.get(name)) for name, channel in config.registry.channels.items()
+            if name in config.plugins.channels}
+
+
+def build_pipeline(broker: dramatiq.Broker | None, config: Config, store: ScheduleStore, *,
+                   transports: Mapping[str, Transport] | None = None, clock: Clock | None = None,
+                   min_backoff_ms: int = 1000) -> Pipeline:
+    """A pipeline with its ingest and dispatch actors declared on `broker` (None: run inline).
+
+    Args:
+        min_backoff_ms: the first retry's delay after a transient delivery failure; it doubles
+            with each retry, up to five minutes.
+    """
+    pipeline = Pipeline(config=config, store=store, clock=clock or SystemClock(),
+                        transports=transports if transports is not None else connect_transports(config), broker=broker)
+    if broker is not None:
+        if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
+            broker.add_middleware(CurrentMessage())
+        pipeline.ingest_actor = dramatiq.actor(pipeline.ingest, broker=broker, actor_name=INGEST_ACTOR,
+                                               queue_name=QUEUE, max_retries=MAX_RETRIES)
+        pipeline.dispatch_actor = dramatiq.actor(
+            pipeline.dispatch, broker=broker, actor_name=DISPATCH_ACTOR, queue_name=QUEUE, max_retries=MAX_RETRIES,
+            min_backoff=min_backoff_ms, max_backoff=300_000, throws=(PermanentDeliveryError,),
+            retry_when=lambda retries, exc: isinstance(exc, TransientDeliveryError) and retries < MAX_RETRIES)
+    return pipeline
+
+
+def open_broker(url: str) -> dramatiq.Broker:
+    """The Dramatiq broker a URL names: memory://, redis://..., amqp://..."""
+    if url.startswith("memory://"):
+        from dramatiq.brokers.stub import StubBroker
+        return StubBroker()
+    if url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+        return RedisBroker(url=url)
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+        return RabbitmqBroker(url=url)
+    raise ValueError(f"{url!r} is not a broker URL (use memory://, redis://host:6379/0 or amqp://user:pass@host:5672)")
+
+
+def events_from_lines(lines: Iterable[str]) -> Iterable[tuple[int, Event | EventError]]:
+    """Parse JSON lines into events, yielding the error in place of a malformed one (line numbers from 1)."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, Event.from_json(line)
+        except EventError as e:
+            yield number, e

@@ -1,0 +1,190 @@
+"""The objects plugins register with tidings, one frozen class per hook (conda's ``types.py`` shape).
+
+Each is returned from a ``tidings_*`` registration hook, called once while the core builds its
+`Registry`; from then on the core works through these objects only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from attrs import field, frozen
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from tidings.config import Rule
+    from tidings.models import Contact, Event, Subject
+
+
+@frozen
+class NoConfig:
+    """The settings type of a plugin that takes none."""
+
+
+# ---------------------------------------------------------------- channels
+
+
+@frozen
+class RenderedMessage:
+    """A message ready for a transport: rendered parts for one recipient and one channel."""
+
+    channel: str
+    to: str                                 # the normalised address: E.164, e-mail, push endpoint
+    parts: Mapping[str, str]                # ("text",) / ("subject", "text", "html") / ("title", "body")
+    rule: str = ""
+    subject: str = ""
+    recipient: Contact | None = None        # the push transport finds subscription keys here
+    locale: str = "en"
+    location: Mapping[str, Any] = field(factory=dict)  # the location's name, address, phone, channel overrides
+
+
+@frozen
+class Receipt:
+    """What a transport reports after a delivery the provider accepted."""
+
+    provider_id: str | None = None
+    info: Mapping[str, Any] = field(factory=dict)   # e.g. {"encoding": "UCS-2", "segments": 2}
+
+
+class Transport(Protocol):
+    """What a channel's `connect` returns; raises TransientDeliveryError or PermanentDeliveryError."""
+
+    def send(self, message: RenderedMessage, *, idempotency_key: str) -> Receipt: ...
+
+    def close(self) -> None: ...
+
+
+@frozen
+class Channel:
+    """Returned from `tidings_channels`: one delivery channel."""
+
+    name: str                                           # entry-point name, config key, rule value
+    summary: str                                        # one line, shown by `tidings plugins`
+    parts: tuple[str, ...]                              # the template parts this channel renders
+    addresses: Callable[[Contact, Any], tuple[str, ...]]  # (contact, settings) -> valid normalised addresses
+    connect: Callable[[Any], Transport]                 # settings -> the real transport
+    config_type: type = NoConfig                        # attrs class structured from [channels.<name>]
+    describe: Callable[[Mapping[str, str]], Mapping[str, Any]] | None = None  # e.g. SMS encoding and segments
+
+
+# ---------------------------------------------------------------- triggers
+
+
+@frozen
+class Send:
+    """Intent: one message of this rule is due at `due` (replaces the pending one of the same slot)."""
+
+    due: datetime
+    scope: str | None = None         # None: one per subject; "client:<id>": one per client (repeat-visit)
+    suspended: bool = False          # kept, but not sent until restored
+    intended: datetime | None = None  # the time the message is meant for when sent at another (late = "send")
+    reason: str = "scheduled"
+    info: Mapping[str, Any] = field(factory=dict)   # kept with the pending message, handed back to plan()
+
+
+@frozen
+class Drop:
+    """Intent: the pending message of this slot is no longer wanted."""
+
+    reason: str
+    scope: str | None = None
+
+
+@frozen
+class Suspend:
+    """Intent: keep the pending message of this slot, but do not send it while suspended."""
+
+    reason: str
+    scope: str | None = None
+
+
+@frozen
+class Restore:
+    """Intent: send the suspended message of this slot at its original time, or at once if that passed."""
+
+    reason: str
+    scope: str | None = None
+
+
+@frozen
+class Skip:
+    """Intent: nothing is sent for this event, and the reason is worth recording (--explain)."""
+
+    reason: str
+
+
+Intent = Send | Drop | Suspend | Restore | Skip
+
+
+@frozen
+class Pending:
+    """A pending message as triggers see it."""
+
+    slot: str
+    rule: str
+    subject: str
+    due: datetime
+    suspended: bool
+    info: Mapping[str, Any]
+
+
+class History(Protocol):
+    """What a trigger may ask of the schedule store while planning (read-only)."""
+
+    def pending(self, rule: str, scope: str) -> Pending | None: ...
+
+    def client_subjects(self, client_id: str, *, kind: str = "appointment") -> list[Subject]: ...
+
+    def zone(self, location: str | None) -> ZoneInfo: ...
+
+
+@frozen
+class Trigger:
+    """Returned from `tidings_triggers`: one trigger, a pure planner from events to intents."""
+
+    name: str                                            # "pre-visit": entry-point name and rule value
+    summary: str
+    rule_type: type                                      # attrs class of this trigger's own rule keys
+    plan: Callable[[Event, Rule, History], Iterable[Intent]]
+    default_template: str                                # name of its built-in texts
+    sample: Callable[[], Event] | None = None            # a sample event, for `check` and `preview`
+    still_due: Callable[[Subject, Rule, Pending], str | None] | None = None  # reason to drop at due time
+
+
+# ---------------------------------------------------------------- templates
+
+
+@frozen
+class TemplateFilter:
+    """Returned from `tidings_template_filters`: a Jinja filter for every template."""
+
+    name: str
+    function: Callable[..., Any]
+    needs_context: bool = False     # called as function(context, value, ...) with the render context
+
+
+@frozen
+class TemplateGlobal:
+    """Returned from `tidings_template_globals`: a function or value every template may use."""
+
+    name: str
+    value: Any
+    needs_context: bool = False
+
+
+@frozen
+class TemplateTexts:
+    """Returned from `tidings_template_texts`: a built-in template in one locale, per channel."""
+
+    name: str                                 # "pre-visit"
+    locale: str                               # "pl"
+    channels: Mapping[str, Mapping[str, str]]  # {"sms": {"text": ...}, "email": {"subject": ..., "text": ...}}
+
+
+RegistrationType = Channel | Trigger | TemplateFilter | TemplateGlobal | TemplateTexts
+__all__ = ["Channel", "Drop", "History", "Intent", "NoConfig", "Pending", "Receipt", "RenderedMessage",
+           "Restore", "Send", "Skip", "Suspend", "TemplateFilter", "TemplateGlobal", "TemplateTexts",
+           "Transport", "Trigger", "Iterable"]

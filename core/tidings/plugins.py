@@ -1,0 +1,147 @@
+"""Plugin discovery through entry points, and the immutable registry built from it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.metadata import EntryPoint, entry_points
+from types import MappingProxyType, ModuleType
+from typing import Any
+
+import pluggy
+from attrs import frozen
+
+from tidings import hookspecs
+from tidings.errors import PluginError, Problem
+from tidings.plugin_types import Channel, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
+
+hookimpl = pluggy.HookimplMarker("tidings")
+
+GROUPS = {"channels": "tidings.channels", "triggers": "tidings.triggers", "templates": "tidings.templates"}
+
+
+@frozen
+class PluginInfo:
+    """One installed plugin as its distribution's metadata describes it."""
+
+    kind: str              # channels | triggers | templates
+    name: str              # the entry-point name
+    distribution: str
+    version: str
+    entry_point: EntryPoint
+
+
+def installed(kind: str) -> dict[str, list[PluginInfo]]:
+    """Installed plugins of one kind by entry-point name (a list: two distributions may claim a name)."""
+    found: dict[str, list[PluginInfo]] = {}
+    for ep in entry_points(group=GROUPS[kind]):
+        dist = ep.dist
+        found.setdefault(ep.name, []).append(PluginInfo(
+            kind=kind, name=ep.name,
+            distribution=dist.metadata["Name"] if dist else "?", version=dist.version if dist else "?",
+            entry_point=ep))
+    return found
+
+
+def check_enabled(kind: str, names: Sequence[str], *, path: str) -> list[Problem]:
+    """Problems with the plugins a config enables: missing ones, and names two distributions claim."""
+    available = installed(kind)
+    problems = []
+    for i, name in enumerate(names):
+        claims = available.get(name, [])
+        singular = kind[:-1]
+        if not claims:
+            choices = ", ".join(sorted(available)) or "none"
+            problems.append(Problem(f"{path}[{i}]", f"no {singular} plugin named {name!r} is installed (installed: {choices})"))
+        elif len({c.distribution for c in claims}) > 1:
+            both = " and ".join(sorted(f"{c.distribution} {c.version}" for c in claims))
+            problems.append(Problem(f"{path}[{i}]", f"the {singular} name {name!r} is claimed by {both}: uninstall one"))
+    return problems
+
+
+@frozen
+class Registry:
+    """Everything the enabled plugins registered, by name; built once, never changed."""
+
+    channels: Mapping[str, Channel]
+    triggers: Mapping[str, Trigger]
+    filters: Mapping[str, TemplateFilter]
+    globals: Mapping[str, TemplateGlobal]
+    texts: tuple[TemplateTexts, ...]
+    plugins: Mapping[str, Any]     # entry-point name -> loaded module, for `tidings plugins`
+
+
+def plugin_manager(modules: Iterable[ModuleType | object]) -> pluggy.PluginManager:
+    """A fresh plugin manager with tidings' hookspecs and the given plugin modules registered."""
+    pm = pluggy.PluginManager("tidings")
+    pm.add_hookspecs(hookspecs)
+    from tidings import builtins   # the core's own template filters and globals
+    pm.register(builtins, name="tidings.builtins")
+    for module in modules:
+        if pm.get_name(module) is None and not pm.is_registered(module):
+            pm.register(module)
+    return pm
+
+
+def registry_from(pm: pluggy.PluginManager, *, names: Mapping[int, str] | None = None) -> Registry:
+    """Call every registration hook once and collect the results, checking names and types."""
+    channels: dict[str, Channel] = {}
+    triggers: dict[str, Trigger] = {}
+    filters: dict[str, TemplateFilter] = {}
+    globals_: dict[str, TemplateGlobal] = {}
+    texts: list[TemplateTexts] = []
+
+    def collect(hook: Any, expected: type, into: dict[str, Any] | list[Any]) -> None:
+        for impl in hook.get_hookimpls():
+            owner = pm.get_name(impl.plugin) or repr(impl.plugin)
+            for obj in impl.function() or ():
+                if not isinstance(obj, expected):
+                    raise PluginError(f"plugin {owner!r} yielded {obj!r} from {hook.name}; expected {expected.__name__}")
+                if isinstance(into, list):
+                    into.append(obj)
+                    continue
+                if obj.name in into:
+                    raise PluginError(f"{expected.__name__.lower()} {obj.name!r} is registered twice (again by {owner!r})")
+                into[obj.name] = obj
+
+    collect(pm.hook.tidings_channels, Channel, channels)
+    collect(pm.hook.tidings_triggers, Trigger, triggers)
+    collect(pm.hook.tidings_template_filters, TemplateFilter, filters)
+    collect(pm.hook.tidings_template_globals, TemplateGlobal, globals_)
+    collect(pm.hook.tidings_template_texts, TemplateTexts, texts)
+    return Registry(
+        channels=MappingProxyType(channels), triggers=MappingProxyType(triggers),
+        filters=MappingProxyType(filters), globals=MappingProxyType(globals_), texts=tuple(texts),
+        plugins=MappingProxyType({name: plugin for name, plugin in pm.list_name_plugin()}))
+
+
+def load_enabled(enabled: Mapping[str, Sequence[str]]) -> list[ModuleType]:
+    """Import exactly the plugins a config enables, by entry point; an unlisted one is never imported."""
+    problems: list[Problem] = []
+    for kind, names in enabled.items():
+        problems.extend(check_enabled(kind, names, path=f"plugins.{kind}"))
+    if problems:
+        raise PluginError("\n".join(str(p) for p in problems))
+    modules = []
+    for kind, names in enabled.items():
+        available = installed(kind)
+        for name in names:
+            module = available[name][0].entry_point.load()
+            modules.append(module)
+    return modules
+
+
+def build_registry(enabled: Mapping[str, Sequence[str]], *, extra: Iterable[object] = ()) -> Registry:
+    """The registry of the enabled plugins (entry-point names per kind), plus `extra` plugin objects."""
+    pm = plugin_manager([*load_enabled(enabled), *extra])
+    registry = registry_from(pm)
+    for kind in ("channels", "triggers"):
+        registered = getattr(registry, kind)
+        for name in enabled.get(kind, ()):
+            if name not in registered:
+                raise PluginError(f"the {kind[:-1]} plugin {name!r} registered no {kind[:-1]} named {name!r}")
+    return registry
+
+
+def registry_for(*modules: object) -> Registry:
+    """A registry of just these plugin modules, for tests: ``registry_for(tidings_triggers.pre_visit)``."""
+    return registry_from(plugin_manager(modules))

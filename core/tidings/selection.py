@@ -1,0 +1,53 @@
+"""Channel selection (PRODUCT §6): which of a rule's channels can reach a recipient, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from attrs import frozen
+
+from tidings.models import Contact
+from tidings.plugin_types import Channel
+
+
+@frozen
+class Candidate:
+    """A channel that can reach the recipient, with the addresses it would use."""
+
+    channel: Channel
+    addresses: tuple[str, ...]
+
+
+@frozen
+class Choice:
+    """The usable channels in the rule's order, and why each of the others is not."""
+
+    usable: tuple[Candidate, ...]
+    refused: Mapping[str, str]       # channel name -> reason
+
+    @property
+    def reason(self) -> str:
+        """The one reason to record when nothing is usable."""
+        reasons = set(self.refused.values())
+        return reasons.pop() if len(reasons) == 1 else "no_usable_channel"
+
+
+def choose(order: Sequence[str], recipient: Contact, *, role: str,
+           channels: Mapping[str, Channel], settings: Mapping[str, Any]) -> Choice:
+    """Every channel of `order` that is usable for `recipient`: a valid address and, for clients, consent."""
+    usable: list[Candidate] = []
+    refused: dict[str, str] = {}
+    for name in order:
+        channel = channels.get(name)
+        if channel is None:
+            refused[name] = "channel_not_enabled"
+            continue
+        addresses = channel.addresses(recipient, settings.get(name))
+        if not addresses:
+            refused[name] = "invalid_address"
+        elif role == "client" and recipient.consents.get(name) is not True:
+            refused[name] = "no_consent"
+        else:
+            usable.append(Candidate(channel, tuple(addresses)))
+    return Choice(tuple(usable), refused)

@@ -1,0 +1,160 @@
+"""The in-memory schedule store: the embedded default, one process, nothing kept across restarts."""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from attrs import define, field
+
+
+
+@define
+class MemoryStore:
+    """A `ScheduleStore` in dicts and a heap, safe across worker threads of one process."""
+
+    _events: set[str] = field(factory=set)
+    _subjects: dict[str, dict[str, Any]] = field(factory=dict)
+    _by_client: dict[str, set[str]] = field(factory=dict)
+    _pending: dict[str, dict[str, Any]] = field(factory=dict)
+    _due: dict[str, float] = field(factory=dict)            # slot -> send time (or lease expiry) as a timestamp
+    _heap: list[tuple[float, str]] = field(factory=list)    # lazily cleaned: entries that disagree with _due are stale
+    _versions: dict[str, int] = field(factory=dict)
+    _sent: set[str] = field(factory=set)
+    _locks: dict[str, float] = field(factory=dict)
+    _log: list[dict[str, Any]] = field(factory=list)
+    _mutex: threading.RLock = field(factory=threading.RLock)
+
+    def add_event(self, event_id: str) -> None:
+        with self._mutex:
+            self._events.add(event_id)
+
+    def has_event(self, event_id: str) -> bool:
+        with self._mutex:
+            return event_id in self._events
+
+    def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime) -> bool:
+        with self._mutex:
+            current = self._subjects.get(subject["id"])
+            if current is not None and current["occurred_at"] > occurred_at.timestamp():
+                return False   # an older event arrived late: the newer snapshot stays
+            self._subjects[subject["id"]] = {"kind": kind, "occurred_at": occurred_at.timestamp(),
+                                              "subject": copy.deepcopy(dict(subject))}
+            client = (subject.get("client") or {}).get("id")
+            if client:
+                self._by_client.setdefault(client, set()).add(subject["id"])
+            return True
+
+    def subject(self, subject_id: str) -> dict[str, Any] | None:
+        with self._mutex:
+            found = self._subjects.get(subject_id)
+            return copy.deepcopy(found) if found else None
+
+    def client_subjects(self, client_id: str) -> list[dict[str, Any]]:
+        with self._mutex:
+            snapshots = (self._subjects[s] for s in sorted(self._by_client.get(client_id, ())))
+            # the index is only added to: a subject that moved to another client is filtered out here
+            return [copy.deepcopy(s) for s in snapshots if (s["subject"].get("client") or {}).get("id") == client_id]
+
+    def pending(self, slot: str) -> dict[str, Any] | None:
+        with self._mutex:
+            found = self._pending.get(slot)
+            return copy.deepcopy(found) if found else None
+
+    def schedule(self, slot: str, *, send_at: datetime | None, payload: Mapping[str, Any]) -> int:
+        with self._mutex:
+            version = self._versions.get(slot, 0) + 1
+            self._versions[slot] = version
+            self._pending[slot] = {**copy.deepcopy(dict(payload)), "slot": slot, "version": version,
+                                   "send_at": send_at.astimezone(timezone.utc).isoformat() if send_at else None}
+            if send_at is None:
+                self._due.pop(slot, None)
+            else:
+                self._push(slot, send_at.timestamp())
+            return version
+
+    def drop(self, slot: str) -> dict[str, Any] | None:
+        with self._mutex:
+            self._due.pop(slot, None)
+            return self._pending.pop(slot, None)
+
+    def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[tuple[str, int]]:
+        with self._mutex:
+            claimed: list[tuple[str, int]] = []
+            until = now.timestamp()
+            while self._heap and len(claimed) < limit:
+                score, slot = self._heap[0]
+                if self._due.get(slot) != score:
+                    heapq.heappop(self._heap)
+                    continue
+                if score > until:
+                    break
+                heapq.heappop(self._heap)
+                # the lease: a claimed slot comes back when nobody completes it in time
+                self._push(slot, until + lease.total_seconds())
+                claimed.append((slot, self._pending[slot]["version"]))
+            return claimed
+
+    def complete(self, slot: str, version: int) -> bool:
+        with self._mutex:
+            found = self._pending.get(slot)
+            if found is None or found["version"] != version:
+                return False
+            del self._pending[slot]
+            self._due.pop(slot, None)
+            return True
+
+    def next_due(self) -> datetime | None:
+        with self._mutex:
+            while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
+                heapq.heappop(self._heap)
+            return datetime.fromtimestamp(self._heap[0][0], timezone.utc) if self._heap else None
+
+    def count_pending(self) -> int:
+        with self._mutex:
+            return len(self._pending)
+
+    def was_sent(self, key: str) -> bool:
+        with self._mutex:
+            return key in self._sent
+
+    def mark_sent(self, key: str) -> bool:
+        with self._mutex:
+            if key in self._sent:
+                return False
+            self._sent.add(key)
+            return True
+
+    def acquire(self, key: str, *, ttl: timedelta) -> bool:
+        import time
+        with self._mutex:
+            now = time.monotonic()
+            if self._locks.get(key, 0) > now:
+                return False
+            self._locks[key] = now + ttl.total_seconds()
+            return True
+
+    def release(self, key: str) -> None:
+        with self._mutex:
+            self._locks.pop(key, None)
+
+    def record(self, entry: Mapping[str, Any]) -> None:
+        with self._mutex:
+            self._log.append(copy.deepcopy(dict(entry)))
+
+    def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]:
+        with self._mutex:
+            return [copy.deepcopy(e) for e in self._log
+                    if (subject is None or e.get("subject") == subject) and (client is None or e.get("client") == client)]
+
+    def close(self) -> None:
+        pass
+
+    def _push(self, slot: str, score: float) -> None:
+        self._due[slot] = score
+        heapq.heappush(self._heap, (score, slot))
+
