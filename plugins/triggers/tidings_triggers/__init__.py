@@ -1,0 +1,1 @@
+"""The four triggers of tidings, each its own entry point in ``tidings.triggers``."""

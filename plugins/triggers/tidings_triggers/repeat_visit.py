@@ -1,0 +1,94 @@
+"""repeat-visit: invite a client back when a service is due again, unless they already booked (PRODUCT §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from attrs import field, frozen
+
+from tidings import Restore, Send, Suspend, TemplateTexts, Trigger, hookimpl
+from tidings.durations import Duration
+from tidings.models import CLOSED_STATUSES, Service
+from tidings_triggers.common import became, names
+from tidings_triggers.texts import default_texts
+
+if TYPE_CHECKING:
+    from tidings.config import Rule
+    from tidings.models import Event, Subject
+    from tidings.plugin_types import History, Intent
+
+
+@frozen
+class RepeatVisitRule:
+    """The keys of a repeat-visit rule: the services (or categories) it follows, and when they are due again."""
+
+    after: Duration
+    services: tuple[str, ...] = field(default=(), converter=names)
+    categories: tuple[str, ...] = field(default=(), converter=names)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.services and not self.categories:
+            raise ValueError("a repeat-visit rule needs services or categories to follow")
+
+
+def category_of(service: Service) -> str:
+    """The category a service counts in; a service without one is its own category."""
+    return service.category if service.category else f"service:{service.id}"
+
+
+def matched(subject: Subject, options: RepeatVisitRule) -> list[Service]:
+    return [s for s in subject.services if s.id in options.services or (s.category and s.category in options.categories)]
+
+
+def booked_again(info: dict[str, Any] | Any, others: Sequence[Subject]) -> Subject | None:
+    """The client's open appointment in the cycle's categories starting after the cycle's visit, if any."""
+    cycle, start = info["cycle"], datetime.fromisoformat(info["cycle_start"])
+    categories = set(info["categories"])
+    for other in others:
+        if other.id == cycle or other.status in CLOSED_STATUSES or other.start is None or other.start <= start:
+            continue
+        if any(category_of(s) in categories for s in other.services):
+            return other
+    return None
+
+
+def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
+    """One pending invitation per (rule, client): started by a completed visit, held while rebooked."""
+    options: RepeatVisitRule = rule.options
+    subject, client = event.subject, event.subject.client
+    if client is None:
+        return
+    scope = f"client:{client.id}"
+    pending = history.pending(rule.id, scope)
+    others = history.client_subjects(client.id)
+    services = matched(subject, options)
+    if became(event, "completed") and services and subject.start is not None:
+        if pending is not None and pending.info.get("cycle_start", "") > subject.start.isoformat():
+            return   # an older visit marked completed late does not replace the newer cycle
+        info = {"cycle": subject.id, "cycle_start": subject.start.isoformat(),
+                "categories": sorted({category_of(s) for s in services})}
+        due = options.after.after(subject.start, history.zone(subject.location))
+        rebooked = booked_again(info, others)
+        yield Send(due=due, scope=scope, suspended=rebooked is not None, info=info,
+                   reason=f"booked_{rebooked.id}" if rebooked else "visit_completed")
+        return
+    if pending is None:
+        return
+    rebooked = booked_again(pending.info, others)
+    if rebooked is not None and not pending.suspended:
+        yield Suspend(reason=f"booked_{rebooked.id}", scope=scope)
+    elif rebooked is None and pending.suspended:
+        yield Restore(reason=f"booking_{subject.status}", scope=scope)
+
+
+@hookimpl
+def tidings_triggers() -> Iterator[Trigger]:
+    yield Trigger(name="repeat-visit", summary="Invite a client back when a service is due again, unless already booked",
+                  rule_type=RepeatVisitRule, default_template="repeat-visit", plan=plan)
+
+
+@hookimpl
+def tidings_template_texts() -> Iterator[TemplateTexts]:
+    yield from default_texts("repeat-visit")
