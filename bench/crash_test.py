@@ -1,0 +1,171 @@
+"""The crash test of the pipeline (issue 3): 10,000 events, 2 workers, 2 schedulers, one worker SIGKILLed.
+
+Real Redis (broker and store, in database 13, which this script flushes), a real local HTTP SMS
+provider speaking the JSON API, and real `tidings worker` / `tidings scheduler` processes. Each event
+produces one immediate SMS. When the provider has received a third of them, one worker is killed with
+SIGKILL and started again. The script waits until every message has arrived and nothing is pending,
+then prints what the provider saw: requests, distinct idempotency keys, and keys seen more than once.
+
+    .venv/bin/python bench/crash_test.py [--events 10000] [--kill-at 3000]
+
+Exit status 0 when every message arrived and no key arrived twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+REDIS = "redis://127.0.0.1:6379/13"
+TIDINGS = str(Path(sys.executable).with_name("tidings"))
+
+CONFIG = """
+[tidings]
+timezone = "Europe/Warsaw"
+broker = "{redis}"
+store = "{redis}"
+lease = "1m"
+
+[plugins]
+channels = ["sms"]
+triggers = ["status-change"]
+
+[channels.sms]
+provider = "json"
+url = "{url}"
+sender = "Tidings"
+default_region = "PL"
+body = {{ to = "{{to}}", from = "{{sender}}", text = "{{text}}" }}
+
+[[rules]]
+id = "booked"
+trigger = "status-change"
+on = "created"
+channel = "sms"
+template = "booked"
+
+[templates.booked]
+sms = "Booked: {{{{ subject.id }}}}"
+"""
+
+
+class Provider:
+    """A local SMS provider: accepts every message and counts idempotency keys."""
+
+    def __init__(self) -> None:
+        self.keys: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with provider.lock:
+                    provider.keys[self.headers["Idempotency-Key"]] += 1
+                    n = sum(provider.keys.values())
+                body = json.dumps({"id": f"m-{n}"}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/messages"
+
+    def counts(self) -> tuple[int, int, int]:
+        with self.lock:
+            return sum(self.keys.values()), len(self.keys), sum(1 for c in self.keys.values() if c > 1)
+
+
+def start(kind: str, config: Path) -> subprocess.Popen[bytes]:
+    extra = ["--threads", "4"] if kind == "worker" else ["--interval", "0.2"]
+    return subprocess.Popen([TIDINGS, "--log-level", "error", kind, "--config", str(config), *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--kill-at", type=int, default=None, help="kill a worker when the provider has this many (default: a third)")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    kill_at = args.kill_at if args.kill_at is not None else args.events // 3
+
+    import redis
+    redis.Redis.from_url(REDIS).flushdb()
+    provider = Provider()
+    folder = Path(tempfile.mkdtemp(prefix="tidings-crash-"))
+    config = folder / "tidings.toml"
+    config.write_text(CONFIG.format(redis=REDIS, url=provider.url))
+
+    from tidings.config import load_config
+    from tidings.pipeline import build_pipeline, open_broker
+    from tidings.store import open_store
+    cfg = load_config(config)
+    store = open_store(cfg.tidings.store)
+    publisher = build_pipeline(open_broker(cfg.tidings.broker), cfg, store, transports={})
+
+    processes = {name: start(name.split("-")[0], config) for name in ("worker-1", "worker-2", "scheduler-1", "scheduler-2")}
+    began = time.monotonic()
+    now = datetime.now(timezone.utc)
+    for n in range(args.events):
+        publisher.publish({"id": f"evt-{n}", "type": "appointment.created", "occurred_at": now.isoformat(),
+                           "subject": {"id": f"a-{n}", "status": "confirmed", "start": "2030-01-01T10:00:00+01:00",
+                                       "client": {"id": f"c-{n}", "name": "Client", "phone": f"+4860{n:07d}",
+                                                  "consents": {"sms": True}}}})
+    published = time.monotonic() - began
+    print(f"published {args.events} events in {published:.1f} s")
+
+    killed_at = None
+    deadline = began + args.timeout
+    while time.monotonic() < deadline:
+        requests, distinct, repeated = provider.counts()
+        if killed_at is None and requests >= kill_at:
+            processes["worker-1"].send_signal(signal.SIGKILL)
+            processes["worker-1"].wait()
+            killed_at = requests
+            print(f"worker-1 killed with SIGKILL at {requests} messages ({time.monotonic() - began:.1f} s); restarted")
+            processes["worker-1"] = start("worker", config)
+        if distinct >= args.events and store.count_pending() == 0:
+            break
+        time.sleep(0.2)
+    elapsed = time.monotonic() - began
+    # let any late redelivery show itself before counting duplicates
+    time.sleep(2)
+    requests, distinct, repeated = provider.counts()
+    for process in processes.values():
+        process.send_signal(signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    print(json.dumps({"events": args.events, "killed_at": killed_at, "provider_requests": requests,
+                      "distinct_keys": distinct, "keys_seen_twice": repeated, "pending_left": store.count_pending(),
+                      "seconds": round(elapsed, 1), "messages_per_second": round(distinct / elapsed, 1)}))
+    return 0 if distinct == args.events and repeated == 0 else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

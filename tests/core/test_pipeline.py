@@ -1,0 +1,232 @@
+"""The dispatch pipeline (PRODUCT §6–§8): retries, fallback, exactly once, malformed events, real brokers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from attrs import define, field
+
+import tidings_triggers.status_change
+from tidings import Channel, PermanentDeliveryError, Receipt, RenderedMessage, TransientDeliveryError, hookimpl
+from tidings.clock import VirtualClock
+from tidings.config import Config, parse_config
+from tidings.pipeline import QUEUE, build_pipeline
+from tidings.plugins import registry_for
+from tidings.store.memory import MemoryStore
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+
+
+@define
+class ScriptedTransport:
+    """A test transport that answers from a script: "ok", "transient" or "permanent", then "ok" forever."""
+
+    script: list[str] = field(factory=list)
+    delivered: list[tuple[RenderedMessage, str]] = field(factory=list)
+    attempts: int = 0
+
+    def send(self, message: RenderedMessage, *, idempotency_key: str) -> Receipt:
+        self.attempts += 1
+        outcome = self.script.pop(0) if self.script else "ok"
+        if outcome == "transient":
+            raise TransientDeliveryError("provider answered 503")
+        if outcome == "permanent":
+            raise PermanentDeliveryError("provider refused the number", reason="invalid_address")
+        self.delivered.append((message, idempotency_key))
+        return Receipt(provider_id=f"p-{len(self.delivered)}")
+
+    def close(self) -> None:
+        pass
+
+
+class TestChannels:
+    """Two channels by the real names, whose addresses come straight from the contact."""
+
+    @hookimpl
+    def tidings_channels(self) -> Iterator[Channel]:
+        yield Channel(name="sms", summary="", parts=("text",), connect=lambda s: ScriptedTransport(),
+                      addresses=lambda c, s: (c.phone,) if c.phone and c.phone.startswith("+") else ())
+        yield Channel(name="email", summary="", parts=("subject", "text", "html"), connect=lambda s: ScriptedTransport(),
+                      addresses=lambda c, s: (c.email,) if c.email and "@" in c.email else ())
+
+
+def make_config(**tidings: Any) -> Config:
+    return parse_config({"tidings": {"timezone": "Europe/Warsaw", **tidings},
+                         "plugins": {"channels": ["sms", "email"], "triggers": ["status-change"]},
+                         "rules": [{"id": "confirmed", "trigger": "status-change", "on": "status_changed",
+                                    "to": ["confirmed"], "channel": "prefer_sms"}]},
+                        registry=registry_for(tidings_triggers.status_change, TestChannels()))
+
+
+def event(n: int = 1, *, phone: str = "+48600100200", email: str = "ola@example.com", consents: bool = True) -> dict[str, Any]:
+    return {"id": f"evt-{n}", "type": "appointment.status_changed", "occurred_at": NOW.isoformat(),
+            "subject": {"id": f"a-{n}", "status": "confirmed", "start": "2026-03-10T14:00:00+01:00",
+                        "client": {"id": "c-ola", "name": "Ola", "phone": phone, "email": email, "locale": "pl",
+                                   "consents": {"sms": consents, "email": consents}}},
+            "previous": {"status": "pending"}}
+
+
+@pytest.fixture
+def transports() -> dict[str, ScriptedTransport]:
+    return {"sms": ScriptedTransport(), "email": ScriptedTransport()}
+
+
+@pytest.fixture
+def stub_pipeline(transports: dict[str, ScriptedTransport]) -> Iterator[Any]:
+    """The real actors on Dramatiq's stub broker with a real worker thread, retries 10 ms apart."""
+    from dramatiq import Worker
+    from dramatiq.brokers.stub import StubBroker
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+    pipeline = build_pipeline(broker, make_config(), MemoryStore(), transports=transports,
+                              clock=VirtualClock(NOW), min_backoff_ms=10)
+    worker = Worker(broker, worker_threads=1, worker_timeout=20)
+    worker.start()
+    yield pipeline
+    worker.stop()
+    broker.close()
+
+
+def run(pipeline: Any) -> None:
+    pipeline.broker.join(QUEUE, fail_fast=True)
+    pipeline.enqueue_due()
+    pipeline.broker.join(QUEUE, fail_fast=True)
+
+
+def statuses(pipeline: Any, subject: str = "a-1") -> list[tuple[str, str | None]]:
+    return [(e["status"], e.get("reason")) for e in pipeline.store.log(subject=subject) if e["status"] not in ("scheduled",)]
+
+
+def test_a_transient_failure_is_retried_and_delivered_once(stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    transports["sms"].script[:] = ["transient", "transient", "ok"]
+    stub_pipeline.publish(event())
+    run(stub_pipeline)
+    assert transports["sms"].attempts == 3
+    assert len(transports["sms"].delivered) == 1
+    assert statuses(stub_pipeline) == [("sent", None)]
+
+
+def test_a_permanent_failure_falls_back_to_the_next_usable_channel(stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    transports["sms"].script[:] = ["permanent"]
+    stub_pipeline.publish(event())
+    run(stub_pipeline)
+    assert transports["sms"].attempts == 1
+    assert [m.channel for m, _ in transports["email"].delivered] == ["email"]
+    assert statuses(stub_pipeline) == [("failed", "invalid_address"), ("sent", None)]
+
+
+def test_retries_that_run_out_are_recorded_as_failed(stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    transports["sms"].script[:] = ["transient"] * 20
+    stub_pipeline.publish(event())
+    run(stub_pipeline)
+    assert transports["sms"].attempts == 9     # the first try and eight retries
+    assert statuses(stub_pipeline)[-1] == ("failed", "delivery_failed")
+    assert stub_pipeline.store.count_pending() == 0
+
+
+@pytest.mark.parametrize(("kwargs", "reason"), [
+    ({"consents": False}, "no_consent"),
+    ({"phone": "600", "email": "not-an-address"}, "invalid_address"),
+])
+def test_a_message_that_goes_nowhere_is_recorded_with_its_reason(stub_pipeline: Any, kwargs: dict[str, Any], reason: str) -> None:
+    stub_pipeline.publish(event(**kwargs))
+    run(stub_pipeline)
+    assert statuses(stub_pipeline) == [("skipped", reason)]
+
+
+def test_mixed_reasons_are_no_usable_channel(stub_pipeline: Any) -> None:
+    raw = event(phone="600")
+    raw["subject"]["client"]["consents"] = {"sms": True, "email": False}
+    stub_pipeline.publish(raw)
+    run(stub_pipeline)
+    assert statuses(stub_pipeline) == [("skipped", "no_usable_channel")]
+
+
+def test_an_event_id_seen_before_is_ignored(stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    stub_pipeline.publish(event())
+    run(stub_pipeline)
+    stub_pipeline.publish(event())
+    run(stub_pipeline)
+    assert len(transports["sms"].delivered) == 1
+
+
+def test_a_malformed_event_reaching_a_worker_does_not_block_the_next(stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    bad = event(1)
+    bad["subject"]["start"] = "2026-03-10T14:00"
+    stub_pipeline.ingest_actor.send(bad)      # as if a host had bypassed publish()
+    stub_pipeline.publish(event(2))
+    run(stub_pipeline)
+    assert [m.subject for m, _ in transports["sms"].delivered] == ["a-2"]
+
+
+def test_a_dispatch_repeated_after_a_crash_does_not_deliver_again(transports: dict[str, ScriptedTransport]) -> None:
+    # Given a store whose first completion is lost, as when a worker dies right after delivering
+    @define
+    class LosesFirstCompletion(MemoryStore):
+        lost: bool = False
+
+        def complete(self, slot: str, version: int) -> bool:
+            if not self.lost:
+                self.lost = True
+                return False
+            return super().complete(slot, version)
+
+    store = LosesFirstCompletion()
+    clock = VirtualClock(NOW)
+    pipeline = build_pipeline(None, make_config(), store, transports=transports, clock=clock)
+    pipeline.publish(event())
+    assert pipeline.enqueue_due() == 1
+    # When the lease runs out and the message is claimed and dispatched again
+    clock.set(NOW.replace(hour=9))
+    assert pipeline.enqueue_due() == 1
+    # Then the provider saw it once, and nothing is left pending
+    assert len(transports["sms"].delivered) == 1
+    assert store.count_pending() == 0
+
+
+def test_the_idempotency_key_is_stable_and_handed_to_the_transport(transports: dict[str, ScriptedTransport]) -> None:
+    keys = []
+    for _ in range(2):
+        transports["sms"].delivered.clear()
+        pipeline = build_pipeline(None, make_config(), MemoryStore(), transports=transports, clock=VirtualClock(NOW))
+        pipeline.publish(event())
+        pipeline.enqueue_due()
+        keys.append(transports["sms"].delivered[0][1])
+    assert keys[0] == keys[1] and len(keys[0]) == 40
+
+
+def _broker_roundtrip(broker: Any, store: Any, transports: dict[str, ScriptedTransport]) -> None:
+    from dramatiq import Worker
+    broker.emit_after("process_boot")
+    pipeline = build_pipeline(broker, make_config(), store, transports=transports, clock=VirtualClock(NOW))
+    broker.flush_all()
+    worker = Worker(broker, worker_threads=2, worker_timeout=100)
+    worker.start()
+    try:
+        for n in range(1, 6):
+            pipeline.publish(event(n))
+        broker.join(QUEUE, timeout=20_000)
+        worker.join()
+        assert pipeline.enqueue_due() == 5
+        broker.join(QUEUE, timeout=20_000)
+        worker.join()
+    finally:
+        worker.stop()
+        broker.flush_all()
+        broker.close()
+    assert sorted(m.subject for m, _ in transports["sms"].delivered) == [f"a-{n}" for n in range(1, 6)]
+
+
+def test_events_flow_through_redis_broker_and_redis_store(redis_store: Any, transports: dict[str, ScriptedTransport]) -> None:
+    from dramatiq.brokers.redis import RedisBroker
+    broker = RedisBroker(url="redis://127.0.0.1:6379/0", namespace=f"tidings-test-{os.getpid()}-{id(transports)}")
+    _broker_roundtrip(broker, redis_store, transports)
+
+
+def test_events_flow_through_rabbitmq(rabbitmq_url: str, transports: dict[str, ScriptedTransport]) -> None:
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+    _broker_roundtrip(RabbitmqBroker(url=rabbitmq_url), MemoryStore(), transports)

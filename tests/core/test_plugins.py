@@ -1,0 +1,150 @@
+"""Discovery through entry points: an out-of-tree plugin is installed, enabled, used, and missed when removed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tidings import Channel, PluginError, Trigger, hookimpl
+from tidings.plugins import registry_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CONFIG = """
+[tidings]
+timezone = "Europe/Warsaw"
+
+[plugins]
+channels = ["webhook"]
+triggers = ["status-change"]
+
+[channels.webhook]
+url = "{url}"
+
+[[rules]]
+id = "confirmed"
+trigger = "status-change"
+on = "status_changed"
+to = ["confirmed"]
+channel = "webhook"
+template = "confirmed"
+
+[templates.confirmed]
+webhook = "Confirmed, {{{{ client.name }}}}"
+"""
+
+EVENT = {"id": "evt-1", "type": "appointment.status_changed", "occurred_at": "2026-03-02T09:00:00+01:00",
+         "subject": {"id": "a-1", "status": "confirmed", "start": "2026-03-10T14:00:00+01:00",
+                     "client": {"id": "c-ola", "name": "Ola", "consents": {"webhook": True}}},
+         "previous": {"status": "pending"}}
+
+DELIVER = """
+import json, sys
+from tidings.clock import VirtualClock
+from tidings.config import load_config
+from tidings.converter import parse_aware
+from tidings.pipeline import build_pipeline
+from tidings.store.memory import MemoryStore
+event = json.loads(sys.argv[2])
+config = load_config(sys.argv[1])
+pipeline = build_pipeline(None, config, MemoryStore(), clock=VirtualClock(parse_aware(event["occurred_at"])))
+pipeline.publish(event)
+print(pipeline.enqueue_due())
+"""
+
+
+@pytest.fixture(scope="module")
+def installed_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example distribution, really installed by pip into a folder of its own."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(ROOT / "docs" / "example-plugin")], check=True, capture_output=True)
+    return target
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append({"body": body, "key": self.headers["Idempotency-Key"]})
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+def run(args: list[str], site: Path | None) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin"}
+    if site is not None:
+        env["PYTHONPATH"] = str(site)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+
+
+def test_an_installed_plugin_is_listed_with_its_distribution(installed_plugin: Path) -> None:
+    result = run(["-m", "tidings.cli", "plugins"], installed_plugin)
+    assert result.returncode == 0, result.stderr
+    assert any(line.split()[:4] == ["channel", "webhook", "tidings-webhook", "0.1.0"] for line in result.stdout.splitlines())
+    assert any(line.split()[:3] == ["trigger", "pre-visit", "tidings-triggers"] for line in result.stdout.splitlines())
+
+
+def test_an_enabled_out_of_tree_channel_delivers(installed_plugin: Path, receiver: tuple[str, list[dict[str, Any]]],
+                                                  tmp_path: Path) -> None:
+    url, received = receiver
+    config = tmp_path / "tidings.toml"
+    config.write_text(CONFIG.format(url=url))
+    result = run(["-c", DELIVER, str(config), json.dumps(EVENT)], installed_plugin)
+    assert result.returncode == 0, result.stderr
+    assert [r["body"]["parts"] for r in received] == [{"text": "Confirmed, Ola"}]
+    assert received[0]["body"]["to"] == "webhook:c-ola" and len(received[0]["key"]) == 40
+
+
+def test_a_removed_plugin_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    config = tmp_path / "tidings.toml"
+    config.write_text(CONFIG.format(url="http://127.0.0.1:9/"))
+    result = run(["-m", "tidings.cli", "check", str(config)], None)
+    assert result.returncode == 1
+    assert "plugins.channels[0]: no channel plugin named 'webhook' is installed (installed: email, push, sms)" in result.stderr
+
+
+def test_two_plugins_registering_one_name_are_refused() -> None:
+    class One:
+        @hookimpl
+        def tidings_triggers(self) -> Iterator[Trigger]:
+            yield Trigger(name="dup", summary="", rule_type=object, plan=lambda e, r, h: (), default_template="dup")
+
+    with pytest.raises(PluginError, match="trigger 'dup' is registered twice"):
+        registry_for(One(), One())
+
+
+def test_a_hook_yielding_the_wrong_type_is_refused_naming_the_plugin() -> None:
+    class Wrong:
+        @hookimpl
+        def tidings_channels(self) -> Iterator[Any]:
+            yield Trigger(name="x", summary="", rule_type=object, plan=lambda e, r, h: (), default_template="x")
+
+    with pytest.raises(PluginError, match="expected Channel"):
+        registry_for(Wrong())
+
+
+def test_channel_registration_is_typed() -> None:
+    channel = Channel(name="x", summary="", parts=("text",), addresses=lambda c, s: (), connect=lambda s: None)
+    assert channel.config_type.__name__ == "NoConfig"

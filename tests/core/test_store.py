@@ -1,0 +1,409 @@
+"""One suite for every schedule store backend, plus what only a shared Redis store can show (concurrency)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tidings.store import ScheduleStore, open_store
+from tidings.store.memory import MemoryStore
+from tidings.store.redis import KEEP_SECONDS, RedisStore
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+T0 = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+LEASE = timedelta(minutes=5)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def payload(**extra: Any) -> dict[str, Any]:
+    return {"rule": "reminder-24h", "subject": "v-1", "key": "k-1", "suspended": False, "info": {}, **extra}
+
+
+def visit(subject_id: str, *, client: str | None = "c-ola", status: str = "confirmed") -> dict[str, Any]:
+    return {"id": subject_id, "status": status, "client": {"id": client, "name": "Ola"} if client else None}
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Iterator[ScheduleStore]:
+    if request.param == "memory":
+        memory = MemoryStore()
+        yield memory
+        memory.close()
+    else:
+        yield request.getfixturevalue("redis_store")
+
+
+# ---------------------------------------------------------------- pending messages
+
+
+def test_scheduling_a_slot_again_replaces_it_and_bumps_its_version(store: ScheduleStore) -> None:
+    first = store.schedule("r|v-1|client", send_at=at(60), payload=payload(due="a"))
+    second = store.schedule("r|v-1|client", send_at=at(90), payload=payload(due="b"))
+
+    assert second == first + 1
+    assert store.count_pending() == 1
+    found = store.pending("r|v-1|client")
+    assert found is not None
+    assert (found["due"], found["version"], found["slot"]) == ("b", second, "r|v-1|client")
+    assert store.next_due() == at(90)
+
+
+def test_a_pending_message_comes_back_with_its_slot_version_and_send_time_in_utc(store: ScheduleStore) -> None:
+    version = store.schedule("s", send_at=datetime(2026, 3, 10, 14, 0, tzinfo=WARSAW),
+                             payload=payload(info={"services": ["manicure"]}, slot="ignored", version=99))
+
+    assert store.pending("s") == {**payload(info={"services": ["manicure"]}), "slot": "s", "version": version,
+                                  "send_at": "2026-03-10T13:00:00+00:00"}
+    assert store.pending("nothing-here") is None
+
+
+def test_dropping_a_slot_removes_it_and_returns_what_was_pending(store: ScheduleStore) -> None:
+    version = store.schedule("s", send_at=at(0), payload=payload())
+
+    dropped = store.drop("s")
+
+    assert dropped is not None and (dropped["slot"], dropped["version"], dropped["key"]) == ("s", version, "k-1")
+    assert store.pending("s") is None
+    assert store.count_pending() == 0
+    assert store.claim_due(at(60), limit=10, lease=LEASE) == []
+    assert store.next_due() is None
+    assert store.drop("s") is None
+
+
+def test_a_suspended_message_is_kept_but_never_claimed(store: ScheduleStore) -> None:
+    store.schedule("s", send_at=at(10), payload=payload())
+
+    store.schedule("s", send_at=None, payload={**payload(), "suspended": True})
+
+    found = store.pending("s")
+    assert found is not None and found["send_at"] is None and found["suspended"] is True
+    assert store.count_pending() == 1
+    assert store.next_due() is None
+    assert store.claim_due(at(60 * 24 * 365), limit=10, lease=LEASE) == []
+
+
+def test_a_restored_message_is_claimed_at_its_new_time(store: ScheduleStore) -> None:
+    store.schedule("s", send_at=None, payload=payload(suspended=True))
+
+    version = store.schedule("s", send_at=at(30), payload=payload())
+
+    assert store.next_due() == at(30)
+    assert store.claim_due(at(29), limit=10, lease=LEASE) == []
+    assert store.claim_due(at(30), limit=10, lease=LEASE) == [("s", version)]
+
+
+def test_claim_due_returns_only_due_messages_earliest_first(store: ScheduleStore) -> None:
+    versions = {slot: store.schedule(slot, send_at=at(minutes), payload=payload())
+                for slot, minutes in [("c", 3), ("a", 1), ("later", 10), ("b", 2)]}
+
+    claimed = store.claim_due(at(5), limit=10, lease=LEASE)
+
+    assert claimed == [("a", versions["a"]), ("b", versions["b"]), ("c", versions["c"])]
+
+
+def test_claim_due_takes_no_more_than_its_limit_and_leaves_the_rest_due(store: ScheduleStore) -> None:
+    for minute in range(5):
+        store.schedule(f"s{minute}", send_at=at(minute), payload=payload())
+
+    first = store.claim_due(at(10), limit=2, lease=LEASE)
+    rest = store.claim_due(at(10), limit=10, lease=LEASE)
+
+    assert [slot for slot, _ in first] == ["s0", "s1"]
+    assert [slot for slot, _ in rest] == ["s2", "s3", "s4"]
+    assert store.claim_due(at(10), limit=0, lease=LEASE) == []
+
+
+def test_a_claimed_message_is_claimed_again_only_after_its_lease_runs_out(store: ScheduleStore) -> None:
+    version = store.schedule("s", send_at=at(0), payload=payload())
+    assert store.claim_due(at(1), limit=10, lease=LEASE) == [("s", version)]
+
+    assert store.claim_due(at(1), limit=10, lease=LEASE) == []
+    assert store.next_due() == at(1) + LEASE
+    assert store.claim_due(at(1) + LEASE - timedelta(seconds=1), limit=10, lease=LEASE) == []
+    assert store.claim_due(at(1) + LEASE, limit=10, lease=LEASE) == [("s", version)]
+
+
+def test_a_stale_version_does_not_complete_a_rescheduled_message(store: ScheduleStore) -> None:
+    # Given a message claimed at version 1, then moved by a reschedule
+    old = store.schedule("s", send_at=at(0), payload=payload())
+    store.claim_due(at(0), limit=10, lease=LEASE)
+    new = store.schedule("s", send_at=at(60), payload=payload(due="moved"))
+    # When the dispatch of the old version completes
+    completed = store.complete("s", old)
+    # Then the rescheduled message is still pending at its new time
+    assert completed is False
+    assert store.pending("s") is not None
+    assert store.next_due() == at(60)
+    assert store.claim_due(at(60), limit=10, lease=LEASE) == [("s", new)]
+
+
+def test_completing_the_current_version_removes_the_message(store: ScheduleStore) -> None:
+    version = store.schedule("s", send_at=at(0), payload=payload())
+    store.claim_due(at(0), limit=10, lease=LEASE)
+
+    assert store.complete("s", version) is True
+
+    assert store.pending("s") is None
+    assert store.count_pending() == 0
+    assert store.next_due() is None
+    assert store.claim_due(at(0) + 2 * LEASE, limit=10, lease=LEASE) == []
+    assert store.complete("s", version) is False
+
+
+def test_a_slot_scheduled_again_after_a_drop_gets_a_version_an_old_dispatch_cannot_complete(store: ScheduleStore) -> None:
+    old = store.schedule("s", send_at=at(0), payload=payload())
+    store.drop("s")
+
+    new = store.schedule("s", send_at=at(0), payload=payload())
+
+    assert new > old
+    assert store.complete("s", old) is False
+    assert store.pending("s") is not None
+
+
+def test_next_due_is_the_earliest_due_time_or_none(store: ScheduleStore) -> None:
+    assert store.next_due() is None
+    store.schedule("late", send_at=at(30), payload=payload())
+    store.schedule("early", send_at=datetime(2026, 3, 10, 13, 10, tzinfo=WARSAW), payload=payload())
+
+    assert store.next_due() == at(10)
+    assert store.next_due().tzinfo is not None  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- events and subjects
+
+
+def test_a_seen_event_is_remembered(store: ScheduleStore) -> None:
+    store.add_event("evt-1")
+
+    assert store.has_event("evt-1") is True
+    assert store.has_event("evt-2") is False
+
+
+def test_a_subject_snapshot_is_replaced_by_a_newer_event_but_not_by_an_older_one(store: ScheduleStore) -> None:
+    assert store.put_subject("visit", visit("v-1", status="confirmed"), occurred_at=at(10)) is True
+
+    assert store.put_subject("visit", visit("v-1", status="booked"), occurred_at=at(5)) is False
+    assert store.subject("v-1") == {"kind": "visit", "occurred_at": at(10).timestamp(),
+                                    "subject": visit("v-1", status="confirmed")}
+
+    assert store.put_subject("visit", visit("v-1", status="cancelled"), occurred_at=at(10)) is True
+    assert store.put_subject("visit", visit("v-1", status="done"), occurred_at=at(11).astimezone(WARSAW)) is True
+    found = store.subject("v-1")
+    assert found is not None and found["subject"]["status"] == "done"
+    assert store.subject("v-unknown") is None
+
+
+def test_client_subjects_lists_the_client_snapshots_sorted_by_id(store: ScheduleStore) -> None:
+    store.put_subject("visit", visit("v-2"), occurred_at=at(0))
+    store.put_subject("order", visit("o-1"), occurred_at=at(0))
+    store.put_subject("visit", visit("v-3", client="c-ivan"), occurred_at=at(0))
+    store.put_subject("visit", visit("v-4", client=None), occurred_at=at(0))
+
+    assert [(s["kind"], s["subject"]["id"]) for s in store.client_subjects("c-ola")] == [("order", "o-1"), ("visit", "v-2")]
+    assert [s["subject"]["id"] for s in store.client_subjects("c-ivan")] == ["v-3"]
+    assert store.client_subjects("c-nobody") == []
+
+
+# ---------------------------------------------------------------- exactly once
+
+
+def test_a_key_is_marked_sent_only_once(store: ScheduleStore) -> None:
+    assert store.was_sent("k-1") is False
+
+    assert store.mark_sent("k-1") is True
+    assert store.mark_sent("k-1") is False
+    assert store.was_sent("k-1") is True
+    assert store.was_sent("k-2") is False
+
+
+def test_a_lock_is_held_until_released(store: ScheduleStore) -> None:
+    assert store.acquire("sending:k-1", ttl=LEASE) is True
+    assert store.acquire("sending:k-1", ttl=LEASE) is False
+    assert store.acquire("sending:k-2", ttl=LEASE) is True
+
+    store.release("sending:k-1")
+
+    assert store.acquire("sending:k-1", ttl=LEASE) is True
+
+
+def test_a_lock_lapses_after_its_ttl(store: ScheduleStore) -> None:
+    assert store.acquire("sending:k-1", ttl=timedelta(milliseconds=50)) is True
+    assert store.acquire("sending:k-1", ttl=LEASE) is False
+
+    # a bounded wait for the expiry, not a sleep that hopes: it fails if the lock never lapses
+    deadline = time.monotonic() + 3
+    while not store.acquire("sending:k-1", ttl=LEASE):
+        assert time.monotonic() < deadline, "the lock outlived its ttl"
+        time.sleep(0.01)
+
+
+# ---------------------------------------------------------------- the delivery log
+
+
+def test_the_log_is_read_by_subject_by_client_or_whole_in_recording_order(store: ScheduleStore) -> None:
+    entries = [{"subject": "v-1", "client": "c-ola", "status": "scheduled", "n": 1},
+               {"subject": "v-2", "client": "c-ivan", "status": "scheduled", "n": 2},
+               {"subject": "v-1", "client": "c-ola", "status": "sent", "n": 3, "info": {"segments": 1}},
+               {"subject": "v-3", "client": "c-ola", "status": "skipped", "n": 4},
+               {"subject": "v-4", "client": None, "status": "skipped", "n": 5}]
+    for entry in entries:
+        store.record(entry)
+
+    assert [e["n"] for e in store.log(subject="v-1")] == [1, 3]
+    assert store.log(subject="v-1")[1] == entries[2]
+    assert [e["n"] for e in store.log(client="c-ola")] == [1, 3, 4]
+    assert [e["n"] for e in store.log(subject="v-3", client="c-ola")] == [4]
+    assert store.log(subject="v-3", client="c-ivan") == []
+    assert [e["n"] for e in store.log()] == [1, 2, 3, 4, 5]
+    assert store.log(subject="v-nothing") == []
+
+
+# ---------------------------------------------------------------- Redis only
+
+
+def test_concurrent_schedulers_claim_every_due_message_exactly_once(redis_store: RedisStore, redis_url: str) -> None:
+    # Given 500 due messages and four schedulers, each with its own connection
+    expected = {(f"s{i:03}", redis_store.schedule(f"s{i:03}", send_at=at(i % 7), payload=payload())) for i in range(500)}
+    schedulers = [RedisStore.from_url(redis_url, prefix=redis_store.prefix) for _ in range(4)]
+    claims: list[list[tuple[str, int]]] = [[] for _ in schedulers]
+    start = threading.Barrier(len(schedulers))
+
+    def run(index: int) -> None:
+        start.wait()
+        while batch := schedulers[index].claim_due(at(10), limit=7, lease=LEASE):
+            claims[index].extend(batch)
+
+    # When they all claim at once
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(schedulers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for scheduler in schedulers:
+        scheduler.close()
+
+    # Then no (slot, version) was claimed twice and together they claimed all of them
+    everything = [claim for batch in claims for claim in batch]
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(everything) == len(set(everything)) == 500
+    assert set(everything) == expected
+    assert sum(1 for batch in claims if batch) > 1, "one scheduler took everything: the test did not run concurrently"
+
+
+def test_a_message_claimed_by_a_scheduler_killed_before_enqueuing_is_claimed_again_after_the_lease(
+        redis_store: RedisStore, redis_url: str) -> None:
+    # Given a scheduler that claims a due message and dies before enqueuing it
+    version = redis_store.schedule("s", send_at=at(0), payload=payload())
+    doomed = RedisStore.from_url(redis_url, prefix=redis_store.prefix)
+    assert doomed.claim_due(at(0), limit=10, lease=LEASE) == [("s", version)]
+    doomed.close()
+    survivor = redis_store
+    # When another scheduler polls before and after the lease runs out
+    before = survivor.claim_due(at(0) + LEASE - timedelta(seconds=1), limit=10, lease=LEASE)
+    after = survivor.claim_due(at(0) + LEASE, limit=10, lease=LEASE)
+    # Then the message was lost only for the length of the lease
+    assert before == []
+    assert after == [("s", version)]
+    assert survivor.complete("s", version) is True
+
+
+def test_sent_keys_and_seen_events_are_kept_for_more_than_a_year(redis_store: RedisStore) -> None:
+    redis_store.mark_sent("k-1")
+    redis_store.add_event("evt-1")
+
+    for key in (f"{redis_store.prefix}sent:k-1", f"{redis_store.prefix}event:evt-1"):
+        assert KEEP_SECONDS - 60 < redis_store.client.ttl(key) <= KEEP_SECONDS  # type: ignore[operator]
+    assert KEEP_SECONDS > 366 * 24 * 3600
+
+
+def test_every_key_lives_under_the_store_prefix(redis_store: RedisStore, redis_url: str) -> None:
+    # Given a store that used every kind of key
+    redis_store.schedule("s", send_at=at(0), payload=payload())
+    redis_store.put_subject("visit", visit("v-1"), occurred_at=at(0))
+    redis_store.add_event("evt-1")
+    redis_store.mark_sent("k-1")
+    redis_store.acquire("sending:k-1", ttl=LEASE)
+    redis_store.record({"subject": "v-1", "client": "c-ola", "status": "scheduled"})
+    # Then another prefix on the same database sees none of it
+    other = RedisStore.from_url(redis_url, prefix=f"{redis_store.prefix}other:")
+    try:
+        assert (other.count_pending(), other.next_due(), other.subject("v-1"), other.has_event("evt-1"),
+                other.was_sent("k-1"), other.log()) == (0, None, None, False, False, [])
+        assert other.acquire("sending:k-1", ttl=LEASE) is True
+    finally:
+        other.client.delete(f"{other.prefix}lock:sending:k-1")
+        other.close()
+
+
+def test_a_redis_url_opens_a_redis_store(redis_url: str) -> None:
+    store = open_store(redis_url)
+    try:
+        assert isinstance(store, RedisStore)
+        assert store.prefix == "tidings:"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_redis_answers_a_random_sequence_of_operations_exactly_as_memory_does(redis_store: RedisStore, seed: int) -> None:
+    # Given the same operations applied to both backends, on a moving virtual clock
+    rng = random.Random(seed)
+    memory = MemoryStore()
+    slots = [f"r|subject:v-{i}|client" for i in range(8)]
+    claimed: list[tuple[str, int]] = []
+    now = T0
+    for step in range(400):
+        now += timedelta(minutes=rng.randint(0, 20))
+        slot = rng.choice(slots)
+        op = rng.choice(["schedule", "schedule", "suspend", "drop", "claim", "claim", "complete", "subject", "log"])
+        if op == "schedule":
+            call: tuple[str, tuple[Any, ...], dict[str, Any]] = (
+                "schedule", (slot,), {"send_at": now + timedelta(minutes=rng.randint(-30, 90)), "payload": payload(n=step)})
+        elif op == "suspend":
+            call = ("schedule", (slot,), {"send_at": None, "payload": payload(n=step, suspended=True)})
+        elif op == "drop":
+            call = ("drop", (slot,), {})
+        elif op == "claim":
+            call = ("claim_due", (now,), {"limit": rng.randint(1, 4), "lease": timedelta(minutes=rng.choice([1, 5, 30]))})
+        elif op == "complete":
+            # mostly a version some claim returned (current or stale by now), sometimes any number
+            call = ("complete", rng.choice(claimed) if claimed and rng.random() < 0.8 else (slot, rng.randint(1, 6)), {})
+        elif op == "subject":
+            subject = visit(f"v-{rng.randint(0, 3)}", client=rng.choice(["c-ola", "c-ivan"]), status=f"s{step}")
+            call = ("put_subject", ("visit", subject), {"occurred_at": now - timedelta(minutes=rng.randint(0, 120))})
+        else:
+            call = ("record", ({"subject": f"v-{rng.randint(0, 3)}", "client": rng.choice(["c-ola", None]), "n": step},), {})
+        name, args, kwargs = call
+        # Then every answer, and the state read back after it, is the same
+        answer = getattr(memory, name)(*args, **kwargs)
+        assert getattr(redis_store, name)(*args, **kwargs) == answer, (step, call)
+        if name == "claim_due":
+            claimed.extend(answer)
+        assert redis_store.pending(slot) == memory.pending(slot), (step, call)
+        assert (redis_store.next_due(), redis_store.count_pending()) == (memory.next_due(), memory.count_pending()), step
+    for i in range(4):
+        assert redis_store.subject(f"v-{i}") == memory.subject(f"v-{i}")
+        assert redis_store.log(subject=f"v-{i}") == memory.log(subject=f"v-{i}")
+    for client in ("c-ola", "c-ivan"):
+        assert redis_store.client_subjects(client) == memory.client_subjects(client)
+        assert redis_store.log(client=client) == memory.log(client=client)
+    assert redis_store.log() == memory.log()
+
+
+def test_a_subject_that_moves_to_another_client_is_only_that_clients(store: Any) -> None:
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    store.put_subject("appointment", {"id": "a-1", "client": {"id": "c-1"}}, occurred_at=at)
+    store.put_subject("appointment", {"id": "a-1", "client": {"id": "c-2"}}, occurred_at=at.replace(hour=10))
+    assert store.client_subjects("c-1") == []
+    assert [s["subject"]["id"] for s in store.client_subjects("c-2")] == ["a-1"]
