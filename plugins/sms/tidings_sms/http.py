@@ -1,0 +1,92 @@
+"""What the two SMS transports share: one POST, and how a failed answer is classified.
+
+A failure the provider may get over (a timeout, a refused or dropped connection, 408, 425, 429,
+any 5xx) raises `TransientDeliveryError`, which the core retries with backoff. Bad credentials
+(401, 403) and a broken endpoint raise `PermanentDeliveryError`, which the core does not retry
+but answers by trying the next usable channel. Every other refusal is classified by the
+provider's own transport.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import structlog
+
+from tidings.errors import PermanentDeliveryError, TransientDeliveryError
+
+log = structlog.get_logger(__name__)
+
+USER_AGENT = "tidings-sms/0.1.0"
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+AUTH_STATUSES = frozenset({401, 403})
+
+
+def post(client: httpx.Client, url: str, *, to: str, provider: str, **kwargs: Any) -> httpx.Response:
+    """POST with `client`, turning network failures into delivery errors.
+
+    Raises:
+        TransientDeliveryError: on a timeout or a connection that failed or dropped.
+        PermanentDeliveryError: reason ``provider_config`` when the URL itself cannot work.
+    """
+    try:
+        return client.post(url, **kwargs)
+    except httpx.TimeoutException as e:
+        log.info("sms_deferred", provider=provider, to=to, reason="timeout")
+        raise TransientDeliveryError(
+            f"the {provider} SMS provider did not answer within its timeout ({type(e).__name__})",
+            reason="timeout", details={"provider": provider}) from None
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
+        raise PermanentDeliveryError(
+            f"the {provider} SMS provider's URL {url!r} cannot be used: {e} (check [channels.sms])",
+            reason="provider_config", details={"provider": provider}) from None
+    except httpx.TransportError as e:
+        log.info("sms_deferred", provider=provider, to=to, reason="connection_failed")
+        raise TransientDeliveryError(
+            f"could not reach the {provider} SMS provider: {type(e).__name__}: {e}",
+            reason="connection_failed", details={"provider": provider}) from None
+
+
+def raise_for_common_failures(response: httpx.Response, *, to: str, provider: str,
+                              details: dict[str, Any]) -> None:
+    """Raise for the failures every provider means alike: 401/403, 408/425/429 and 5xx.
+
+    Args:
+        response: the provider's answer.
+        to: the recipient, for the log only.
+        provider: ``"twilio"`` or ``"json"``, for messages.
+        details: what the provider said (status, code, message), passed on in the error.
+    """
+    status = response.status_code
+    if status in AUTH_STATUSES:
+        log.warning("sms_rejected", provider=provider, to=to, status=status, reason="provider_auth")
+        raise PermanentDeliveryError(
+            f"the {provider} SMS provider refused our credentials (HTTP {status}): check account_sid "
+            f"and auth_token in [channels.sms] or $TIDINGS_SMS_AUTH_TOKEN",
+            reason="provider_auth", details=details)
+    if status in TRANSIENT_STATUSES or status >= 500:
+        retry_after = _retry_after(response)
+        if retry_after is not None:
+            details = {**details, "retry_after": retry_after}
+        reason = "rate_limited" if status == 429 else "provider_unavailable"
+        log.info("sms_deferred", provider=provider, to=to, status=status, reason=reason)
+        raise TransientDeliveryError(f"the {provider} SMS provider answered HTTP {status}; the message will be retried",
+                                     reason=reason, details=details)
+
+
+def json_or_empty(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object, or ``{}`` when it is not one."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None   # an HTTP date: the core's own backoff applies

@@ -1,0 +1,65 @@
+"""The ``sms`` entry point of ``tidings.channels``: registers the SMS channel.
+
+The channel reads a contact's ``phone`` (`sms_addresses`), renders one ``text`` part, reports its
+encoding and segment count (`describe`), and delivers through the provider ``[channels.sms]``
+names (`connect`). The HTTP machinery is imported inside `connect` only, so ``tidings check``
+and ``simulate`` never load it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from tidings import hookimpl
+from tidings.errors import ConfigError, Problem
+from tidings.plugin_types import Channel, Transport
+from tidings_sms.addresses import sms_addresses
+from tidings_sms.config import AUTH_TOKEN_ENV, SmsConfig
+from tidings_sms.segments import describe
+
+
+@hookimpl
+def tidings_channels() -> Iterator[Channel]:
+    yield Channel(name="sms", summary="SMS through a Twilio-style or JSON HTTP provider API, with segment counting",
+                  parts=("text",), config_type=SmsConfig, addresses=sms_addresses, connect=connect,
+                  describe=describe)
+
+
+def connect(settings: SmsConfig | None) -> Transport:
+    """The transport of the configured provider, with one HTTP client reused for every send.
+
+    Raises:
+        ConfigError: when a setting the provider needs is missing (credentials, sender, url),
+            listing every one.
+    """
+    config = settings if settings is not None else SmsConfig()
+    token = config.secret()
+    problems = list(_missing(config, token=token))
+    if problems:
+        raise ConfigError(problems)
+    transport: Transport
+    if config.provider == "twilio":
+        from tidings_sms.twilio import TwilioTransport
+
+        transport = TwilioTransport.connect(config, token=token)
+    else:
+        from tidings_sms.json_api import JsonApiTransport
+
+        transport = JsonApiTransport.connect(config, token=token)
+    return transport
+
+
+def _missing(config: SmsConfig, *, token: str) -> Iterator[Problem]:
+    where = "channels.sms"
+    if config.provider == "twilio":
+        if not config.account_sid:
+            yield Problem(f"{where}.account_sid", "is required by the twilio provider")
+        if not token:
+            yield Problem(f"{where}.auth_token", f"is required by the twilio provider (or set ${AUTH_TOKEN_ENV})")
+        if not config.sender and not config.messaging_service_sid:
+            yield Problem(f"{where}.sender", "is required by the twilio provider unless messaging_service_sid is set")
+    elif not config.url:
+        yield Problem(f"{where}.url", "is required by the json provider")
+    else:
+        uses_token = any("{auth_token}" in value for value in config.headers.values())
+        if uses_token and not token:
+            yield Problem(f"{where}.auth_token", f"is used by headers but empty (set it or ${AUTH_TOKEN_ENV})")

@@ -1,0 +1,93 @@
+"""How many SMS segments a text costs: GSM-7 or UCS-2 encoding, and concatenated-SMS packing.
+
+A text made only of characters of the GSM 03.38 default alphabet travels as GSM-7: 160 septets in
+a single SMS, 153 per segment once it is split (the user data header takes 7). The extension
+table's characters (``^ { } \\ [ ~ ] | €`` and form feed) are sent as an escape and a character,
+so they cost two septets. Any other character switches the whole text to UCS-2: 70 UTF-16 code
+units in a single SMS, 67 per segment, and characters outside the Basic Multilingual Plane (most
+emoji) cost two units.
+
+A split never cuts an escape sequence or a surrogate pair in half, so segments are packed
+greedily, as handsets and providers do; this can cost one more segment than a plain division.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import frozen
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+# GSM 03.38 default alphabet, in table order (0x1B, the escape to the extension table, is left out)
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ"
+    " !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# GSM 03.38 extension table: each costs two septets (escape + character)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+# (limit of a single SMS, limit of each segment of a concatenated SMS), in septets or UTF-16 units
+LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}
+
+
+@frozen
+class SegmentInfo:
+    """The encoding of one SMS text and what it costs.
+
+    Attributes:
+        encoding: ``"GSM-7"`` or ``"UCS-2"``.
+        characters: the number of characters (Unicode code points) of the text.
+        units: septets for GSM-7, UTF-16 code units for UCS-2.
+        segments: how many SMS the provider will bill (0 for an empty text).
+    """
+
+    encoding: str
+    characters: int
+    units: int
+    segments: int
+
+
+def is_gsm7(text: str) -> bool:
+    """Whether every character of `text` is in the GSM-7 default alphabet or its extension table."""
+    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+
+
+def _costs(text: str, encoding: str) -> list[int]:
+    if encoding == GSM7:
+        return [2 if c in GSM7_EXTENSION else 1 for c in text]
+    return [2 if ord(c) > 0xFFFF else 1 for c in text]
+
+
+def segment_info(text: str) -> SegmentInfo:
+    """The encoding, size and segment count of one SMS text.
+
+    Example:
+        >>> segment_info("Zażółć gęślą jaźń")
+        SegmentInfo(encoding='UCS-2', characters=17, units=17, segments=1)
+    """
+    encoding = GSM7 if is_gsm7(text) else UCS2
+    costs = _costs(text, encoding)
+    units = sum(costs)
+    single, per_segment = LIMITS[encoding]
+    if units == 0:
+        segments = 0
+    elif units <= single:
+        segments = 1
+    else:
+        segments, used = 1, 0
+        for cost in costs:
+            if used + cost > per_segment:   # an escape pair or surrogate pair is never split
+                segments, used = segments + 1, 0
+            used += cost
+    return SegmentInfo(encoding=encoding, characters=len(text), units=units, segments=segments)
+
+
+def describe(parts: Mapping[str, str]) -> dict[str, Any]:
+    """The channel's `describe`: the encoding and segment count of a rendered SMS's ``text`` part."""
+    info = segment_info(parts.get("text", ""))
+    return {"encoding": info.encoding, "segments": info.segments}
