@@ -1,0 +1,143 @@
+"""The settings of the push channel: the ``[channels.push]`` table of a tidings configuration.
+
+The core structures the table into `PushConfig` with its one converter (unknown keys are errors);
+`PushConfig` itself checks the values and reports every bad one with its key, the value and the
+way out. A VAPID key written in the table is parsed here, so ``tidings check`` catches a broken
+one; the key is not required at this stage, because ``check`` and ``simulate`` never connect:
+`connect` reports a missing one.
+
+Environment:
+    ``TIDINGS_VAPID_PRIVATE_KEY``: the VAPID private key (PEM text, base64url, or a file's path),
+    used when ``vapid_private_key`` is empty, so that the configuration file need not hold it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+from cattrs.errors import AttributeValidationNote, ClassValidationError
+
+VAPID_KEY_ENV = "TIDINGS_VAPID_PRIVATE_KEY"
+URGENCIES = ("very-low", "low", "normal", "high")   # RFC 8030 §5.3
+MAX_TTL = 28 * 24 * 3600   # four weeks: the longest any major push service keeps a message
+
+# RFC 8292 §2.1: the `sub` claim is a mailto: or an https: URI the push service can reach us at
+_MAILTO = re.compile(r"mailto:[^@\s/]+@[^@\s/]+")
+_HOST = re.compile(r"(localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)")
+
+
+def _check_subject(value: str) -> str | None:
+    if not value:
+        return None   # required by `connect`, not by `check`
+    if value.startswith("mailto:"):
+        domain = value.rpartition("@")[2]
+        if _MAILTO.fullmatch(value) and _HOST.fullmatch(domain):
+            return None
+    elif value.startswith("https://"):
+        from urllib.parse import urlsplit
+
+        try:
+            host = urlsplit(value).hostname or ""
+        except ValueError:
+            host = ""
+        if _HOST.fullmatch(host) and not any(c.isspace() for c in value):
+            return None
+    return (f"{value!r} is neither a mailto: address nor an https URL: the push service contacts "
+            "you there, e.g. 'mailto:ops@salon.example' or 'https://salon.example/contact'")
+
+
+def _check_key(value: str) -> str | None:
+    if not value:
+        return None
+    from tidings_push.keys import (
+        load_private_key,  # imports cryptography: only when a key is written here
+    )
+
+    try:
+        load_private_key(value)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def _check_ttl(value: int) -> str | None:
+    if isinstance(value, bool) or not 0 <= value <= MAX_TTL:
+        return (f"{value!r} is not a number of seconds from 0 to {MAX_TTL} (four weeks): how long the push "
+                "service keeps a message for a device that is offline, e.g. 86400 for a day")
+    return None
+
+
+def _check_urgency(value: str) -> str | None:
+    if value not in URGENCIES:
+        return f"{value!r} is not an urgency (choose one of: {', '.join(URGENCIES)})"
+    return None
+
+
+def _check_timeout(value: float) -> str | None:
+    return None if value > 0 else f"{value!r} is not a positive number of seconds"
+
+
+_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "vapid_private_key": _check_key,
+    "vapid_subject": _check_subject,
+    "ttl": _check_ttl,
+    "urgency": _check_urgency,
+    "timeout": _check_timeout,
+}
+
+
+@frozen
+class PushConfig:
+    """The ``[channels.push]`` settings.
+
+    Attributes:
+        vapid_private_key: the application server's P-256 private key: PEM text, the path of a PEM
+            file, or the base64url private scalar (as the JavaScript ``web-push`` library prints it);
+            empty means ``$TIDINGS_VAPID_PRIVATE_KEY``. Browsers must subscribe with its public half.
+        vapid_subject: how a push service reaches the operator: ``mailto:ops@salon.example`` or an
+            ``https://`` URL (the ``sub`` claim of RFC 8292).
+        ttl: seconds a push service keeps a message for a device that is offline (``TTL``), from
+            0 (deliver now or drop) to four weeks.
+        urgency: ``very-low``, ``low``, ``normal`` or ``high`` (the ``Urgency`` header, RFC 8030):
+            how eagerly a device on battery wakes for the message.
+        timeout: seconds to wait for a push service before the attempt counts as a transient failure.
+    """
+
+    vapid_private_key: str = field(default="", repr=False)
+    vapid_subject: str = ""
+    ttl: int = 86400
+    urgency: str = "normal"
+    timeout: float = 10.0
+
+    def __attrs_post_init__(self) -> None:
+        # every bad value is reported, each under its own key, the way cattrs reports its own
+        # errors: `tidings check` then shows channels.push.urgency: ... and channels.push.ttl: ...
+        errors = []
+        for name, check in _CHECKS.items():
+            message = check(getattr(self, name))
+            if message is not None:
+                error = ValueError(message)
+                error.add_note(AttributeValidationNote(f"Invalid value for {name}", name,
+                                                       attrs.fields_dict(PushConfig)[name].type))
+                errors.append(error)
+        if errors:
+            raise ClassValidationError("invalid [channels.push] settings", errors, PushConfig)
+
+    def private_key_source(self, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+        """The VAPID key's text and where it came from (a config key or an environment variable).
+
+        Returns:
+            ``(value, where)``: the configured key and ``"channels.push.vapid_private_key"``, else
+            ``$TIDINGS_VAPID_PRIVATE_KEY`` and its name, else ``""`` and the config key.
+        """
+        env = os.environ if environ is None else environ
+        if self.vapid_private_key:
+            return self.vapid_private_key, "channels.push.vapid_private_key"
+        if env.get(VAPID_KEY_ENV, "").strip():
+            return env[VAPID_KEY_ENV], f"${VAPID_KEY_ENV}"
+        return "", "channels.push.vapid_private_key"

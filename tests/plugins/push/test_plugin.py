@@ -1,0 +1,85 @@
+"""The push channel as the core registers it: through its hook and its entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import pytest
+import tidings_push.plugin
+from tidings.errors import ConfigError
+from tidings.plugin_types import Channel
+from tidings_push.addresses import push_addresses
+from tidings_push.config import VAPID_KEY_ENV, PushConfig
+
+SUBJECT = "mailto:ops@salon.example"
+
+
+def test_the_plugin_registers_one_push_channel_with_a_title_and_a_body(push_channel: Channel) -> None:
+    assert list(tidings_push.plugin.tidings_channels()) == [push_channel]
+    assert push_channel.name == "push"
+    assert push_channel.parts == ("title", "body")
+    assert push_channel.config_type is PushConfig
+    assert push_channel.addresses is push_addresses
+    assert push_channel.summary
+
+
+def test_the_entry_point_named_push_loads_the_plugin_module() -> None:
+    [entry_point] = [ep for ep in entry_points(group="tidings.channels") if ep.name == "push"]
+
+    assert entry_point.value == "tidings_push.plugin"
+    assert entry_point.load() is tidings_push.plugin
+    assert entry_point.dist is not None and entry_point.dist.metadata["Name"] == "tidings-push"
+
+
+def test_connecting_without_a_key_or_a_subject_lists_both_problems(
+        push_channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(VAPID_KEY_ENV, raising=False)
+
+    with pytest.raises(ConfigError) as error:
+        push_channel.connect(None)
+
+    assert [p.path for p in error.value.problems] == ["channels.push.vapid_private_key", "channels.push.vapid_subject"]
+    assert f"${VAPID_KEY_ENV}" in error.value.problems[0].message
+
+
+def test_connecting_takes_the_key_from_the_environment(
+        push_channel: Channel, vapid_pem: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VAPID_KEY_ENV, vapid_pem)
+
+    transport = push_channel.connect(PushConfig(vapid_subject=SUBJECT))
+    transport.close()
+
+
+def test_a_broken_key_in_the_environment_is_reported_under_its_variable(
+        push_channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VAPID_KEY_ENV, "not-a-key")
+
+    with pytest.raises(ConfigError) as error:
+        push_channel.connect(PushConfig(vapid_subject=SUBJECT))
+
+    [problem] = error.value.problems
+    assert problem.path == f"${VAPID_KEY_ENV}"
+    assert "not-a-key" not in problem.message
+
+
+def test_registering_and_finding_addresses_never_import_the_crypto_and_http_stack() -> None:
+    # `tidings check` and `simulate` use addresses and the config type, but never connect
+    script = (
+        "import sys\n"
+        "import tidings\n"
+        "before = set(sys.modules)\n"
+        "import tidings_push.plugin as plugin\n"
+        "from tidings import Contact, PushSubscription\n"
+        "[channel] = plugin.tidings_channels()\n"
+        "keys = {'p256dh': 'B' + 'A' * 86, 'auth': 'A' * 22}\n"
+        "contact = Contact(id='c', push=(PushSubscription('https://push.example/a', keys),))\n"
+        "assert channel.addresses(contact, channel.config_type(vapid_subject='mailto:a@b.example'))\n"
+        "heavy = ('pywebpush', 'py_vapid', 'http_ece', 'cryptography', 'requests', 'aiohttp', 'urllib3')\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy\n"
+        "             or m in ('tidings_push.webpush', 'tidings_push.keys')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == "[]"
