@@ -282,7 +282,7 @@ class Pipeline:
                                  "previous": pending.get("previous")})
         location = self.config.location(subject.location)
         context = build_context(config=self.config, rule=rule, subject=subject, previous=event.previous,
-                                event=event, recipient=recipient, location=location)
+                                event=event, recipient=recipient, location=location, now=self.clock.now())
         for candidate in choice.usable:
             name = candidate.channel.name
             try:

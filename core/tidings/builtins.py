@@ -1,0 +1,117 @@
+"""The core's own template filters and globals, registered through the same hooks as any plugin.
+
+Filters format times in the location's time zone and the text's locale with Babel (CLDR's no-break
+spaces become plain ones, so an English time does not turn an SMS into UCS-2):
+``{{ subject.start | datetime }}``, ``| date``, ``| time``, each taking ``"short"``, ``"medium"``,
+``"long"``, ``"full"`` or a CLDR pattern (``| date("EEEE d MMMM")``); ``| money("PLN")`` formats an
+amount. Globals ``confirm_url()`` and ``cancel_url()`` build signed links (PRODUCT §10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency, format_decimal
+
+from tidings.plugins import hookimpl
+from tidings.plugin_types import TemplateFilter, TemplateGlobal
+
+STYLES = ("short", "medium", "long", "full")
+_SPACES = str.maketrans({"\u202f": " ", "\xa0": " "})   # CLDR's no-break spaces would make an SMS UCS-2
+
+
+def _plain(text: Any) -> str:
+    return str(text).translate(_SPACES)
+
+
+def _locale(context: Any) -> Locale:
+    try:
+        return Locale.parse(str(context.get("_locale") or "en").replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def _local(context: Any, value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date and time") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if not isinstance(value, datetime):
+        raise ValueError(f"{value!r} is not a date and time")
+    zone = ZoneInfo(str(context.get("_zone") or "UTC"))
+    return value.astimezone(zone) if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def format_datetime_filter(context: Any, value: Any, format: str = "medium") -> str:
+    """``{{ subject.start | datetime }}``: the date and the time (no seconds) in the locale's own order."""
+    moment, locale = _local(context, value), _locale(context)
+    if format not in STYLES:
+        from babel.dates import format_datetime
+        return _plain(format_datetime(moment, format, locale=locale))
+    day = format_date(moment.date(), format, locale=locale)
+    hour = format_time(moment, "short", locale=locale)
+    pattern = str(locale.datetime_formats.get(format, "{1} {0}"))
+    return _plain(pattern.replace("{1}", day).replace("{0}", hour).replace("'", ""))
+
+
+def format_date_filter(context: Any, value: Any, format: str = "medium") -> str:
+    """``{{ subject.start | date }}`` or ``| date("EEEE d MMMM")``."""
+    return _plain(format_date(_local(context, value).date(), format, locale=_locale(context)))
+
+
+def format_time_filter(context: Any, value: Any, format: str = "short") -> str:
+    """``{{ subject.start | time }}``: "3:00 PM" in en, "15:00" in pl."""
+    return _plain(format_time(_local(context, value), format, locale=_locale(context)))
+
+
+def money_filter(context: Any, value: Any, currency: str | None = None) -> str:
+    """``{{ data.amount | money("PLN") }}``; without a currency, the number in the locale's style."""
+    try:
+        amount = Decimal(str(value).replace(",", ".").strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount") from None
+    locale = _locale(context)
+    return _plain(format_currency(amount, currency, locale=locale) if currency else format_decimal(amount, locale=locale))
+
+
+def _link(context: Any, action: str) -> str:
+    links = getattr(context.environment, "tidings_links", None)
+    subject = (context.get("subject") or {}).get("id")
+    if links is None or not links.base_url or not links.secret or not subject:
+        return ""
+    from tidings.links import build_url
+    now = context.get("_now") or datetime.now(timezone.utc)   # a sample render with no moment
+    return build_url(links.base_url, subject, action, secret=links.secret, expires=now + links.ttl.elapsed())
+
+
+def confirm_url(context: Any) -> str:
+    """A signed link the client follows to confirm this visit ("" when [links] is not configured)."""
+    return _link(context, "confirm")
+
+
+def cancel_url(context: Any) -> str:
+    """A signed link the client follows to cancel this visit ("" when [links] is not configured)."""
+    return _link(context, "cancel")
+
+
+@hookimpl
+def tidings_template_filters() -> Iterator[TemplateFilter]:
+    yield TemplateFilter(name="datetime", function=format_datetime_filter, needs_context=True)
+    yield TemplateFilter(name="date", function=format_date_filter, needs_context=True)
+    yield TemplateFilter(name="time", function=format_time_filter, needs_context=True)
+    yield TemplateFilter(name="money", function=money_filter, needs_context=True)
+
+
+@hookimpl
+def tidings_template_globals() -> Iterator[TemplateGlobal]:
+    yield TemplateGlobal(name="confirm_url", value=confirm_url, needs_context=True)
+    yield TemplateGlobal(name="cancel_url", value=cancel_url, needs_context=True)

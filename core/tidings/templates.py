@@ -1,0 +1,585 @@
+"""Message templates (PRODUCT §4): sandboxed Jinja, resolved by name, channel and locale.
+
+Templates are written by deployers and tenants, so they are untrusted. They run in Jinja's
+`ImmutableSandboxedEnvironment` with `StrictUndefined` (an unknown variable is an error, never a
+blank in a client's message), HTML parts alone are autoescaped, and every render runs on a budget:
+loop iterations and calls are counted, ``*``, ``**`` and ``%`` refuse huge results, filter sizes are
+capped and output beyond `MAX_PART` characters stops the render.
+
+Where texts come from, first match wins:
+
+1. the deployer's directory ``[tidings].templates``: ``DIR/NAME/LOCALE/sms.txt``, ``email.subject``,
+   ``email.txt``, ``email.html``, ``push.title``, ``push.body`` (``DIR/NAME/`` itself holds the
+   texts for every other locale); any other channel's part is ``CHANNEL.PART``;
+2. the config's ``[templates.NAME]`` tables: ``sms = "..."``, ``email = {subject, text, html}``,
+   ``push = {title, body}``, and the same keys in ``[templates.NAME.LOCALE]`` subtables;
+3. the texts plugins register (`tidings_template_texts`): the triggers' built-in defaults.
+
+A rule uses its `template`, or its trigger's built-in texts when it names none; a deployer template
+that has no text for a channel falls back to the trigger's built-in text for it. Locales resolve
+recipient locale → its language (``pl_PL`` → ``pl``) → the template's unlocalised texts →
+``[tidings].locale`` → ``en``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import difflib
+import operator
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attrs import define, field
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_context
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.meta import find_undeclared_variables
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from tidings.errors import Problem, TemplateError
+
+if TYPE_CHECKING:
+    from tidings.config import Config, Location, Rule
+    from tidings.models import Contact, Event, Previous, Subject
+
+__all__ = ["MAX_PART", "Templates", "build_context", "check_templates", "locale_chain", "render_text",
+           "sample_context", "template_problems"]
+
+MAX_PART = 64_000            # characters of one rendered part
+MAX_STEPS = 50_000           # loop iterations plus calls in one render
+MAX_NUMBER = 100_000         # the largest integer a filter argument or a repetition may use
+FILES = {"txt": "text"}      # sms.txt and email.txt hold the part "text"; other files are CHANNEL.PART
+KNOWN_CHANNELS = ("sms", "email", "push")
+_LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+_DANGEROUS = {"mro", "gi_frame", "gi_code", "cr_frame", "f_globals", "f_locals", "f_builtins", "func_globals",
+              "func_code", "tb_frame", "ag_frame", "format_map", "subclasses"}
+
+CONTACT = ("id", "name", "first_name", "phone", "email", "locale")
+SHAPES: dict[str, tuple[str, ...]] = {
+    "client": CONTACT, "staff": CONTACT, "recipient": CONTACT,
+    "subject": ("id", "kind", "status", "start", "end", "location", "services", "data"),
+    "previous": ("status", "start"),
+    "location": ("id", "name", "address", "phone", "timezone"),
+    "rule": ("id", "trigger", "kind", "recipient", "template"),
+    "event": ("id", "type", "kind", "verb", "occurred_at"),
+}
+VARIABLES = (*SHAPES, "services", "data")
+_HIDDEN = ("_zone", "_locale", "_now")     # read by the filters and link globals, not meant for authors
+_DICT_READERS = ("get", "items", "keys", "values")
+
+_budget: contextvars.ContextVar[list[int]] = contextvars.ContextVar("tidings_template_budget")
+
+
+# ---------------------------------------------------------------- the sandbox
+
+
+def _spend(n: int = 1) -> None:
+    left = _budget.get(None)
+    if left is None:
+        return
+    left[0] -= n
+    if left[0] < 0:
+        raise SecurityError(f"the template does too much work (more than {MAX_STEPS} loop steps and calls)")
+
+
+def guard_iter(iterable: Any) -> Iterator[Any]:
+    """Every ``{% for %}`` loop runs through this: each step is paid from the render's budget."""
+    for item in iterable:
+        _spend()
+        yield item
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
+
+
+class Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with a budget on work and on the size of what it builds."""
+
+    intercepted_binops = frozenset(["*", "**", "%"])
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "**":
+            if isinstance(right, (int, float)) and abs(right) > 64 or isinstance(left, (int, float)) and abs(left) > MAX_NUMBER:
+                raise SecurityError("'**' with a large operand is not allowed in templates")
+            return left ** right
+        if operator_ == "*":
+            count = right if isinstance(left, (str, list, tuple)) else left if isinstance(right, (str, list, tuple)) else None
+            if isinstance(count, int) and count * max(_size(left), _size(right)) > MAX_PART:
+                raise SecurityError(f"a repetition longer than {MAX_PART} is not allowed in templates")
+            return left * right
+        result = left % right   # a '%' format: the result is checked, its width is capped below
+        if isinstance(left, str) and re.search(r"%[-+ #0]*\d{4,}", left):
+            raise SecurityError("a '%' format wider than 999 is not allowed in templates")
+        return result
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (jinja's signature)
+        _spend()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):   # every loop pays per step: nested loops cannot run away
+            loop.iter = nodes.Call(nodes.ImportedName("tidings.templates.guard_iter"), [loop.iter], [], None, None)
+        return tree
+
+
+def _capped(function: Any) -> Any:
+    """Wrap a filter so that huge numeric arguments (``center(10**9)``) and huge results are refused."""
+    skip = 2 if hasattr(function, "jinja_pass_arg") else 1     # the context and the value are not arguments
+
+    def filter_(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[skip:], *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+                raise SecurityError(f"a filter argument larger than {MAX_NUMBER} is not allowed in templates")
+        result = function(*args, **kwargs)
+        if _size(result) > MAX_PART:
+            raise SecurityError(f"a filter result longer than {MAX_PART} is not allowed in templates")
+        return result
+    for attr in ("jinja_pass_arg",):      # keep pass_context / pass_eval_context markers
+        if hasattr(function, attr):
+            setattr(filter_, attr, getattr(function, attr))
+    return filter_
+
+
+def make_environment(config: Config | None = None, *, html: bool = False) -> Sandbox:
+    """A sandbox with the filters and globals of the enabled plugins (and the core's own)."""
+    env = Sandbox(undefined=StrictUndefined, autoescape=html, trim_blocks=True, lstrip_blocks=True,
+                  keep_trailing_newline=False, auto_reload=False, cache_size=0)
+    for unsafe in ("cycler", "joiner", "lipsum", "namespace"):
+        env.globals.pop(unsafe, None)   # lipsum builds unbounded text; none of them is needed in a message
+    registry = config.registry if config is not None else _core_registry()
+    for flt in registry.filters.values():
+        env.filters[flt.name] = pass_context(_bind(flt.function)) if flt.needs_context else flt.function
+    for glob in registry.globals.values():
+        env.globals[glob.name] = pass_context(_bind(glob.value)) if glob.needs_context and callable(glob.value) else glob.value
+    env.filters = {name: _capped(fn) for name, fn in env.filters.items()}
+    env.tidings_links = config.links if config is not None else None   # type: ignore[attr-defined]  # read by the link globals
+    return env
+
+
+def _bind(function: Any) -> Any:
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+    return bound
+
+
+def _core_registry() -> Any:
+    from tidings.plugins import build_registry
+    return build_registry({})
+
+
+def render_source(env: Sandbox, source: str | Any, context: Mapping[str, Any], *, where: str = "template") -> str:
+    """Render one template (a source string or a compiled Template) on a fresh budget; TemplateError on any fault."""
+    token = _budget.set([MAX_STEPS])
+    try:
+        template = env.from_string(source) if isinstance(source, str) else source
+        out: list[str] = []
+        size = 0
+        for chunk in template.generate(dict(context)):
+            size += len(chunk)
+            if size > MAX_PART:
+                raise SecurityError(f"the rendered text is longer than {MAX_PART} characters")
+            out.append(chunk)
+        return "".join(out).strip()
+    except TemplateSyntaxError as e:
+        raise TemplateError(f"{where}: line {e.lineno}: {e.message}") from None
+    except SecurityError as e:
+        raise TemplateError(f"{where}: refused by the sandbox: {e}") from None
+    except UndefinedError as e:
+        raise TemplateError(f"{where}: {_undefined(e)}") from None
+    except RecursionError:
+        raise TemplateError(f"{where}: refused by the sandbox: recursion too deep") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as e:
+        raise TemplateError(f"{where}: {type(e).__name__}: {e}") from None
+    finally:
+        _budget.reset(token)
+
+
+def render_text(source: str, context: Mapping[str, Any], *, locale: str = "en", zone: str = "UTC",
+                html: bool = False, config: Config | None = None) -> str:
+    """Render one template string with the built-in filters, in a locale and time zone (tests, previews)."""
+    env = make_environment(config, html=html)
+    return render_source(env, source, {**context, "_locale": locale, "_zone": zone})
+
+
+def _undefined(e: UndefinedError) -> str:
+    message = str(e.message or e)
+    found = re.match(r"'(\w+)' is undefined", message)
+    if found:
+        return f"unknown variable {found.group(1)!r}{_suggest(found.group(1), VARIABLES)}"
+    return message
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(choices)})"
+
+
+# ---------------------------------------------------------------- locales
+
+
+def normalize_locale(value: str) -> str:
+    """``pl-pl`` → ``pl_PL``; ``UK`` → ``uk``."""
+    lang, _, region = value.replace("-", "_").partition("_")
+    return f"{lang.lower()}_{region.upper()}" if region else lang.lower()
+
+
+def locale_chain(*preferred: str | None) -> list[str]:
+    """The locales to try, best first: each preferred one and its language, then ``en``."""
+    chain: list[str] = []
+    for value in (*preferred, "en"):
+        if not value:
+            continue
+        full = normalize_locale(value)
+        for candidate in (full, full.split("_")[0]):
+            if candidate not in chain:
+                chain.append(candidate)
+    return chain
+
+
+# ---------------------------------------------------------------- context
+
+
+def _contact(contact: Contact | None) -> dict[str, Any] | None:
+    if contact is None:
+        return None
+    name = contact.name or ""
+    return {"id": contact.id, "name": name, "first_name": name.split(" ")[0] if name else "",
+            "phone": contact.phone, "email": contact.email, "locale": contact.locale}
+
+
+def build_context(*, config: Config, rule: Rule, subject: Subject, previous: Previous | None, event: Event | None,
+                  recipient: Contact | None, location: Location, now: datetime | None = None) -> dict[str, Any]:
+    """What a template sees (PRODUCT §4): plain dicts and lists, nothing with Python behaviour."""
+    services = [{"id": s.id, "name": s.name, "category": s.category} for s in subject.services]
+    zone = location.timezone or config.tidings.timezone
+    moment = now or (event.occurred_at if event is not None else None)
+    return {
+        "client": _contact(subject.client),
+        "staff": _contact(subject.staff),
+        "recipient": _contact(recipient),
+        "subject": {"id": subject.id, "kind": event.kind if event is not None else rule.kind, "status": subject.status,
+                    "start": subject.start, "end": subject.end, "location": subject.location,
+                    "services": services, "data": dict(subject.data)},
+        "previous": None if previous is None else {"status": previous.status, "start": previous.start},
+        "services": services,
+        "location": {"id": location.id, "name": location.name, "address": location.address, "phone": location.phone,
+                     "timezone": str(zone)},
+        "rule": {"id": rule.id, "trigger": rule.trigger, "kind": rule.kind, "recipient": rule.recipient,
+                 "template": rule.template},
+        "data": dict(subject.data),
+        "event": None if event is None else {"id": event.id, "type": event.type, "kind": event.kind, "verb": event.verb,
+                                             "occurred_at": event.occurred_at},
+        "_zone": str(zone),
+        "_locale": (recipient.locale if recipient is not None else None) or config.tidings.locale,
+        "_now": moment,
+    }
+
+
+def sample_event(config: Config, rule: Rule) -> Event:
+    """A full event of the rule's kind (every optional field set), for `check` and `preview`."""
+    from tidings.models import Event
+    trigger = config.registry.triggers.get(rule.trigger)
+    if trigger is not None and trigger.sample is not None:
+        return trigger.sample()
+    zone = config.zone(rule.locations[0] if rule.locations else next(iter(config.locations), None))
+    start = datetime(2026, 3, 10, 14, 0, tzinfo=zone)
+    location = rule.locations[0] if rule.locations else next(iter(config.locations), None)
+    return Event.from_dict({
+        "id": "evt-sample", "type": f"{rule.kind}.status_changed", "occurred_at": (start - timedelta(days=8)).isoformat(),
+        "subject": {"id": "sample-1", "status": "confirmed", "start": start.isoformat(),
+                    "end": (start + timedelta(hours=1)).isoformat(), "location": location,
+                    "services": [{"id": "manicure", "name": "Manicure", "category": "nails"}],
+                    "staff": {"id": "s-1", "name": "Anna Kowalska", "phone": "+48600000001", "email": "anna@salon.example"},
+                    "client": {"id": "c-1", "name": "Ola Nowak", "phone": "+48600100200", "email": "ola@example.com",
+                               "locale": config.tidings.locale, "consents": {"sms": True, "email": True, "push": True}},
+                    "data": {"price": "120 PLN"}},
+        "previous": {"status": "pending", "start": (start - timedelta(days=1)).isoformat()},
+    })
+
+
+class SampleData(dict[str, Any]):
+    """A sample's free-form `data`: any key a template reads has a placeholder value."""
+
+    def __missing__(self, key: str) -> str:
+        return f"[{key}]"
+
+
+def sample_context(config: Config, rule: Rule, *, event: Event | None = None, locale: str | None = None) -> dict[str, Any]:
+    """The context a rule's template sees for a sample (or the given) event."""
+    from tidings.models import evolve
+    event = event or sample_event(config, rule)
+    subject = event.subject
+    recipient = subject.client if rule.recipient == "client" else subject.staff
+    if locale is not None and recipient is not None:
+        recipient = evolve(recipient, locale=locale)
+    context = build_context(config=config, rule=rule, subject=subject, previous=event.previous, event=event,
+                            recipient=recipient, location=config.location(subject.location), now=event.occurred_at)
+    context["data"] = context["subject"]["data"] = SampleData(context["data"])
+    if locale is not None:
+        context["_locale"] = locale
+    return context
+
+
+# ---------------------------------------------------------------- sources
+
+
+Texts = dict[str, dict[str, str]]                 # channel -> part -> source
+Sources = dict[str, dict[str | None, Texts]]      # name -> locale (None: unlocalised) -> texts
+
+
+@define
+class Templates:
+    """Every template a configuration can use, compiled once, rendered per message."""
+
+    config: Config
+    deployer: Sources
+    builtin: Sources
+    places: dict[tuple[str, str | None, str, str], str] = field(factory=dict)   # where each deployer text is written
+    problems: list[Problem] = field(factory=list)                                 # found while loading
+    _envs: dict[bool, Sandbox] = field(factory=dict)
+    _compiled: dict[tuple[str, bool], Any] = field(factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Templates:
+        problems: list[Problem] = []
+        places: dict[tuple[str, str | None, str, str], str] = {}
+        deployer: Sources = {}
+        _from_tables(config, deployer, places, problems)
+        if config.tidings.templates:
+            base = (config.path.parent if config.path is not None else Path.cwd()) / config.tidings.templates
+            _from_directory(base, config, deployer, places, problems)
+        builtin: Sources = {}
+        for texts in config.registry.texts:
+            entry = builtin.setdefault(texts.name, {}).setdefault(normalize_locale(texts.locale), {})
+            for channel, parts in texts.channels.items():
+                entry.setdefault(channel, {}).update(parts)
+        return cls(config=config, deployer=deployer, builtin=builtin, places=places, problems=problems)
+
+    def env(self, html: bool) -> Sandbox:
+        if html not in self._envs:
+            self._envs[html] = make_environment(self.config, html=html)
+        return self._envs[html]
+
+    def compiled(self, source: str, html: bool) -> Any:
+        key = (source, html)
+        if key not in self._compiled:
+            try:
+                self._compiled[key] = self.env(html).from_string(source)
+            except TemplateSyntaxError as e:
+                raise TemplateError(f"line {e.lineno}: {e.message}") from None
+        return self._compiled[key]
+
+    def names(self) -> set[str]:
+        return set(self.deployer) | set(self.builtin)
+
+    def resolve(self, rule: Rule, channel: str, locale: str | None) -> tuple[str | None, str, Mapping[str, str]] | None:
+        """(locale, template name, part sources) of the text a rule sends through a channel, or None."""
+        trigger = self.config.registry.triggers.get(rule.trigger)
+        default = trigger.default_template if trigger is not None else None
+        name = rule.template or default or ""
+        chain = locale_chain(locale, self.config.tidings.locale)
+        # the recipient's own locale first, then the template's unlocalised texts, then the configured locale and en
+        own = [loc for loc in locale_chain(locale) if loc != "en" or normalize_locale(locale or "").startswith("en")] if locale else []
+        deployer = self.deployer.get(name, {})
+        for loc in [*own, None, *chain]:
+            texts = deployer.get(loc, {}).get(channel)
+            if texts:
+                return loc, name, texts
+        for candidate in dict.fromkeys(n for n in (name, default) if n):
+            builtin = self.builtin.get(candidate, {})
+            for loc in chain:
+                texts = builtin.get(loc, {}).get(channel)
+                if texts:
+                    return loc, candidate, texts
+        return None
+
+    def render(self, *, rule: Rule, channel: str, parts: Iterable[str], context: Mapping[str, Any],
+               locale: str | None) -> dict[str, str]:
+        """The rendered parts of a rule's message for one channel; TemplateError if it cannot be."""
+        found = self.resolve(rule, channel, locale)
+        if found is None:
+            raise TemplateError(f"template {rule.template or rule.trigger!r} has no text for channel {channel!r}")
+        used, name, sources = found
+        context = {**context, "_locale": used or self.config.tidings.locale}
+        out: dict[str, str] = {}
+        for part in parts:
+            if part in sources:
+                where = f"template {name!r} ({used or 'default'}) {channel}.{part}"
+                try:
+                    template = self.compiled(sources[part], part == "html")
+                except TemplateError as e:
+                    raise TemplateError(f"{where}: {e}") from None
+                out[part] = render_source(self.env(part == "html"), template, context, where=where)
+        return out
+
+
+def _channel_names(config: Config) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*config.plugins.channels, *config.registry.channels, *KNOWN_CHANNELS]))
+
+
+def _parts_of(config: Config, channel: str) -> tuple[str, ...] | None:
+    found = config.registry.channels.get(channel)
+    if found is not None:
+        return found.parts
+    return {"sms": ("text",), "email": ("subject", "text", "html"), "push": ("title", "body")}.get(channel)
+
+
+def _texts(config: Config, table: Mapping[str, Any], where: str, name: str, locale: str | None,
+           places: dict[tuple[str, str | None, str, str], str], problems: list[Problem]) -> tuple[Texts, dict[str, Any]]:
+    """The channel texts of one table; returns them and the keys that are not channels (locales)."""
+    texts: Texts = {}
+    rest: dict[str, Any] = {}
+    channels = _channel_names(config)
+    for key, value in table.items():
+        if key not in channels:
+            rest[key] = value
+            continue
+        parts = _parts_of(config, key) or ("text",)
+        if isinstance(value, str):
+            part = "text" if "text" in parts else parts[0]
+            texts[key] = {part: value}
+            places[(name, locale, key, part)] = f"{where}.{key}"
+        elif isinstance(value, Mapping):
+            for part, source in value.items():
+                if part not in parts:
+                    problems.append(Problem(f"{where}.{key}.{part}", f"{key} has no part {part!r}{_suggest(part, parts)}"))
+                elif not isinstance(source, str):
+                    problems.append(Problem(f"{where}.{key}.{part}", "must be a string (a Jinja template)"))
+                else:
+                    texts.setdefault(key, {})[part] = source
+                    places[(name, locale, key, part)] = f"{where}.{key}.{part}"
+        else:
+            problems.append(Problem(f"{where}.{key}", f"must be a string or a table of parts ({', '.join(parts)})"))
+    return texts, rest
+
+
+def _from_tables(config: Config, into: Sources, places: dict[tuple[str, str | None, str, str], str],
+                 problems: list[Problem]) -> None:
+    channels = _channel_names(config)
+    for name, table in config.templates.items():
+        where = f"templates.{name}"
+        if not isinstance(table, Mapping):
+            problems.append(Problem(where, "must be a table: [templates.NAME] with sms, email, push or locale subtables"))
+            continue
+        texts, rest = _texts(config, table, where, name, None, places, problems)
+        if texts:
+            into.setdefault(name, {})[None] = texts
+        for key, value in rest.items():
+            if _LOCALE.match(key) and isinstance(value, Mapping):
+                locale = normalize_locale(key)
+                localised, unknown = _texts(config, value, f"{where}.{key}", name, locale, places, problems)
+                into.setdefault(name, {})[locale] = localised
+                for bad in unknown:
+                    problems.append(Problem(f"{where}.{key}.{bad}", f"{bad!r} is not a channel{_suggest(bad, channels)}"))
+            else:
+                problems.append(Problem(f"{where}.{key}", f"{key!r} is neither a channel{_suggest(key, channels)[:-1]}) "
+                                                          "nor a locale subtable like [templates.NAME.pl]"))
+
+
+def _from_directory(base: Path, config: Config, into: Sources, places: dict[tuple[str, str | None, str, str], str],
+                    problems: list[Problem]) -> None:
+    if not base.is_dir():
+        problems.append(Problem("tidings.templates", f"{str(base)!r} is not a directory"))
+        return
+    channels = _channel_names(config)
+
+    def load(folder: Path, name: str, locale: str | None) -> None:
+        for file in sorted(folder.iterdir()):
+            if file.is_dir():
+                continue
+            channel, _, ext = file.name.partition(".")
+            part = FILES.get(ext, None if ext == "text" else ext)
+            parts = _parts_of(config, channel)
+            where = str(file.relative_to(base.parent)) if base.parent in file.parents else str(file)
+            if channel not in channels or parts is None or part is None or part not in parts:
+                allowed = [f"{c}.{'txt' if p == 'text' else p}" for c in channels for p in (_parts_of(config, c) or ())]
+                problems.append(Problem(where, f"unknown template file {file.name!r}{_suggest(file.name, allowed)}"))
+                continue
+            try:
+                source = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                problems.append(Problem(where, f"cannot be read: {e}"))
+                continue
+            into.setdefault(name, {}).setdefault(locale, {}).setdefault(channel, {})[part] = source.rstrip("\n")
+            places[(name, locale, channel, part)] = where
+
+    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+        load(folder, folder.name, None)
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            if not _LOCALE.match(sub.name):
+                problems.append(Problem(str(sub.relative_to(base.parent)), f"{sub.name!r} is not a locale (like pl or pt_BR)"))
+                continue
+            load(sub, folder.name, normalize_locale(sub.name))
+
+
+# ---------------------------------------------------------------- check
+
+
+def template_problems(env: Sandbox, source: str, where: str, *, allowed: Iterable[str] = ()) -> list[Problem]:
+    """What is wrong with one template source, found without running it: syntax, unknown names, unsafe reach."""
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as e:
+        return [Problem(where, f"line {e.lineno}: {e.message}")]
+    problems: list[Problem] = []
+    known = {*VARIABLES, *_HIDDEN, *env.globals, *allowed}
+    for name in sorted(find_undeclared_variables(tree) - known):
+        problems.append(Problem(where, f"unknown variable {name!r}{_suggest(name, VARIABLES)}"))
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        attr = node.attr if isinstance(node, nodes.Getattr) else (node.arg.value if isinstance(node.arg, nodes.Const) else None)
+        if not isinstance(attr, str):
+            continue
+        if attr.startswith("_") or attr in _DANGEROUS:
+            problems.append(Problem(where, f"line {node.lineno}: reaches {attr!r}, which templates may not use "
+                                           "(the sandbox refuses Python internals)"))
+        elif isinstance(node.node, nodes.Name) and node.node.name in SHAPES and node.node.ctx == "load" \
+                and attr not in SHAPES[node.node.name] and attr not in _DICT_READERS:
+            shape = SHAPES[node.node.name]
+            problems.append(Problem(where, f"line {node.lineno}: {node.node.name} has no {attr!r}{_suggest(attr, shape)}"))
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name in ("confirm_url", "cancel_url"):
+            links = getattr(env, "tidings_links", None)
+            if links is not None and not (links.base_url and links.secret):
+                problems.append(Problem(where, f"line {call.lineno}: {call.node.name}() needs [links].base_url and a secret "
+                                               "([links].secret or TIDINGS_LINK_SECRET)"))
+    return problems
+
+
+def check_templates(config: Config) -> list[Problem]:
+    """Every template problem of a configuration: compile, static checks, and a render on a sample per rule."""
+    templates = Templates.from_config(config)
+    problems = list(templates.problems)
+    for (name, locale, channel, part), where in sorted(templates.places.items(), key=lambda kv: kv[1]):
+        source = templates.deployer[name][locale][channel][part]
+        problems.extend(template_problems(templates.env(part == "html"), source, where))
+    static = {p.path for p in problems}
+    for index, rule in enumerate(config.rules):
+        place = f"rules[{index}] ({rule.id})"
+        if rule.template and rule.template not in templates.names():
+            defined = ", ".join(sorted(templates.deployer)) or "none"
+            problems.append(Problem(f"{place}.template", f"no template named {rule.template!r}"
+                                                         f"{_suggest(rule.template, templates.names()) if templates.deployer else ''} "
+                                                         f"(defined: {defined})"))
+            continue
+        if rule.trigger not in config.registry.triggers:
+            continue
+        for channel in rule.channel:
+            found = templates.resolve(rule, channel, config.tidings.locale)
+            if found is None:
+                problems.append(Problem(f"{place}.template", f"template {rule.template or rule.trigger!r} has no text "
+                                                             f"for channel {channel!r}"))
+                continue
+            locale, name, sources = found
+            if any(templates.places.get((name, locale, channel, part)) in static for part in sources):
+                continue    # already reported where the text is written
+            channel_parts = _parts_of(config, channel) or tuple(sources)
+            try:
+                templates.render(rule=rule, channel=channel, parts=channel_parts,
+                                 context=sample_context(config, rule), locale=config.tidings.locale)
+            except TemplateError as e:
+                problems.append(Problem(f"{place}.template", str(e)))
+    return problems

@@ -1,0 +1,279 @@
+"""Templates (PRODUCT §4, §10): the sandbox holds, typos are caught by check, locales resolve, sources combine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tidings.config import load_config, parse_config
+from tidings.errors import ConfigError, TemplateError
+from tidings.templates import Templates, build_context, locale_chain, render_text, sample_context
+
+BASE = {
+    "tidings": {"timezone": "Europe/Warsaw", "locale": "en"},
+    "plugins": {"channels": ["sms", "email", "push"], "triggers": ["pre-visit", "status-change"]},
+    "locations": {"old-town": {"name": "Old Town", "timezone": "Europe/Warsaw"}},
+}
+START = datetime(2026, 3, 10, 14, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+
+
+def config_with(templates: dict[str, Any], *, template: str | None = "t", channel: Any = "sms", **extra: Any) -> Any:
+    rule = {"id": "reminder", "trigger": "pre-visit", "before": "24h", "channel": channel}
+    if template:
+        rule["template"] = template
+    return parse_config({**BASE, "rules": [rule], "templates": templates, **extra})
+
+
+def problems_of(templates: dict[str, Any], **kwargs: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        config_with(templates, **kwargs)
+    return str(caught.value)
+
+
+def render(config: Any, *, channel: str = "sms", locale: str | None = None, **parts: Any) -> dict[str, str]:
+    rule = config.rules[0]
+    found = config.registry.channels[channel].parts
+    return Templates.from_config(config).render(rule=rule, channel=channel, parts=found,
+                                                context=sample_context(config, rule, locale=locale), locale=locale)
+
+
+# ---------------------------------------------------------------- escapes: refused by check, and at render time
+
+ESCAPES = [
+    pytest.param("{{ ''.__class__.__mro__[1].__subclasses__() }}", "__class__", id="class-mro-subclasses"),
+    pytest.param("{{ client.__class__ }}", "__class__", id="dunder-on-context"),
+    pytest.param("{{ cancel_url.__globals__['os'] }}", "__globals__", id="function-globals"),
+    pytest.param("{{ (services|first).__init__.__globals__ }}", "__init__", id="init-globals"),
+    pytest.param("{{ client['__class__'] }}", "__class__", id="dunder-by-subscript"),
+    pytest.param("{{ ''.mro }}", "mro", id="mro"),
+    pytest.param("{{ range.__self__ }}", "__self__", id="builtin-self"),
+    pytest.param("{{ os.system('id') }}", "os", id="os-module"),
+    pytest.param("{{ cycler.__init__.__globals__.os }}", "cycler", id="cycler-global"),
+    pytest.param("{{ lipsum.__globals__ }}", "lipsum", id="lipsum-global"),
+    pytest.param("{{ self.__init__ }}", "__init__", id="self-reference"),
+    pytest.param("{{ config }}", "config", id="flask-style-config"),
+]
+
+
+@pytest.mark.parametrize(("source", "named"), ESCAPES)
+def test_an_escape_attempt_is_refused_by_check(source: str, named: str) -> None:
+    text = problems_of({"t": {"sms": source}})
+    assert "templates.t.sms" in text and named in text
+
+
+@pytest.mark.parametrize(("source", "named"), ESCAPES)
+def test_an_escape_attempt_cannot_run_in_a_worker(source: str, named: str) -> None:
+    # a worker renders what is there, even if check never ran: the sandbox refuses it at run time
+    context = sample_context(config_with({"t": {"sms": "ok"}}), config_with({"t": {"sms": "ok"}}).rules[0])
+    with pytest.raises(TemplateError):
+        render_text(source, context)
+
+
+def test_an_escape_hidden_in_a_branch_the_sample_never_takes_is_still_refused() -> None:
+    text = problems_of({"t": {"sms": "{% if client.name == 'nobody' %}{{ ''.__class__ }}{% endif %}hi"}})
+    assert "__class__" in text
+
+
+def test_the_context_is_immutable() -> None:
+    config = config_with({"t": {"sms": "ok"}})
+    context = sample_context(config, config.rules[0])
+    with pytest.raises(TemplateError, match="sandbox"):
+        render_text("{{ services.append(1) }}", context)
+    assert len(context["services"]) == 1
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param("{{ 'x' * 10000000 }}", id="string-repetition"),
+    pytest.param("{{ 9 ** 9 ** 9 }}", id="power"),
+    pytest.param("{{ 'x' | center(1000000000) }}", id="huge-filter-argument"),
+    pytest.param("{{ '%999999999s' % 'x' }}", id="huge-format-width"),
+    pytest.param("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}", id="nested-loops"),
+    pytest.param("{% for i in range(60000) %}{{ 'x' * 100 }}{% endfor %}", id="long-output"),
+    pytest.param("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", id="endless-recursion"),
+    pytest.param("{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}", id="exponential-macro"),
+])
+def test_a_template_that_would_exhaust_a_worker_is_stopped(source: str) -> None:
+    with pytest.raises(TemplateError, match="sandbox|longer than"):
+        render_text(source, {})
+
+
+def test_ordinary_loops_and_arithmetic_still_work() -> None:
+    source = "{% for s in services %}{{ loop.index }}. {{ s.name }}{% endfor %} {{ 2 ** 10 }} {{ '-' * 3 }} {{ '%05d' % 42 }}"
+    assert render_text(source, {"services": [{"name": "Manicure"}, {"name": "Pedicure"}]}) == \
+        "1. Manicure2. Pedicure 1024 --- 00042"
+
+
+def test_html_parts_are_escaped_and_text_parts_are_not() -> None:
+    config = config_with({"t": {"email": {"subject": "{{ data.note }}", "text": "{{ data.note }}", "html": "<p>{{ data.note }}</p>"}}},
+                         channel="email")
+    rule = config.rules[0]
+    context = {**sample_context(config, rule), "data": {"note": "<b>Tom & Jerry</b>"}}
+    parts = Templates.from_config(config).render(rule=rule, channel="email", parts=("subject", "text", "html"),
+                                                 context=context, locale=None)
+    assert parts["text"] == "<b>Tom & Jerry</b>" and parts["subject"] == "<b>Tom & Jerry</b>"
+    assert parts["html"] == "<p>&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;</p>"
+
+
+# ---------------------------------------------------------------- check finds mistakes by name and place
+
+
+def test_a_misspelt_variable_is_named_with_a_suggestion() -> None:
+    text = problems_of({"t": {"sms": "Hi {{ cleint.name }}"}})
+    assert "templates.t.sms: unknown variable 'cleint' (did you mean 'client'?)" in text
+
+
+def test_a_misspelt_attribute_of_a_known_variable_is_named() -> None:
+    text = problems_of({"t": {"email": {"subject": "x", "text": "See you {{ subject.strat | date }}"}}}, channel="email")
+    assert "templates.t.email.text: line 1: subject has no 'strat' (did you mean 'start'?)" in text
+
+
+def test_a_misspelt_attribute_inside_a_loop_is_found_by_rendering_the_sample() -> None:
+    text = problems_of({"t": {"sms": "{% for s in services %}{{ s.nmae }}{% endfor %}"}})
+    assert "rules[0] (reminder).template" in text and "nmae" in text
+
+
+def test_a_syntax_error_is_reported_with_its_line() -> None:
+    text = problems_of({"t": {"sms": "Hi\n{{ client.name }"}})
+    assert "templates.t.sms: line 2:" in text
+
+
+def test_an_unknown_template_name_is_reported_on_the_rule() -> None:
+    text = problems_of({"t": {"sms": "hi"}}, template="tt")
+    assert "rules[0] (reminder).template: no template named 'tt'" in text
+
+
+def test_an_unknown_part_and_an_unknown_channel_are_reported() -> None:
+    text = problems_of({"t": {"email": {"subjcet": "x", "text": "y"}, "smss": "z"}}, channel="email")
+    assert "templates.t.email.subjcet: email has no part 'subjcet' (did you mean 'subject'?)" in text
+    assert "templates.t.smss" in text and "'sms'" in text
+
+
+def test_links_used_without_a_secret_are_reported() -> None:
+    text = problems_of({"t": {"sms": "Confirm: {{ confirm_url() }}"}})
+    assert "confirm_url() needs [links].base_url" in text
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = problems_of({"t": {"sms": "{{ cleint }}", "push": {"title": "{{ ''.__class__ }}", "body": "{{ x }"}}})
+    assert "cleint" in text and "__class__" in text and "templates.t.push.body: line 1" in text
+
+
+# ---------------------------------------------------------------- locales and sources
+
+
+def test_locale_chain_falls_back_from_region_to_language_to_default() -> None:
+    assert locale_chain("pl-PL", "it") == ["pl_PL", "pl", "it", "en"]
+    assert locale_chain(None, "en") == ["en"]
+
+
+TRANSLATED = {"t": {"sms": "Hello {{ client.name }}", "pl": {"sms": "Cześć {{ client.name }}"}, "uk_UA": {"sms": "Привіт"}}}
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("pl", "Cześć Ola Nowak"),
+    ("pl_PL", "Cześć Ola Nowak"),       # regional fallback
+    ("uk", "Hello Ola Nowak"),          # uk_UA is more specific than uk: it does not serve plain uk
+    ("uk-UA", "Привіт"),
+    ("de", "Hello Ola Nowak"),          # no German: the unlocalised text
+    (None, "Hello Ola Nowak"),
+])
+def test_templates_resolve_by_recipient_locale(locale: str | None, expected: str) -> None:
+    assert render(config_with(TRANSLATED), locale=locale)["text"] == expected
+
+
+def test_a_template_without_a_channel_falls_back_to_the_triggers_built_in_text() -> None:
+    config = config_with({"t": {"sms": "custom"}}, channel=["push", "sms"])
+    push = render(config, channel="push", locale="pl")
+    assert push["title"] and "Ola Nowak" in push["body"] + push["title"]
+
+
+def test_the_configured_locale_is_used_when_the_recipient_has_none() -> None:
+    config = config_with({"t": {"pl": {"sms": "Cześć"}, "en": {"sms": "Hello"}}},
+                         tidings={"timezone": "Europe/Warsaw", "locale": "pl"})
+    assert render(config, locale=None)["text"] == "Cześć"
+    assert render(config, locale="en")["text"] == "Hello"
+
+
+def test_templates_load_from_a_directory_and_win_over_the_config(tmp_path: Path) -> None:
+    (tmp_path / "templates" / "t" / "pl").mkdir(parents=True)
+    (tmp_path / "templates" / "t" / "email.subject").write_text("Visit {{ subject.start | date }}\n", encoding="utf-8")
+    (tmp_path / "templates" / "t" / "email.txt").write_text("Hi {{ client.name }}\n", encoding="utf-8")
+    (tmp_path / "templates" / "t" / "pl" / "email.subject").write_text("Wizyta {{ subject.start | date }}", encoding="utf-8")
+    (tmp_path / "templates" / "t" / "pl" / "email.txt").write_text("Cześć {{ client.name }}", encoding="utf-8")
+    (tmp_path / "templates" / "t" / "pl" / "email.html").write_text("<p>Cześć {{ client.name }}</p>", encoding="utf-8")
+    (tmp_path / "tidings.toml").write_text("""
+[tidings]
+timezone = "Europe/Warsaw"
+templates = "templates"
+[plugins]
+channels = ["email"]
+triggers = ["pre-visit"]
+[[rules]]
+id = "reminder"
+trigger = "pre-visit"
+before = "24h"
+channel = "email"
+template = "t"
+[templates.t]
+email = { subject = "from the config", text = "from the config" }
+""", encoding="utf-8")
+    config = load_config(tmp_path / "tidings.toml")
+    assert render(config, channel="email", locale="pl") == {
+        "subject": "Wizyta 10 mar 2026", "text": "Cześć Ola Nowak", "html": "<p>Cześć Ola Nowak</p>"}
+    assert render(config, channel="email", locale="en") == {"subject": "Visit Mar 10, 2026", "text": "Hi Ola Nowak"}
+
+
+def test_an_unknown_file_in_the_template_directory_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "t" / "t").mkdir(parents=True)
+    (tmp_path / "t" / "t" / "sms.text").write_text("hi", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        config_with({}, tidings={"timezone": "UTC", "templates": str(tmp_path / "t")})
+    assert "unknown template file 'sms.text' (did you mean 'sms.txt'?)" in str(caught.value)
+
+
+# ---------------------------------------------------------------- context
+
+
+def test_free_form_data_keys_pass_check_with_a_placeholder() -> None:
+    config = config_with({"t": {"sms": "Price: {{ data.price }}, deposit {{ data.deposit }}"}})
+    assert render(config)["text"] == "Price: 120 PLN, deposit [deposit]"
+
+
+def test_the_context_holds_what_the_spec_lists() -> None:
+    config = config_with({"t": {"sms": "x"}})
+    context = sample_context(config, config.rules[0])
+    assert {"client", "staff", "subject", "previous", "services", "location", "rule", "data", "event"} <= set(context)
+    assert context["client"]["first_name"] == "Ola"
+    assert context["location"]["name"] == "Old Town"
+    assert context["rule"]["id"] == "reminder"
+
+
+def test_the_filters_format_in_the_location_zone_and_the_recipient_locale() -> None:
+    context = {"start": datetime(2026, 3, 10, 13, 0, tzinfo=ZoneInfo("UTC"))}
+    source = "{{ start | datetime }} / {{ start | date('EEEE') }} / {{ start | time }}"
+    assert render_text(source, context, locale="en", zone="Europe/Warsaw") == "Mar 10, 2026, 2:00 PM / Tuesday / 2:00 PM"
+    assert render_text(source, context, locale="pl", zone="Europe/Warsaw") == "10 mar 2026, 14:00 / wtorek / 14:00"
+    assert render_text(source, context, locale="uk", zone="America/New_York").endswith("/ вівторок / 09:00")
+
+
+def test_money_is_formatted_for_the_locale() -> None:
+    assert render_text("{{ 1234.5 | money('PLN') }}", {}, locale="pl") == "1 234,50 zł"
+    assert render_text("{{ '1234.5' | money('EUR') }}", {}, locale="it") == "1.234,50 €"
+    assert render_text("{{ 1234.5 | money }}", {}, locale="en") == "1,234.5"
+
+
+def test_build_context_uses_the_recipients_locale_and_the_locations_zone() -> None:
+    config = config_with({"t": {"sms": "x"}})
+    event_context = sample_context(config, config.rules[0], locale="uk")
+    assert event_context["_locale"] == "uk" and event_context["_zone"] == "Europe/Warsaw"
+    rule = config.rules[0]
+    from tidings.models import Event
+    event = Event.from_dict({"id": "e", "type": "appointment.created", "occurred_at": "2026-03-01T10:00:00+01:00",
+                             "subject": {"id": "a", "status": "confirmed", "start": "2026-03-10T14:00:00+01:00"}})
+    context = build_context(config=config, rule=rule, subject=event.subject, previous=None, event=event, recipient=None,
+                            location=config.location(None))
+    assert context["client"] is None and context["services"] == [] and context["_locale"] == "en"
