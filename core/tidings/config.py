@@ -243,13 +243,15 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
         problems.append(Problem("rules", "must be an array of [[rules]] tables"))
         raw_rules = []
     for i, table in enumerate(raw_rules):
+        # duplicates are found on the raw ids: a rule with other mistakes still claims its id
+        rule_id = table.get("id") if isinstance(table, Mapping) else None
+        if isinstance(rule_id, str) and rule_id:
+            if rule_id in seen:
+                problems.append(Problem(f"rules[{i}] ({rule_id}).id", f"duplicate rule id {rule_id!r} (first used by rules[{seen[rule_id]}])"))
+            seen.setdefault(rule_id, i)
         rule = _rule(i, table, registry, plugins, locations, problems)
-        if rule is None:
-            continue
-        if rule.id in seen:
-            problems.append(Problem(f"rules[{i}] ({rule.id}).id", f"duplicate rule id {rule.id!r} (first used by rules[{seen[rule.id]}])"))
-        seen.setdefault(rule.id, i)
-        rules.append(rule)
+        if rule is not None:
+            rules.append(rule)
 
     templates = raw.get("templates", {})
     if not isinstance(templates, Mapping):

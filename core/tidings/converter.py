@@ -75,6 +75,10 @@ def problems_from(exc: BaseException, path: str = "") -> list[Problem]:
             out.append(Problem(where, f"unknown key {key!r} (allowed: {', '.join(allowed)})"))
     elif isinstance(exc, KeyError):
         out.append(Problem(path, "is required but missing"))
+    elif isinstance(exc, ValueError) and len(exc.args) >= 2 and isinstance(getattr(exc.args[1], "name", None), str):
+        # an attrs validator (`in_`, ...) raises ValueError(message, attribute, ...): name the attribute
+        name = exc.args[1].name.rstrip("_")
+        out.append(Problem(f"{path}.{name}" if path else name, str(exc.args[0])))
     elif isinstance(exc, (ValueError, TypeError)):
         out.append(Problem(path, _plain(exc)))
     elif isinstance(exc, BaseExceptionGroup):

@@ -168,7 +168,7 @@ def _structure_mute(value: Any, _: Any) -> bool | tuple[str, ...]:
         return value
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise ValueError(f"{value!r} is neither true/false nor a list of rule ids")
+    raise ValueError(f"is invalid: {value!r} is neither true/false nor a list of rule ids")
 
 
 event_converter.register_structure_hook(bool | tuple[str, ...], _structure_mute)

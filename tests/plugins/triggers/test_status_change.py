@@ -47,10 +47,10 @@ def test_two_quick_changes_are_two_messages_not_one_replacing_the_other(run: Any
 def test_a_rescheduled_rule_gives_templates_the_new_and_the_previous_start(run: Any, dsl: Any) -> None:
     rule = {"id": "moved", "trigger": "status-change", "on": "rescheduled", "channel": "sms", "template": "moved"}
     from tidings.config import parse_config
-    base = dsl.config(rule)
+    base = dsl.config({k: v for k, v in rule.items() if k != "template"})
     cfg = parse_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": list(base.plugins.channels), "triggers": list(base.plugins.triggers)},
                         "locations": {"old-town": {"timezone": "Europe/Warsaw"}}, "rules": [rule],
-                        "templates": {"moved": {"sms": "from {{ previous.start | time }} to {{ subject.start | time }}"}}})
+                        "templates": {"moved": {"sms": "from {{ previous.start | time('HH:mm') }} to {{ subject.start | time('HH:mm') }}"}}})
     from tidings.models import Event
     from tidings.simulate import Simulation
     sim = Simulation(cfg)
