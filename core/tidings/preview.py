@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tidings.errors import TemplateError
+from tidings.errors import TemplateError, TidingsError
 from tidings.templates import Templates, locale_chain, sample_context
 
 if TYPE_CHECKING:
@@ -28,7 +28,10 @@ def _describe(config: Config, channel: str, parts: Mapping[str, str]) -> str:
 
 def preview(config: Config, rule_id: str, *, locale: str | None = None, event: Event | None = None) -> str:
     """Every channel's rendered message of a rule, for a sample subject or the given event."""
-    rule = config.rule(rule_id)
+    try:
+        rule = config.rule(rule_id)
+    except KeyError:
+        raise TidingsError(f"no rule {rule_id!r} in the configuration (rules: {', '.join(r.id for r in config.rules) or 'none'})") from None
     templates = Templates.from_config(config)
     context = sample_context(config, rule, event=event, locale=locale)
     wanted = locale or context["_locale"]
