@@ -33,6 +33,7 @@ INGEST_ACTOR = "tidings_ingest"
 DISPATCH_ACTOR = "tidings_dispatch"
 QUEUE = "tidings"
 MAX_RETRIES = 8
+MAINTENANCE_CHANCE = 100_000   # per million Redis broker commands
 
 
 def slot_key(rule: Rule, scope: str) -> str:
@@ -364,7 +365,10 @@ def open_broker(url: str) -> dramatiq.Broker:
         return StubBroker()
     if url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
-        return RedisBroker(url=url)
+        # messages a dead worker had taken are requeued by the others' queue maintenance, once its heartbeat
+        # is a minute old; Dramatiq's default (1 command in 1,000) can leave them there for many minutes
+        # when the queues are quiet, so maintenance runs on 1 command in 10
+        return RedisBroker(url=url, maintenance_chance=MAINTENANCE_CHANCE)
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
         return RabbitmqBroker(url=url)
