@@ -6,7 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import cattrs
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from collections.abc import Callable, Mapping
+
+import attrs
+from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 
 from tidings.errors import Problem
@@ -49,6 +52,25 @@ def renamed(cls: type, conv: cattrs.Converter, **renames: str) -> None:
             **{attr: override(rename=key) for attr, key in renames.items()},
         ),
     )
+
+
+def check_fields(instance: Any, checks: Mapping[str, Callable[[Any], str | None]], section: str) -> None:
+    """Run each field's check and raise every failure at once, each under its own key.
+
+    For a plugin's settings class (call it from ``__attrs_post_init__``): the errors are reported the
+    way cattrs reports its own, so `tidings check` shows ``channels.sms.sender: ...`` and
+    ``channels.sms.timeout: ...`` together. A check returns None when the value is fine.
+    """
+    cls = type(instance)
+    errors = []
+    for name, check in checks.items():
+        message = check(getattr(instance, name))
+        if message is not None:
+            error = ValueError(message)
+            error.add_note(AttributeValidationNote(f"Invalid value for {name}", name, attrs.fields_dict(cls)[name].type))
+            errors.append(error)
+    if errors:
+        raise ClassValidationError(f"invalid [{section}] settings", errors, cls)
 
 
 def problems_from(exc: BaseException, path: str = "") -> list[Problem]:

@@ -16,10 +16,9 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
 from attrs import field, frozen
-from cattrs.errors import AttributeValidationNote, ClassValidationError
 
+from tidings.converter import check_fields
 from tidings_email.addresses import Mailbox, has_line_break
 
 SECURITY = ("none", "starttls", "ssl")
@@ -111,18 +110,7 @@ class EmailConfig:
     message_id_domain: str = ""
 
     def __attrs_post_init__(self) -> None:
-        # every bad value is reported, each under its own key, the way cattrs reports its own
-        # errors: `tidings check` then shows channels.email.sender: ... and channels.email.port: ...
-        errors = []
-        for name, check in _CHECKS.items():
-            message = check(getattr(self, name))
-            if message is not None:
-                error = ValueError(message)
-                error.add_note(AttributeValidationNote(f"Invalid value for {name}", name,
-                                                       attrs.fields_dict(EmailConfig)[name].type))
-                errors.append(error)
-        if errors:
-            raise ClassValidationError("invalid [channels.email] settings", errors, EmailConfig)
+        check_fields(self, _CHECKS, "channels.email")   # every bad value at once, each under its own key
 
     def secret(self, environ: Mapping[str, str] | None = None) -> str:
         """The SMTP password: the configured one, else ``$TIDINGS_SMTP_PASSWORD``, else empty."""

@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
 from attrs import field, frozen
-from cattrs.errors import AttributeValidationNote, ClassValidationError
+
+from tidings.converter import check_fields
 
 VAPID_KEY_ENV = "TIDINGS_VAPID_PRIVATE_KEY"
 URGENCIES = ("very-low", "low", "normal", "high")   # RFC 8030 §5.3
@@ -115,18 +115,7 @@ class PushConfig:
     timeout: float = 10.0
 
     def __attrs_post_init__(self) -> None:
-        # every bad value is reported, each under its own key, the way cattrs reports its own
-        # errors: `tidings check` then shows channels.push.urgency: ... and channels.push.ttl: ...
-        errors = []
-        for name, check in _CHECKS.items():
-            message = check(getattr(self, name))
-            if message is not None:
-                error = ValueError(message)
-                error.add_note(AttributeValidationNote(f"Invalid value for {name}", name,
-                                                       attrs.fields_dict(PushConfig)[name].type))
-                errors.append(error)
-        if errors:
-            raise ClassValidationError("invalid [channels.push] settings", errors, PushConfig)
+        check_fields(self, _CHECKS, "channels.push")   # every bad value at once, each under its own key
 
     def private_key_source(self, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
         """The VAPID key's text and where it came from (a config key or an environment variable).

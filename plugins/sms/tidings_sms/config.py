@@ -17,9 +17,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
 from attrs import field, frozen
-from cattrs.errors import AttributeValidationNote, ClassValidationError
+
+from tidings.converter import check_fields
 
 PROVIDERS = ("twilio", "json")
 AUTH_TOKEN_ENV = "TIDINGS_SMS_AUTH_TOKEN"
@@ -155,17 +155,7 @@ class SmsConfig:
     idempotency_header: str = "Idempotency-Key"
 
     def __attrs_post_init__(self) -> None:
-        # every bad value is reported, each under its own key, the way cattrs reports its own
-        # errors: `tidings check` then shows channels.sms.sender: ... and channels.sms.timeout: ...
-        errors = []
-        for name, check in _CHECKS.items():
-            message = check(getattr(self, name))
-            if message is not None:
-                error = ValueError(message)
-                error.add_note(AttributeValidationNote(f"Invalid value for {name}", name, attrs.fields_dict(SmsConfig)[name].type))
-                errors.append(error)
-        if errors:
-            raise ClassValidationError("invalid [channels.sms] settings", errors, SmsConfig)
+        check_fields(self, _CHECKS, "channels.sms")   # every bad value at once, each under its own key
 
     def secret(self, environ: Mapping[str, str] | None = None) -> str:
         """The auth token: the configured one, else ``$TIDINGS_SMS_AUTH_TOKEN``, else empty."""
