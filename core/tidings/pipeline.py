@@ -300,7 +300,9 @@ class Pipeline:
                 receipt = self.transports[name].send(message, idempotency_key=pending["key"])
             except PermanentDeliveryError as e:
                 # the next usable channel of the list or preference is tried (PRODUCT §6)
-                self._record({**base, "status": "failed", "channel": name, "to": message.to, "reason": e.reason, "error": str(e)})
+                details = {"details": e.details} if e.details else {}   # e.g. the push endpoints that are gone
+                self._record({**base, "status": "failed", "channel": name, "to": message.to, "reason": e.reason,
+                              "error": str(e), **details})
                 continue
             self.store.mark_sent(pending["key"])
             describe = candidate.channel.describe
