@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -277,3 +277,22 @@ def test_build_context_uses_the_recipients_locale_and_the_locations_zone() -> No
     context = build_context(config=config, rule=rule, subject=event.subject, previous=None, event=event, recipient=None,
                             location=config.location(None))
     assert context["client"] is None and context["services"] == [] and context["_locale"] == "en"
+
+
+# ---------------------------------------------------------------- signed links in templates
+
+
+def test_confirm_and_cancel_links_carry_a_token_the_host_can_verify() -> None:
+    from tidings.links import verify
+    config = config_with({"t": {"sms": "Confirm {{ confirm_url() }} or cancel {{ cancel_url() }}"}},
+                         links={"base_url": "https://salon.example/v", "secret": "k3y", "ttl": "2d"})
+    rule = config.rules[0]
+    context = sample_context(config, rule)
+    text = Templates.from_config(config).render(rule=rule, channel="sms", parts=("text",), context=context, locale=None)["text"]
+    confirm, cancel = [word for word in text.split() if word.startswith("https://")]
+    assert confirm.startswith("https://salon.example/v/confirm?token=") and "/v/cancel?token=" in cancel
+    claim = verify(confirm, secret="k3y", now=context["_now"])
+    assert (claim.subject, claim.action) == ("sample-1", "confirm")
+    assert claim.expires - context["_now"] == timedelta(days=2)
+    assert verify(cancel, secret="k3y", now=context["_now"]).action == "cancel"
+    assert "k3y" not in text and all("k3y" not in str(value) for value in context.values())
