@@ -65,6 +65,20 @@ def check(config: str) -> None:
 
 
 @main.command()
+@click.argument("path", default="tidings.toml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init(path: str, force: bool) -> None:
+    """Write a commented starter configuration to PATH (default: tidings.toml) that passes `tidings check`."""
+    from importlib.resources import files
+    target = Path(path)
+    if target.exists() and not force:
+        raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    target.write_text(files("tidings").joinpath("starter/config.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    click.echo(f"wrote {path}: confirmation, 24 h and 1 h reminders, review request, repeat visit. "
+               f"Next: tidings check {path}")
+
+
+@main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Mark plugins enabled, inert or missing for this config.")
 def plugins(config_path: str | None) -> None:
     """List installed plugins: kind, name, distribution, version and state."""
