@@ -33,6 +33,11 @@ PRELUDE = (
     '{% set verb = event.verb if event else "" %}'
 )
 
+# Cyrillic SMS are UCS-2 (70 characters a segment): their dates leave out the year
+SMS_PRELUDE = {locale: '{% set when = subject.start | date("d MMM") ~ ", " ~ subject.start | time if subject.start else "" %}'
+                       '{% set before = previous.start | date("d MMM") ~ ", " ~ previous.start | time if previous and previous.start else "" %}'
+               for locale in ("uk", "ru")}
+
 # the situations of status-change, tested in this order
 STATUS_SITUATIONS = (
     ("staff", 'rule.recipient == "staff"'),
@@ -270,10 +275,10 @@ def _phrases(locale: str) -> dict[str, dict[str, dict[str, str]]]:
                 "requested": {"sms": "ми отримали ваш запит на запис" + w + t + ". Незабаром підтвердимо.",
                               "title": "Ми отримали ваш запит на запис",
                               "body": "Дякуємо! Ми отримали ваш запит на запис" + w + t + " і незабаром його підтвердимо."},
-                "confirmed": {"sms": "ваш запис" + w + t + " підтверджено. Чекаємо на вас!",
+                "confirmed": {"sms": "ваш запис" + w + t + " підтверджено.",
                               "title": "Запис підтверджено{% if when %}: {{ when }}{% endif %}",
                               "body": "Ваш запис" + w + t + p + " підтверджено. Будемо раді вас бачити!"},
-                "cancelled": {"sms": "ваш запис" + w + t + " скасовано. Будемо раді бачити вас іншим разом.",
+                "cancelled": {"sms": "ваш запис" + w + t + " скасовано. Чекаємо іншим разом!",
                               "title": "Ваш запис скасовано",
                               "body": "Ваш запис" + w + t + " скасовано. Будемо раді бачити вас іншим разом — записуйтеся, коли вам зручно."},
                 "rejected": {"sms": "на жаль, ми не можемо прийняти ваш запис" + t + ". Оберіть, будь ласка, інший час.",
@@ -296,17 +301,17 @@ def _phrases(locale: str) -> dict[str, dict[str, dict[str, str]]]:
                 "order": {"sms": "нагадуємо про замовлення {{ subject.id }}" + t + ".",
                           "title": "Нагадування: замовлення {{ subject.id }}",
                           "body": "Нагадуємо про ваше замовлення {{ subject.id }}" + t + p + "."},
-                "client": {"sms": "нагадуємо про ваш візит" + w + t + ". Чекаємо на вас!",
+                "client": {"sms": "нагадуємо про візит" + w + t + ". Чекаємо!",
                            "title": "Нагадування про візит{% if when %}: {{ when }}{% endif %}",
                            "body": "Нагадуємо про ваш візит" + w + t + p + ". Якщо ваші плани змінилися, будь ласка, повідомте нас заздалегідь."},
             },
             "post-visit": {
-                "client": {"sms": "дякуємо за візит! Поділіться, будь ласка, враженнями.{% if data.review_url is defined %} {{ data.review_url }}{% endif %}",
+                "client": {"sms": "дякуємо за візит! Будемо вдячні за відгук.{% if data.review_url is defined %} {{ data.review_url }}{% endif %}",
                            "title": "Як пройшов ваш візит?",
                            "body": "Дякуємо, що завітали до нас" + p + "! Нам важливо знати, як усе пройшло: ваш відгук допомагає нам ставати кращими.{% if data.review_url is defined %} Залишити відгук можна тут: {{ data.review_url }}{% endif %}"},
             },
             "repeat-visit": {
-                "client": {"sms": "час для наступного візиту" + w + "! Запишіться на зручний час.",
+                "client": {"sms": "час для наступного візиту" + w + "! Запишіться.",
                            "title": "Час для наступного візиту",
                            "body": "Від вашого останнього візиту{% if subject.start %} ({{ subject.start | date }}){% endif %} минув деякий час, тож саме час записатися знову" + w + ". Будемо раді вас бачити" + p + "!"},
             },
@@ -350,10 +355,10 @@ def _phrases(locale: str) -> dict[str, dict[str, dict[str, str]]]:
                 "requested": {"sms": "мы получили вашу заявку на запись" + w + t + ". Скоро подтвердим.",
                               "title": "Мы получили вашу заявку на запись",
                               "body": "Спасибо! Мы получили вашу заявку на запись" + w + t + " и скоро её подтвердим."},
-                "confirmed": {"sms": "ваша запись" + w + t + " подтверждена. Ждём вас!",
+                "confirmed": {"sms": "ваша запись" + w + t + " подтверждена.",
                               "title": "Запись подтверждена{% if when %}: {{ when }}{% endif %}",
                               "body": "Ваша запись" + w + t + p + " подтверждена. Будем рады вас видеть!"},
-                "cancelled": {"sms": "ваша запись" + w + t + " отменена. Будем рады видеть вас в другой раз.",
+                "cancelled": {"sms": "ваша запись" + w + t + " отменена. Ждём в другой раз!",
                               "title": "Ваша запись отменена",
                               "body": "Ваша запись" + w + t + " отменена. Будем рады видеть вас в другой раз — записывайтесь, когда вам удобно."},
                 "rejected": {"sms": "к сожалению, мы не можем принять вашу запись" + t + ". Пожалуйста, выберите другое время.",
@@ -376,17 +381,17 @@ def _phrases(locale: str) -> dict[str, dict[str, dict[str, str]]]:
                 "order": {"sms": "напоминаем о заказе {{ subject.id }}" + t + ".",
                           "title": "Напоминание: заказ {{ subject.id }}",
                           "body": "Напоминаем о вашем заказе {{ subject.id }}" + t + p + "."},
-                "client": {"sms": "напоминаем о вашем визите" + w + t + ". Ждём вас!",
+                "client": {"sms": "напоминаем о визите" + w + t + ". Ждём!",
                            "title": "Напоминание о визите{% if when %}: {{ when }}{% endif %}",
                            "body": "Напоминаем о вашем визите" + w + t + p + ". Если ваши планы изменились, пожалуйста, сообщите нам заранее."},
             },
             "post-visit": {
-                "client": {"sms": "спасибо за визит! Поделитесь, пожалуйста, впечатлениями.{% if data.review_url is defined %} {{ data.review_url }}{% endif %}",
+                "client": {"sms": "спасибо за визит! Будем благодарны за отзыв.{% if data.review_url is defined %} {{ data.review_url }}{% endif %}",
                            "title": "Как прошёл ваш визит?",
                            "body": "Спасибо, что посетили нас" + p + "! Нам важно знать, как всё прошло: ваш отзыв помогает нам становиться лучше.{% if data.review_url is defined %} Оставить отзыв можно здесь: {{ data.review_url }}{% endif %}"},
             },
             "repeat-visit": {
-                "client": {"sms": "пора на следующий визит" + w + "! Запишитесь на удобное время.",
+                "client": {"sms": "пора на следующий визит" + w + "! Запишитесь.",
                            "title": "Пора на следующий визит",
                            "body": "С вашего последнего визита{% if subject.start %} ({{ subject.start | date }}){% endif %} прошло уже немало времени — самое время записаться снова" + w + ". Будем рады вас видеть" + p + "!"},
             },
@@ -533,7 +538,7 @@ def _texts(trigger: str, locale: str) -> TemplateTexts:
     with_details = trigger in ("status-change", "pre-visit")
     hello = client_only + words["hello"] + "{% endif %}"
     # an SMS opens with the greeting, so its phrase goes on in lower case; push and e-mail bodies open with it
-    sms = PRELUDE + hello + _branches(situations, "sms", order)
+    sms = PRELUDE + SMS_PRELUDE.get(locale, "") + hello + _branches(situations, "sms", order)
     title = PRELUDE + _branches(situations, "title", order)
     body = _branches(situations, "body", order)
     opening = {k: {**v, "sms": v["sms"] if k == "staff" else _capitalized(v["sms"])} for k, v in situations.items()}

@@ -103,6 +103,13 @@ def test_english_and_italian_sms_fit_one_gsm7_segment(trigger: str) -> None:
         assert (info.encoding, info.segments) == ("GSM-7", 1), (locale, info)
 
 
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_ukrainian_and_russian_sms_fit_one_ucs2_segment(trigger: str) -> None:
+    for locale in ("uk", "ru"):
+        info = segment_info(render(trigger, "sms", locale)["text"])
+        assert (info.encoding, info.segments) == ("UCS-2", 1), (locale, info)
+
+
 @pytest.mark.parametrize(("changes", "expected"), [
     ({"verb": "created", "status": "pending"}, "we have received your booking request"),
     ({"status": "confirmed"}, "is confirmed"),
