@@ -65,7 +65,8 @@ def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
     others = history.client_subjects(client.id)
     services = matched(subject, options)
     if became(event, "completed") and services and subject.start is not None:
-        if pending is not None and pending.info.get("cycle_start", "") > subject.start.isoformat():
+        if pending is not None and "cycle_start" in pending.info \
+                and datetime.fromisoformat(pending.info["cycle_start"]) > subject.start:
             return   # an older visit marked completed late does not replace the newer cycle
         info = {"cycle": subject.id, "cycle_start": subject.start.isoformat(),
                 "categories": sorted({category_of(s) for s in services})}
