@@ -39,6 +39,15 @@ def test_an_older_visit_marked_completed_late_does_not_replace_the_newer_cycle(r
     assert dsl.sent(run([NAILS], events)) == [("2026-05-07 11:00", "nails-repeat", "sms", "a-11")]
 
 
+def test_visit_starts_are_compared_as_times_whatever_their_offsets(run: Any, dsl: Any) -> None:
+    # a-11 starts at 10:00 UTC, written with +00:00; a-10 at 11:00 Warsaw (09:00 UTC): a-11 is the newer
+    # visit, though its text sorts first
+    newer = completed(dsl, "2026-04-16 14:00", "a-11", "2026-04-16 12:00")
+    newer["subject"]["start"] = "2026-04-16T10:00:00+00:00"
+    events = [newer, completed(dsl, "2026-04-17 09:00", "a-10", "2026-04-16 11:00")]
+    assert dsl.sent(run([NAILS], events)) == [("2026-05-07 12:00", "nails-repeat", "sms", "a-11")]
+
+
 def test_a_booking_in_the_same_category_suspends_the_invitation(run: Any, dsl: Any) -> None:
     events = [completed(dsl, "2026-04-02 12:00", "a-10", "2026-04-02 11:00"),
               dsl.event("created", "2026-04-12 09:00", "a-12", services=["nail-art"], start="2026-04-28 15:00")]
