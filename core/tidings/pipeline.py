@@ -23,7 +23,7 @@ from tidings.config import Config, Rule
 from tidings.converter import parse_aware
 from tidings.errors import EventError, PermanentDeliveryError, TemplateError, TransientDeliveryError
 from tidings.models import Event, Subject, subject_from_dict, subject_to_dict
-from tidings.plugin_types import Drop, Intent, Pending, RenderedMessage, Restore, Send, Skip, Suspend, Transport
+from tidings.plugin_types import Drop, Intent, Pending, Receipt, RenderedMessage, Restore, Send, Skip, Suspend, Transport
 from tidings.selection import choose
 from tidings.store import ScheduleStore
 
@@ -297,7 +297,7 @@ class Pipeline:
                                       location={"id": location.id, "name": location.name, "address": location.address,
                                                 "phone": location.phone})
             try:
-                receipt = self.transports[name].send(message, idempotency_key=pending["key"])
+                receipt = self._send_once(self.transports[name], message, pending["key"])
             except PermanentDeliveryError as e:
                 # the next usable channel of the list or preference is tried (PRODUCT §6)
                 details = {"details": e.details} if e.details else {}   # e.g. the push endpoints that are gone
@@ -313,6 +313,22 @@ class Pipeline:
                           "provider_id": receipt.provider_id, "info": info})
             return
         self._record({**base, "status": "failed", "reason": "no_channel_delivered"})
+
+    def _send_once(self, transport: Transport, message: RenderedMessage, key: str) -> Receipt:
+        """Send through a transport; if an earlier attempt may have reached the provider, ask it first.
+
+        A worker killed while its request was on the wire leaves no "sent" mark, and its message is
+        dispatched again. A transport that can look a message up by its idempotency key (`find`)
+        is asked before that second attempt, so the provider does not receive the key twice.
+        """
+        find = getattr(transport, "find", None)
+        if callable(find) and not self.store.mark_attempt(f"{key}|{message.channel}"):
+            found = find(idempotency_key=key)
+            if found is not None:
+                log.info("delivery_found", rule=message.rule, subject=message.subject, channel=message.channel,
+                         reason="sent_by_an_earlier_attempt")
+                return Receipt(provider_id=found.provider_id, info={**dict(found.info), "recovered": True})
+        return transport.send(message, idempotency_key=key)
 
     def _record(self, entry: dict[str, Any]) -> None:
         self.store.record(entry)

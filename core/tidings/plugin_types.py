@@ -50,7 +50,13 @@ class Receipt:
 
 
 class Transport(Protocol):
-    """What a channel's `connect` returns; raises TransientDeliveryError or PermanentDeliveryError."""
+    """What a channel's `connect` returns; raises TransientDeliveryError or PermanentDeliveryError.
+
+    A transport may also have ``find(*, idempotency_key) -> Receipt | None``: the provider's own
+    record of a message sent under that key (None if it never arrived). The core calls it before
+    sending a message again whose earlier attempt may have reached the provider (its worker died
+    mid-request), so that the provider does not get the same message twice.
+    """
 
     def send(self, message: RenderedMessage, *, idempotency_key: str) -> Receipt: ...
 

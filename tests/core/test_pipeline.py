@@ -188,6 +188,55 @@ def test_a_dispatch_repeated_after_a_crash_does_not_deliver_again(transports: di
     assert store.count_pending() == 0
 
 
+@define
+class DiesMidRequest(ScriptedTransport):
+    """A provider that keeps every message by key and can be asked for it; the first send "kills" the worker
+    after the provider has the message, or (with `before`) before the request leaves."""
+
+    before: bool = False
+    kept: dict[str, str] = field(factory=dict)
+    lookups: list[str] = field(factory=list)
+
+    def send(self, message: RenderedMessage, *, idempotency_key: str) -> Receipt:
+        self.attempts += 1
+        if self.attempts == 1:
+            if not self.before:
+                self.kept[idempotency_key] = "p-1"
+            raise KeyboardInterrupt("the worker is killed")   # not a DeliveryError: nothing is recorded
+        self.kept[idempotency_key] = f"p-{self.attempts}"
+        self.delivered.append((message, idempotency_key))
+        return Receipt(provider_id=self.kept[idempotency_key])
+
+    def find(self, *, idempotency_key: str) -> Receipt | None:
+        self.lookups.append(idempotency_key)
+        found = self.kept.get(idempotency_key)
+        return Receipt(provider_id=found) if found else None
+
+
+@pytest.mark.parametrize("before", [False, True], ids=["after-the-provider-got-it", "before-the-request-left"])
+def test_a_message_whose_worker_died_mid_request_is_looked_up_before_it_is_sent_again(before: bool) -> None:
+    sms = DiesMidRequest(before=before)
+    store, clock = MemoryStore(), VirtualClock(NOW)
+    pipeline = build_pipeline(None, make_config(), store, transports={"sms": sms, "email": ScriptedTransport()}, clock=clock)
+    pipeline.publish(event())
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.enqueue_due()
+    # the lease runs out, the message is claimed again, and the dead worker's sending lock has lapsed too
+    clock.set(NOW.replace(hour=9))
+    pending = store.pending("confirmed|event:evt-1|client")
+    assert pending is not None
+    store.release(f"sending:{pending['key']}")
+    assert pipeline.enqueue_due() == 1
+    [key] = sms.kept
+    assert sms.lookups == [key]
+    # the provider has the message exactly once either way: found, or sent now because it never arrived
+    assert sms.attempts == (2 if before else 1)
+    [sent] = [e for e in store.log(subject="a-1") if e["status"] == "sent"]
+    assert sent["provider_id"] == ("p-2" if before else "p-1")
+    assert sent["info"].get("recovered") is (None if before else True)
+    assert store.count_pending() == 0
+
+
 def test_the_idempotency_key_is_stable_and_handed_to_the_transport(transports: dict[str, ScriptedTransport]) -> None:
     keys = []
     for _ in range(2):

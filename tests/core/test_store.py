@@ -227,6 +227,13 @@ def test_a_key_is_marked_sent_only_once(store: ScheduleStore) -> None:
     assert store.was_sent("k-2") is False
 
 
+def test_an_attempt_is_marked_once_so_a_second_attempt_knows_of_the_first(store: ScheduleStore) -> None:
+    assert store.mark_attempt("k-1|sms") is True
+    assert store.mark_attempt("k-1|sms") is False
+    assert store.mark_attempt("k-1|email") is True
+    assert store.was_sent("k-1|sms") is False     # an attempt is not a delivery
+
+
 def test_a_lock_is_held_until_released(store: ScheduleStore) -> None:
     assert store.acquire("sending:k-1", ttl=LEASE) is True
     assert store.acquire("sending:k-1", ttl=LEASE) is False

@@ -25,6 +25,7 @@ class MemoryStore:
     _heap: list[tuple[float, str]] = field(factory=list)    # lazily cleaned: entries that disagree with _due are stale
     _versions: dict[str, int] = field(factory=dict)
     _sent: set[str] = field(factory=set)
+    _attempts: set[str] = field(factory=set)
     _locks: dict[str, float] = field(factory=dict)
     _log: list[dict[str, Any]] = field(factory=list)
     _mutex: threading.RLock = field(factory=threading.RLock)
@@ -127,6 +128,13 @@ class MemoryStore:
             if key in self._sent:
                 return False
             self._sent.add(key)
+            return True
+
+    def mark_attempt(self, key: str) -> bool:
+        with self._mutex:
+            if key in self._attempts:
+                return False
+            self._attempts.add(key)
             return True
 
     def acquire(self, key: str, *, ttl: timedelta) -> bool:

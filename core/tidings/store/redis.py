@@ -254,6 +254,9 @@ class RedisStore:
     def mark_sent(self, key: str) -> bool:
         return bool(self.client.set(self._key("sent", key), 1, nx=True, ex=KEEP_SECONDS))
 
+    def mark_attempt(self, key: str) -> bool:
+        return bool(self.client.set(self._key("attempt", key), 1, nx=True, ex=KEEP_SECONDS))
+
     def acquire(self, key: str, *, ttl: timedelta) -> bool:
         # Redis refuses an expiry of 0 ms; a lock that lapses at once is held for 1 ms instead
         return bool(self.client.set(self._key("lock", key), 1, nx=True, px=max(1, int(ttl.total_seconds() * 1000))))
