@@ -134,6 +134,9 @@ class SmsConfig:
         error_field: where the json provider's error answer holds its error code (dotted).
         invalid_address_codes: the json provider's error codes that mean the number is invalid.
         idempotency_header: the header carrying the idempotency key to the json provider.
+        lookup_url: the json provider's endpoint that finds a message by its idempotency key
+            (``{idempotency_key}`` in the URL); 200 means it was accepted, 404 that it never arrived.
+            With it, a message whose worker died mid-request is looked up instead of sent again.
     """
 
     provider: str = "twilio"
@@ -153,6 +156,7 @@ class SmsConfig:
     error_field: str = "code"
     invalid_address_codes: tuple[str, ...] = ()
     idempotency_header: str = "Idempotency-Key"
+    lookup_url: str = ""
 
     def __attrs_post_init__(self) -> None:
         check_fields(self, _CHECKS, "channels.sms")   # every bad value at once, each under its own key

@@ -1,4 +1,4 @@
-"""What the two SMS transports share: one POST, and how a failed answer is classified.
+"""What the two SMS transports share: one request, and how a failed answer is classified.
 
 A failure the provider may get over (a timeout, a refused or dropped connection, 408, 425, 429,
 any 5xx) raises `TransientDeliveryError`, which the core retries with backoff. Bad credentials
@@ -24,14 +24,19 @@ AUTH_STATUSES = frozenset({401, 403})
 
 
 def post(client: httpx.Client, url: str, *, to: str, provider: str, **kwargs: Any) -> httpx.Response:
-    """POST with `client`, turning network failures into delivery errors.
+    """POST with `client`, turning network failures into delivery errors (see `request`)."""
+    return request(client, "POST", url, to=to, provider=provider, **kwargs)
+
+
+def request(client: httpx.Client, method: str, url: str, *, to: str, provider: str, **kwargs: Any) -> httpx.Response:
+    """Call the provider with `client`, turning network failures into delivery errors.
 
     Raises:
         TransientDeliveryError: on a timeout or a connection that failed or dropped.
         PermanentDeliveryError: reason ``provider_config`` when the URL itself cannot work.
     """
     try:
-        return client.post(url, **kwargs)
+        return client.request(method, url, **kwargs)
     except httpx.TimeoutException as e:
         log.info("sms_deferred", provider=provider, to=to, reason="timeout")
         raise TransientDeliveryError(

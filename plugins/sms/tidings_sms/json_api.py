@@ -7,17 +7,17 @@ idempotency key also travels in the ``Idempotency-Key`` header (``idempotency_he
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
 from attrs import define
 
-from tidings.errors import PermanentDeliveryError
+from tidings.errors import PermanentDeliveryError, TransientDeliveryError
 from tidings.plugin_types import Receipt
 from tidings_sms.config import PLACEHOLDER
-from tidings_sms.http import USER_AGENT, json_or_empty, post, raise_for_common_failures
+from tidings_sms.http import USER_AGENT, json_or_empty, post, raise_for_common_failures, request
 from tidings_sms.segments import describe
 
 if TYPE_CHECKING:
@@ -103,6 +103,31 @@ class JsonApiTransport:
             f"the json SMS provider refused the message (HTTP {response.status_code}"
             f"{f', code {code!r}' if code is not None else ''})",
             reason=reason, details=details)
+
+    @property
+    def find(self) -> Callable[..., Receipt | None] | None:
+        """The provider lookup by idempotency key, when ``lookup_url`` is configured (else None)."""
+        return self._find if self.config.lookup_url else None
+
+    def _find(self, *, idempotency_key: str) -> Receipt | None:
+        """The receipt of the message sent under this key, or None if the provider never got it.
+
+        Raises:
+            TransientDeliveryError: the provider could not say (a timeout, 5xx, any answer but 200 or 404).
+        """
+        config = self.config
+        headers = fill(dict(config.headers), {"auth_token": self.token, "account_sid": config.account_sid,
+                                              "idempotency_key": idempotency_key})
+        url = fill(config.lookup_url, {"idempotency_key": idempotency_key})
+        response = request(self.client, "GET", url, to="", provider="json", headers=headers)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise TransientDeliveryError(f"the json SMS provider's lookup answered HTTP {response.status_code}; "
+                                         "whether the message arrived is unknown, so it is retried",
+                                         reason="lookup_failed", details={"provider": "json", "status": response.status_code})
+        provider_id = dig(json_or_empty(response), config.id_field)
+        return Receipt(provider_id=str(provider_id) if provider_id is not None else None, info={"found": True})
 
     def close(self) -> None:
         """Close the HTTP client and its pooled connections."""

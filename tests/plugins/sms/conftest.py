@@ -102,9 +102,15 @@ class FakeProvider:
             timeout = 5                     # an idle kept-alive connection ends on its own
 
             def do_POST(self) -> None:
+                self.answer("POST")
+
+            def do_GET(self) -> None:
+                self.answer("GET")
+
+            def answer(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
-                seen = Seen(method="POST", path=self.path, body=body, connection=self.client_address[:2],
+                seen = Seen(method=method, path=self.path, body=body, connection=self.client_address[:2],
                             headers={k.lower(): v for k, v in self.headers.items()}, auth=_basic(self.headers))
                 reply = provider.handle(seen)
                 if reply.hang:

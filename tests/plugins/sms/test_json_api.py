@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import attrs
 import pytest
 
 from tidings import PermanentDeliveryError, RenderedMessage, TransientDeliveryError
@@ -122,3 +123,27 @@ def test_connect_requires_a_url_and_a_token_its_headers_use(sms_channel: Channel
     with pytest.raises(ConfigError) as caught:
         sms_channel.connect(SmsConfig(provider="json", url="https://sms.example", headers={"X-Key": "{auth_token}"}))
     assert [p.path for p in caught.value.problems] == ["channels.sms.auth_token"]
+
+
+def test_a_lookup_by_idempotency_key_tells_whether_the_provider_has_the_message(
+        sms_channel: Channel, json_server, json_config: SmsConfig) -> None:
+    lookup = attrs.evolve(json_config, lookup_url=f"{json_server.url}/v1/sms/by-key/{{idempotency_key}}")
+    transport = sms_channel.connect(lookup)
+    try:
+        json_server.then(200, {"data": {"id": "msg-7"}})
+        found = transport.find(idempotency_key="k-1")   # type: ignore[attr-defined]
+        json_server.then(404, {"error": {"code": "NOT_FOUND"}})
+        missing = transport.find(idempotency_key="k-2")   # type: ignore[attr-defined]
+        json_server.then(503)
+        with pytest.raises(TransientDeliveryError):      # the provider cannot say: try again later
+            transport.find(idempotency_key="k-3")   # type: ignore[attr-defined]
+    finally:
+        transport.close()
+    assert found is not None and found.provider_id == "msg-7"
+    assert missing is None
+    seen = json_server.requests[0]
+    assert (seen.method, seen.path, seen.headers["authorization"]) == ("GET", "/v1/sms/by-key/k-1", "Bearer s3cret-token")
+
+
+def test_without_a_lookup_url_the_transport_cannot_look_messages_up(transport: Transport) -> None:
+    assert transport.find is None   # type: ignore[attr-defined]
