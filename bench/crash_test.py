@@ -7,15 +7,15 @@ SIGKILL and started again. The script waits until every message has arrived and 
 then prints what the provider saw: requests, distinct idempotency keys, keys seen more than once, and
 subjects delivered more than once.
 
-The provider honours the ``Idempotency-Key`` header as providers with idempotency support do: a key
-it has seen gets the original answer and no second delivery. A request that was on the wire when its
-worker was killed is sent again after the redelivery (no one can know whether it arrived), so a few
-keys can reach the provider twice: they are counted as ``keys_seen_twice`` and are not delivered
-again. A subject delivered twice would mean the key changed between attempts: that must never happen.
+The provider can be asked for a message by its idempotency key (``lookup_url``), as the JSON SMS
+channel supports: a request that was on the wire when its worker was killed leaves no "sent" mark,
+so the message is dispatched again, and the pipeline first asks the provider whether it has it
+instead of sending it a second time. The provider still honours ``Idempotency-Key`` (a key it has
+seen gets the original answer and no second delivery), so ``subjects_delivered_twice`` and
+``keys_seen_twice`` are counted separately: the first would mean the key changed between attempts,
+the second that a message was posted twice.
 
-    .venv/bin/python bench/crash_test.py [--events 10000] [--kill-at 3000]
-
-Exit status 0 when every subject was delivered exactly once.
+Exit status 0 when every subject was delivered exactly once and no idempotency key was posted twice.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ url = "{url}"
 sender = "Tidings"
 default_region = "PL"
 body = {{ to = "{{to}}", from = "{{sender}}", text = "{{text}}" }}
+lookup_url = "{url}/{{idempotency_key}}"
 
 [[rules]]
 id = "booked"
@@ -75,6 +76,7 @@ class Provider:
         self.keys: Counter[str] = Counter()
         self.answers: dict[str, str] = {}
         self.subjects: Counter[str] = Counter()     # deliveries per message text ("Booked: a-17")
+        self.lookups: Counter[str] = Counter()      # "found" / "missing"
         self.lock = threading.Lock()
         provider = self
 
@@ -93,6 +95,18 @@ class Provider:
                     answer = provider.answers[key]
                 body = json.dumps({"id": answer}).encode()
                 self.send_response(200 if replay else 201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                key = self.path.rsplit("/", 1)[-1]
+                with provider.lock:
+                    answer = provider.answers.get(key)
+                    provider.lookups["found" if answer else "missing"] += 1
+                body = json.dumps({"id": answer} if answer else {"error": "not found"}).encode()
+                self.send_response(200 if answer else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -172,6 +186,7 @@ def main() -> int:
     time.sleep(2)
     requests, distinct, repeated = provider.counts()
     subjects, subjects_twice = provider.subject_counts()
+    lookups = dict(provider.lookups)
     for process in processes.values():
         process.send_signal(signal.SIGTERM)
     for process in processes.values():
@@ -181,9 +196,10 @@ def main() -> int:
             process.kill()
     print(json.dumps({"events": args.events, "killed_at": killed_at, "provider_requests": requests,
                       "distinct_keys": distinct, "keys_seen_twice": repeated, "subjects_delivered": subjects,
-                      "subjects_delivered_twice": subjects_twice, "pending_left": store.count_pending(),
+                      "subjects_delivered_twice": subjects_twice, "lookups": lookups,
+                      "pending_left": store.count_pending(),
                       "seconds": round(elapsed, 1), "messages_per_second": round(distinct / elapsed, 1)}))
-    return 0 if subjects == args.events and subjects_twice == 0 and distinct == args.events else 1
+    return 0 if subjects == args.events and subjects_twice == 0 and distinct == args.events and repeated == 0 else 1
 
 
 if __name__ == "__main__":
