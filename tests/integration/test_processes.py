@@ -1,0 +1,147 @@
+"""The processes (PRODUCT §8): `tidings worker`, `tidings scheduler`, `tidings publish` and `tidings log`
+as real processes on real Redis, delivering to a real local SMS provider, and stopping cleanly on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DB = 12   # this test's own Redis database: it is flushed before and after
+
+CONFIG = """
+[tidings]
+timezone = "Europe/Warsaw"
+broker = "{redis}"
+store = "{redis}"
+
+[plugins]
+channels = ["sms"]
+triggers = ["status-change"]
+
+[channels.sms]
+provider = "json"
+url = "{url}"
+sender = "Salon"
+default_region = "PL"
+
+[[rules]]
+id = "booked"
+trigger = "status-change"
+on = "created"
+channel = "sms"
+template = "booked"
+
+[templates.booked]
+sms = "Booked: {{{{ subject.id }}}}"
+"""
+
+
+class Provider:
+    """A local JSON SMS API that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with provider.lock:
+                    provider.received.append(body)
+                    answer = json.dumps({"id": f"m-{len(provider.received)}"}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+
+    def texts(self) -> list[str]:
+        with self.lock:
+            return sorted(m["text"] for m in self.received)
+
+
+@pytest.fixture
+def setup(redis_url: str, tmp_path: Path) -> Iterator[tuple[Path, Provider]]:
+    import redis
+    url = redis_url.rsplit("/", 1)[0] + f"/{DB}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    provider = Provider()
+    config = tmp_path / "tidings.toml"
+    config.write_text(CONFIG.format(redis=url, url=provider.url), encoding="utf-8")
+    yield config, provider
+    provider.server.shutdown()
+    provider.server.server_close()
+    client.flushdb()
+    client.close()
+
+
+def tidings(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tidings.cli", *args], capture_output=True, text=True, timeout=60, **kwargs)
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "tidings.cli", "--log-level", "error", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def event(n: int) -> str:
+    return json.dumps({"id": f"evt-{n}", "type": "appointment.created", "occurred_at": "2026-03-02T09:00:00+01:00",
+                       "subject": {"id": f"a-{n}", "status": "confirmed", "start": "2030-03-10T14:00:00+01:00",
+                                   "client": {"id": f"c-{n}", "phone": f"60010020{n}", "consents": {"sms": True}}}})
+
+
+def test_worker_and_scheduler_deliver_what_publish_sends_and_stop_cleanly_on_sigterm(setup: tuple[Path, Provider],
+                                                                                      tmp_path: Path) -> None:
+    config, provider = setup
+    processes = [start("worker", "--config", str(config), "--threads", "2"),
+                 start("scheduler", "--config", str(config), "--interval", "0.1")]
+    try:
+        events = tmp_path / "events.jsonl"
+        broken = '{"id": "evt-9", "type": "appointment.created", "occurred_at": "2026-03-02T09:00:00", "subject": {"id": "a-9"}}'
+        events.write_text("\n".join([event(1), event(2), broken, event(3)]) + "\n", encoding="utf-8")
+        published = tidings("publish", "--config", str(config), str(events))
+        # the malformed line is named with its field, and the others still go out
+        assert published.returncode == 1
+        assert "line 3" in published.stderr and "occurred_at" in published.stderr
+        assert "published 3 events, rejected 1" in published.stdout
+
+        deadline = time.monotonic() + 30
+        while len(provider.texts()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert provider.texts() == ["Booked: a-1", "Booked: a-2", "Booked: a-3"]
+        assert [m["to"] for m in provider.received if m["text"] == "Booked: a-1"] == ["+48600100201"]
+
+        feed = tidings("log", "--config", str(config), "a-2")
+        assert feed.returncode == 0, feed.stderr
+        entries = [json.loads(line) for line in feed.stdout.splitlines()]
+        assert [(e["status"], e.get("channel")) for e in entries if e["status"] == "sent"] == [("sent", "sms")]
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        outputs = [process.communicate(timeout=30) for process in processes]
+    assert [p.returncode for p in processes] == [0, 0], [err for _, err in outputs]
+    assert len(provider.texts()) == 3   # nothing was sent twice on the way out
