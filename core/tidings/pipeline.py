@@ -9,6 +9,7 @@ idempotency key was sent is never sent again.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -113,20 +114,37 @@ class Pipeline:
             # a malformed event is reported and dropped: it never blocks the events after it
             log.error("event_rejected", event_id=e.event_id, field=e.field, reason=str(e))
             return
-        if self.store.has_event(event.id):
-            log.info("event_ignored", event_id=event.id, reason="duplicate_event")
-            return
-        subject_dict = subject_to_dict(event.subject)
-        self.store.put_subject(event.kind, subject_dict, occurred_at=event.occurred_at)
-        history = StoreHistory(self.store, self.config)
-        for rule in self.config.rules:
-            if not rule.enabled or rule.kind != event.kind:
-                continue
-            trigger = self.config.registry.triggers[rule.trigger]
-            for intent in trigger.plan(event, rule, history):
-                self._apply(intent, event, rule)
-        # marked last: a crash before this replays the event, and replaying intents is harmless
-        self.store.add_event(event.id)
+        # one client's events are planned one at a time, whichever workers take them: a trigger reads the
+        # store (repeat-visit: the pending invitation, the client's other bookings) and then writes it
+        owner = f"ingest:client:{event.subject.client.id}" if event.subject.client else f"ingest:subject:{event.subject.id}"
+        self._lock(owner)
+        try:
+            if self.store.has_event(event.id):
+                log.info("event_ignored", event_id=event.id, reason="duplicate_event")
+                return
+            subject_dict = subject_to_dict(event.subject)
+            self.store.put_subject(event.kind, subject_dict, occurred_at=event.occurred_at)
+            history = StoreHistory(self.store, self.config)
+            for rule in self.config.rules:
+                if not rule.enabled or rule.kind != event.kind:
+                    continue
+                trigger = self.config.registry.triggers[rule.trigger]
+                for intent in trigger.plan(event, rule, history):
+                    self._apply(intent, event, rule)
+            # marked last: a crash before this replays the event, and replaying intents is harmless
+            self.store.add_event(event.id)
+        finally:
+            self.store.release(owner)
+
+    def _lock(self, key: str) -> None:
+        """Wait for a store lock; it lapses after the lease, so a worker that died holding it does not block."""
+        lease = self.config.tidings.lease.elapsed()
+        waited = 0.0
+        while not self.store.acquire(key, ttl=lease):
+            if waited > lease.total_seconds():
+                raise TimeoutError(f"{key} stayed locked for {waited:.0f} s")   # Dramatiq retries the event later
+            time.sleep(0.005)
+            waited += 0.005
 
     def _apply(self, intent: Intent, event: Event, rule: Rule) -> None:
         subject = event.subject

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 from attrs import define, field
 
+import tidings_triggers.repeat_visit
 import tidings_triggers.status_change
 from tidings import Channel, PermanentDeliveryError, Receipt, RenderedMessage, TransientDeliveryError, hookimpl
 from tidings.clock import VirtualClock
@@ -235,6 +238,42 @@ def test_a_message_whose_worker_died_mid_request_is_looked_up_before_it_is_sent_
     assert sent["provider_id"] == ("p-2" if before else "p-1")
     assert sent["info"].get("recovered") is (None if before else True)
     assert store.count_pending() == 0
+
+
+def test_one_clients_events_are_planned_one_at_a_time_across_workers() -> None:
+    # Given a store slow to write, so that two workers planning at once would each miss what the other writes:
+    # the completion's planner reads before the booking is stored, the booking's before the invitation is
+    @define
+    class SlowStore(MemoryStore):
+        def put_subject(self, kind: str, subject: Any, *, occurred_at: datetime) -> bool:
+            if subject["id"] == "a-2":
+                time.sleep(0.05)
+            return super().put_subject(kind, subject, occurred_at=occurred_at)
+
+        def schedule(self, slot: str, *, send_at: datetime | None, payload: Any) -> int:
+            time.sleep(0.1)
+            return super().schedule(slot, send_at=send_at, payload=payload)
+
+    config = parse_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["repeat-visit"]},
+                           "rules": [{"id": "nails", "trigger": "repeat-visit", "categories": ["nails"], "after": "3w", "channel": "sms"}]},
+                          registry=registry_for(tidings_triggers.repeat_visit, TestChannels()))
+    store = SlowStore()
+    pipeline = build_pipeline(None, config, store, transports={"sms": ScriptedTransport()}, clock=VirtualClock(NOW))
+    client = {"id": "c-ola", "phone": "+48600100200", "consents": {"sms": True}}
+    nails = [{"id": "manicure", "name": "Manicure", "category": "nails"}]
+    completed = {"id": "evt-1", "type": "appointment.status_changed", "occurred_at": NOW.isoformat(), "previous": {"status": "confirmed"},
+                 "subject": {"id": "a-1", "status": "completed", "start": "2026-03-02T08:00:00+01:00", "services": nails, "client": client}}
+    booked = {"id": "evt-2", "type": "appointment.created", "occurred_at": NOW.isoformat(),
+              "subject": {"id": "a-2", "status": "confirmed", "start": "2026-03-20T10:00:00+01:00", "services": nails, "client": client}}
+    # When two workers ingest the completion and the next booking at the same moment
+    workers = [threading.Thread(target=pipeline.ingest, args=(raw,)) for raw in (completed, booked)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    # Then the invitation exists and is held, as if the events had come one after the other
+    invitation = store.pending("nails|client:c-ola|client")
+    assert invitation is not None and invitation["suspended"] is True
 
 
 def test_the_idempotency_key_is_stable_and_handed_to_the_transport(transports: dict[str, ScriptedTransport]) -> None:
