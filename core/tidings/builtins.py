@@ -4,13 +4,13 @@ Filters format times in the location's time zone and the text's locale with Babe
 spaces become plain ones, so an English time does not turn an SMS into UCS-2):
 ``{{ subject.start | datetime }}``, ``| date``, ``| time``, each taking ``"short"``, ``"medium"``,
 ``"long"``, ``"full"`` or a CLDR pattern (``| date("EEEE d MMMM")``); ``| money("PLN")`` formats an
-amount. Globals ``confirm_url()`` and ``cancel_url()`` build signed links (PRODUCT §10).
+amount and ``| duration`` a length of time. Globals ``confirm_url()`` and ``cancel_url()`` build signed links (PRODUCT §10).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,6 +83,26 @@ def money_filter(context: Any, value: Any, currency: str | None = None) -> str:
     return _plain(format_currency(amount, currency, locale=locale) if currency else format_decimal(amount, locale=locale))
 
 
+def duration_filter(context: Any, value: Any, length: str = "long") -> str:
+    """``{{ (subject.end - subject.start) | duration }}``: "1 hour 30 minutes", "1 godzina 30 minut".
+
+    Takes a timedelta or a number of minutes; `length` is ``"long"`` or ``"short"`` ("1 hr 30 min").
+    """
+    from babel.units import format_unit
+    if isinstance(value, timedelta):
+        minutes = round(value.total_seconds() / 60)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        minutes = round(value)
+    else:
+        raise ValueError(f"{value!r} is not a duration (a time difference or a number of minutes)")
+    locale = _locale(context)
+    hours, rest = divmod(abs(minutes), 60)
+    parts = [format_unit(hours, "duration-hour", length=length, locale=locale)] if hours else []
+    if rest or not hours:
+        parts.append(format_unit(rest, "duration-minute", length=length, locale=locale))
+    return _plain(" ".join(parts))
+
+
 def _link(context: Any, action: str) -> str:
     links = getattr(context.environment, "tidings_links", None)
     subject = (context.get("subject") or {}).get("id")
@@ -109,6 +129,7 @@ def tidings_template_filters() -> Iterator[TemplateFilter]:
     yield TemplateFilter(name="date", function=format_date_filter, needs_context=True)
     yield TemplateFilter(name="time", function=format_time_filter, needs_context=True)
     yield TemplateFilter(name="money", function=money_filter, needs_context=True)
+    yield TemplateFilter(name="duration", function=duration_filter, needs_context=True)
 
 
 @hookimpl

@@ -266,6 +266,16 @@ def test_money_is_formatted_for_the_locale() -> None:
     assert render_text("{{ 1234.5 | money }}", {}, locale="en") == "1,234.5"
 
 
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en", "1 hour 30 minutes / 45 minutes / 2 hr"), ("pl", "1 godzina 30 minut / 45 minut / 2 godz."),
+    ("uk", "1 година 30 хвилин / 45 хвилин / 2 год"), ("it", "1 ora 30 minuti / 45 minuti / 2 h"),
+])
+def test_durations_are_spelt_out_in_the_locale(locale: str, expected: str) -> None:
+    context = {"start": datetime(2026, 3, 10, 13, 0, tzinfo=ZoneInfo("UTC")), "end": datetime(2026, 3, 10, 14, 30, tzinfo=ZoneInfo("UTC"))}
+    source = "{{ (end - start) | duration }} / {{ 45 | duration }} / {{ 120 | duration('short') }}"
+    assert render_text(source, context, locale=locale) == expected
+
+
 def test_build_context_uses_the_recipients_locale_and_the_locations_zone() -> None:
     config = config_with({"t": {"sms": "x"}})
     event_context = sample_context(config, config.rules[0], locale="uk")
