@@ -27,13 +27,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+
+from tidings.testing import LocalJsonProvider
 
 REDIS = "redis://127.0.0.1:6379/13"
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
@@ -69,64 +68,17 @@ sms = "Booked: {{{{ subject.id }}}}"
 """
 
 
-class Provider:
-    """A local SMS provider: delivers each idempotency key once, and counts keys and subjects."""
-
-    def __init__(self) -> None:
-        self.keys: Counter[str] = Counter()
-        self.answers: dict[str, str] = {}
-        self.subjects: Counter[str] = Counter()     # deliveries per message text ("Booked: a-17")
-        self.lookups: Counter[str] = Counter()      # "found" / "missing"
-        self.lock = threading.Lock()
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                message = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                key = self.headers["Idempotency-Key"]
-                with provider.lock:
-                    provider.keys[key] += 1
-                    replay = key in provider.answers
-                    if not replay:
-                        provider.answers[key] = f"m-{len(provider.answers) + 1}"
-                        provider.subjects[message["text"]] += 1
-                    answer = provider.answers[key]
-                body = json.dumps({"id": answer}).encode()
-                self.send_response(200 if replay else 201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                key = self.path.rsplit("/", 1)[-1]
-                with provider.lock:
-                    answer = provider.answers.get(key)
-                    provider.lookups["found" if answer else "missing"] += 1
-                body = json.dumps({"id": answer} if answer else {"error": "not found"}).encode()
-                self.send_response(200 if answer else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/messages"
+class Provider(LocalJsonProvider):
+    """The local provider, with the counts this test reports."""
 
     def counts(self) -> tuple[int, int, int]:
         with self.lock:
-            return sum(self.keys.values()), len(self.keys), sum(1 for c in self.keys.values() if c > 1)
+            return sum(self.posts.values()), len(self.posts), sum(1 for c in self.posts.values() if c > 1)
 
     def subject_counts(self) -> tuple[int, int]:
         with self.lock:
-            return len(self.subjects), sum(1 for c in self.subjects.values() if c > 1)
+            subjects = Counter(str(m["text"]) for m in self.delivered)   # "Booked: a-17"
+        return len(subjects), sum(1 for c in subjects.values() if c > 1)
 
 
 def start(kind: str, config: Path) -> subprocess.Popen[bytes]:

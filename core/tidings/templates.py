@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextvars
 import difflib
-import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta

@@ -9,14 +9,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tidings.testing import LocalJsonProvider
 
 DB = 12   # this test's own Redis database: it is flushed before and after
 
@@ -48,53 +48,17 @@ sms = "Booked: {{{{ subject.id }}}}"
 """
 
 
-class Provider:
-    """A local JSON SMS API that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with provider.lock:
-                    provider.received.append(body)
-                    answer = json.dumps({"id": f"m-{len(provider.received)}"}).encode()
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
-
-    def texts(self) -> list[str]:
-        with self.lock:
-            return sorted(m["text"] for m in self.received)
-
-
 @pytest.fixture
-def setup(redis_url: str, tmp_path: Path) -> Iterator[tuple[Path, Provider]]:
+def setup(redis_url: str, tmp_path: Path) -> Iterator[tuple[Path, LocalJsonProvider]]:
     import redis
     url = redis_url.rsplit("/", 1)[0] + f"/{DB}"
     client = redis.Redis.from_url(url)
     client.flushdb()
-    provider = Provider()
+    provider = LocalJsonProvider()
     config = tmp_path / "tidings.toml"
     config.write_text(CONFIG.format(redis=url, url=provider.url), encoding="utf-8")
     yield config, provider
-    provider.server.shutdown()
-    provider.server.server_close()
+    provider.stop()
     client.flushdb()
     client.close()
 
@@ -114,7 +78,7 @@ def event(n: int) -> str:
                                    "client": {"id": f"c-{n}", "phone": f"60010020{n}", "consents": {"sms": True}}}})
 
 
-def test_worker_and_scheduler_deliver_what_publish_sends_and_stop_cleanly_on_sigterm(setup: tuple[Path, Provider],
+def test_worker_and_scheduler_deliver_what_publish_sends_and_stop_cleanly_on_sigterm(setup: tuple[Path, LocalJsonProvider],
                                                                                       tmp_path: Path) -> None:
     config, provider = setup
     processes = [start("worker", "--config", str(config), "--threads", "2"),
@@ -133,7 +97,7 @@ def test_worker_and_scheduler_deliver_what_publish_sends_and_stop_cleanly_on_sig
         while len(provider.texts()) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert provider.texts() == ["Booked: a-1", "Booked: a-2", "Booked: a-3"]
-        assert [m["to"] for m in provider.received if m["text"] == "Booked: a-1"] == ["+48600100201"]
+        assert [m["to"] for m in provider.delivered if m["text"] == "Booked: a-1"] == ["+48600100201"]
 
         feed = tidings("log", "--config", str(config), "a-2")
         assert feed.returncode == 0, feed.stderr
