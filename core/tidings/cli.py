@@ -54,6 +54,8 @@ def check(config: str) -> None:
     """Validate CONFIG and print every problem with its place; exit 1 on any."""
     cfg = _load(config)
     rules = len(cfg.rules)
+    for warning in cfg.warnings:
+        click.echo(f"  {warning}", err=True)
     try:
         from tidings.preview import sms_costs
         for line in sms_costs(cfg):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import attrs
 from attrs import field, fields, frozen
 from cattrs.errors import BaseValidationError
 
@@ -108,6 +109,7 @@ class Config:
     links: Links
     registry: Registry = field(eq=False, repr=False)
     path: Path | None = None
+    warnings: tuple[Problem, ...] = ()     # what `tidings check` tells without failing
 
     def location(self, location_id: str | None) -> Location:
         """The location of that id, or a default one in the configured zone with no hours."""
@@ -261,10 +263,11 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
     config = Config(tidings=settings, plugins=plugins, locations=locations, rules=tuple(rules),
                     channels=channels, templates=dict(templates), links=links, registry=registry, path=path)
     from tidings.templates import check_templates   # templates need the rest of the config to check against
-    problems.extend(check_templates(config))
+    found = check_templates(config)
+    problems.extend(p for p in found if not p.warning)
     if problems:
         raise ConfigError(problems)
-    return config
+    return attrs.evolve(config, warnings=tuple(p for p in found if p.warning))
 
 
 def _rule(i: int, table: Any, registry: Registry, plugins: PluginsTable,

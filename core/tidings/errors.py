@@ -18,9 +18,11 @@ class Problem:
 
     path: str
     message: str
+    warning: bool = False    # worth telling, but the configuration works (`tidings check` still exits 0)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return f"warning: {text}" if self.warning else text
 
 
 class ConfigError(TidingsError):

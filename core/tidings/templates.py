@@ -558,14 +558,15 @@ def check_templates(config: Config) -> list[Problem]:
     static = {p.path for p in problems}
     for index, rule in enumerate(config.rules):
         place = f"rules[{index}] ({rule.id})"
-        if rule.template and rule.template not in templates.names():
-            defined = ", ".join(sorted(templates.deployer)) or "none"
-            problems.append(Problem(f"{place}.template", f"no template named {rule.template!r}"
-                                                         f"{_suggest(rule.template, templates.names()) if templates.deployer else ''} "
-                                                         f"(defined: {defined})"))
-            continue
         if rule.trigger not in config.registry.triggers:
             continue
+        if rule.template and rule.template not in templates.names():
+            # the rule still sends: its trigger's built-in texts stand in (PRODUCT §4: the default)
+            defined = ", ".join(sorted(templates.deployer)) or "none"
+            close = difflib.get_close_matches(rule.template, list(templates.names()), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(Problem(f"{place}.template", f"no template named {rule.template!r} ({hint}defined: {defined}); "
+                                                         f"the built-in {rule.trigger} texts are used", warning=True))
         for channel in rule.channel:
             found = templates.resolve(rule, channel, config.tidings.locale)
             if found is None:

@@ -141,9 +141,32 @@ def test_a_syntax_error_is_reported_with_its_line() -> None:
     assert "templates.t.sms: line 2:" in text
 
 
-def test_an_unknown_template_name_is_reported_on_the_rule() -> None:
-    text = problems_of({"t": {"sms": "hi"}}, template="tt")
-    assert "rules[0] (reminder).template: no template named 'tt'" in text
+def test_an_unknown_template_name_is_a_warning_and_the_built_in_text_is_sent() -> None:
+    config = config_with({"t": {"sms": "hi"}}, template="tt")
+    [warning] = config.warnings
+    assert str(warning) == ("warning: rules[0] (reminder).template: no template named 'tt' (did you mean 't'? defined: t); "
+                            "the built-in pre-visit texts are used")
+    assert render(config, locale="en")["text"].startswith("Hi Ola Nowak, a reminder of your visit")
+
+
+def test_check_prints_warnings_and_still_exits_zero(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    (tmp_path / "tidings.toml").write_text("""
+[plugins]
+channels = ["sms"]
+triggers = ["post-visit"]
+[[rules]]
+id = "review"
+trigger = "post-visit"
+after = "1h"
+channel = "sms"
+template = "review_request"
+""", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "tidings.cli", "check", str(tmp_path / "tidings.toml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "warning: rules[0] (review).template: no template named 'review_request'" in result.stderr
 
 
 def test_an_unknown_part_and_an_unknown_channel_are_reported() -> None:
