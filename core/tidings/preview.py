@@ -75,16 +75,18 @@ def sms_costs(config: Config) -> list[str]:
         if "sms" not in rule.channel or rule.trigger not in config.registry.triggers:
             continue
         costs: list[str] = []
+        seen: set[tuple[str, str | None]] = set()
         for locale in _locales(config, templates, rule):
             found = templates.resolve(rule, "sms", locale)
-            if found is None or (found[0] or config.tidings.locale) != locale and found[0] is not None:
-                continue    # this locale falls back to another one's text: counted there
+            if found is None or (found[1], found[0]) in seen:
+                continue    # this locale gets a text already counted
+            seen.add((found[1], found[0]))
             try:
                 parts: Any = templates.render(rule=rule, channel="sms", parts=("text",),
                                               context=sample_context(config, rule, locale=locale), locale=locale)
             except TemplateError:
                 continue    # reported as a problem by check
-            costs.append(f"{locale} {_describe(config, 'sms', parts)}")
+            costs.append(f"{found[0] or 'default'} {_describe(config, 'sms', parts)}")
         if costs:
             lines.append(f"sms {rule.id}: " + "; ".join(costs))
     return lines
