@@ -58,7 +58,7 @@ _DANGEROUS = {"mro", "gi_frame", "gi_code", "cr_frame", "f_globals", "f_locals",
 CONTACT = ("id", "name", "first_name", "phone", "email", "locale")
 SHAPES: dict[str, tuple[str, ...]] = {
     "client": CONTACT, "staff": CONTACT, "recipient": CONTACT,
-    "subject": ("id", "kind", "status", "start", "end", "location", "services", "data"),
+    "subject": ("id", "kind", "status", "start", "end", "location", "services", "data", "client", "staff"),
     "previous": ("status", "start"),
     "location": ("id", "name", "address", "phone", "timezone"),
     "rule": ("id", "trigger", "kind", "recipient", "template"),
@@ -262,7 +262,8 @@ def build_context(*, config: Config, rule: Rule, subject: Subject, previous: Pre
         "recipient": _contact(recipient),
         "subject": {"id": subject.id, "kind": event.kind if event is not None else rule.kind, "status": subject.status,
                     "start": subject.start, "end": subject.end, "location": subject.location,
-                    "services": services, "data": dict(subject.data)},
+                    "services": services, "data": dict(subject.data),
+                    "client": _contact(subject.client), "staff": _contact(subject.staff)},
         "previous": None if previous is None else {"status": previous.status, "start": previous.start},
         "services": services,
         "location": {"id": location.id, "name": location.name, "address": location.address, "phone": location.phone,

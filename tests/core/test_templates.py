@@ -273,6 +273,7 @@ def test_the_context_holds_what_the_spec_lists() -> None:
     assert context["client"]["first_name"] == "Ola"
     assert context["location"]["name"] == "Old Town"
     assert context["rule"]["id"] == "reminder"
+    assert context["subject"]["client"] == context["client"]     # the snapshot as the event carried it
 
 
 def test_the_filters_format_in_the_location_zone_and_the_recipient_locale() -> None:
