@@ -50,6 +50,9 @@ class LocalJsonProvider:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and the
+            # client's delayed ACK hold every answer for ~40 ms, and the provider becomes the benchmark
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 message = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
