@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
+from importlib import resources
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +50,11 @@ class PluginsTable:
     templates: tuple[str, ...] = ()
 
 
+def _region(instance: Any, attribute: Any, value: str) -> None:
+    if value and not (len(value) == 2 and value.isascii() and value.isalpha() and value.isupper()):
+        raise ValueError(f"{value!r} is not an ISO 3166 region code (two capital letters, like \"PL\")", attribute)
+
+
 @frozen
 class Location:
     """A place where visits happen, with its zone and opening hours."""
@@ -58,6 +65,26 @@ class Location:
     phone: str = ""
     timezone: ZoneInfo | None = None
     hours: WeekHours | None = None
+    region: str = field(default="", validator=_region)   # ISO 3166: how national phone numbers are read here
+
+    def zone_region(self) -> str:
+        """The country of the location's time zone (``Europe/Kyiv`` → ``UA``), or "" when it has none."""
+        return zone_countries().get(self.timezone.key, "") if self.timezone is not None else ""
+
+
+@functools.cache
+def zone_countries() -> dict[str, str]:
+    """Time zone → ISO 3166 country, from the IANA ``zone.tab`` that the tzdata package ships."""
+    try:
+        text = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError):
+        return {}
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            country, _, zone = line.split("\t")[:3]
+            out[zone] = country
+    return out
 
 
 @frozen

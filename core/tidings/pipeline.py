@@ -291,8 +291,9 @@ class Pipeline:
         if recipient is None:
             self._record({**base, "status": "skipped", "reason": f"no_{rule.recipient}"})
             return
-        choice = choose(rule.channel, recipient, role=rule.recipient,
-                        channels=self.config.registry.channels, settings=self.config.channels)
+        location = self.config.location(subject.location)
+        choice = choose(rule.channel, recipient, role=rule.recipient, channels=self.config.registry.channels,
+                        settings=self.config.channels, location=location)
         if not choice.usable:
             self._record({**base, "status": "skipped", "reason": choice.reason, "refused": dict(choice.refused)})
             return

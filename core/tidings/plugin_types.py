@@ -15,7 +15,7 @@ from attrs import field, frozen
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from tidings.config import Rule
+    from tidings.config import Location, Rule
     from tidings.models import Contact, Event, Subject
 
 
@@ -74,6 +74,7 @@ class Channel:
     connect: Callable[[Any], Transport]                 # settings -> the real transport
     config_type: type = NoConfig                        # attrs class structured from [channels.<name>]
     describe: Callable[[Mapping[str, str]], Mapping[str, Any]] | None = None  # e.g. SMS encoding and segments
+    locate: Callable[[Any, Location], Any] | None = None  # (settings, location) -> the settings that apply there
 
 
 # ---------------------------------------------------------------- triggers

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
 from tidings.models import Contact
 from tidings.plugin_types import Channel
+
+if TYPE_CHECKING:
+    from tidings.config import Location
 
 
 @frozen
@@ -34,8 +37,12 @@ class Choice:
 
 
 def choose(order: Sequence[str], recipient: Contact, *, role: str,
-           channels: Mapping[str, Channel], settings: Mapping[str, Any]) -> Choice:
-    """Every channel of `order` that is usable for `recipient`: a valid address and, for clients, consent."""
+           channels: Mapping[str, Channel], settings: Mapping[str, Any], location: Location | None = None) -> Choice:
+    """Every channel of `order` that is usable for `recipient`: a valid address and, for clients, consent.
+
+    A channel with `locate` reads addresses with its settings as they apply at `location` (the SMS
+    channel reads national numbers in the location's region).
+    """
     usable: list[Candidate] = []
     refused: dict[str, str] = {}
     for name in order:
@@ -43,7 +50,10 @@ def choose(order: Sequence[str], recipient: Contact, *, role: str,
         if channel is None:
             refused[name] = "channel_not_enabled"
             continue
-        addresses = channel.addresses(recipient, settings.get(name))
+        local = settings.get(name)
+        if location is not None and channel.locate is not None:
+            local = channel.locate(local, location)
+        addresses = channel.addresses(recipient, local)
         if not addresses:
             refused[name] = "invalid_address"
         elif role == "client" and recipient.consents.get(name) is not True:
