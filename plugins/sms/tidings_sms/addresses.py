@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import phonenumbers
 
 if TYPE_CHECKING:
+    from tidings.config import Location
     from tidings.models import Contact
 
 
@@ -38,3 +40,16 @@ def sms_addresses(contact: Contact, settings: Any) -> tuple[str, ...]:
     region = getattr(settings, "default_region", "") or None
     address = normalise(contact.phone, region)
     return (address,) if address else ()
+
+
+def sms_settings_at(settings: Any, location: Location) -> Any:
+    """The channel's `locate`: the settings with ``default_region`` as it applies at `location`.
+
+    The location's own ``region`` wins; then the configured ``default_region``; then the country of
+    the location's time zone (``Europe/Kyiv`` → ``UA``), so a Kyiv salon's ``050 123 4567`` reads as
+    ``+380501234567`` with no setting at all.
+    """
+    from tidings_sms.config import SmsConfig
+    config = settings if settings is not None else SmsConfig()
+    region = location.region or config.default_region or location.zone_region()
+    return config if region == config.default_region else attrs.evolve(config, default_region=region)

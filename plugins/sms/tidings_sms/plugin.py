@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from tidings import hookimpl
 from tidings.errors import ConfigError, Problem
 from tidings.plugin_types import Channel, Transport
-from tidings_sms.addresses import sms_addresses
+from tidings_sms.addresses import sms_addresses, sms_settings_at
 from tidings_sms.config import AUTH_TOKEN_ENV, SmsConfig
 from tidings_sms.segments import describe
 
@@ -21,7 +21,7 @@ from tidings_sms.segments import describe
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="sms", summary="SMS through a Twilio-style or JSON HTTP provider API, with segment counting",
                   parts=("text",), config_type=SmsConfig, addresses=sms_addresses, connect=connect,
-                  describe=describe)
+                  describe=describe, locate=sms_settings_at)
 
 
 def connect(settings: SmsConfig | None) -> Transport:

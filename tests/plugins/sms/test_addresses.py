@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tidings import Contact
+from tidings.config import Location, parse_config
+from tidings.simulate import simulate
 from tidings.plugin_types import Channel
 
 from tidings_sms.config import SmsConfig
@@ -46,3 +51,35 @@ def test_an_invalid_number_has_no_address(sms_channel: Channel, phone: str) -> N
 @pytest.mark.parametrize("phone", [None, "", "   "])
 def test_a_missing_phone_has_no_address(sms_channel: Channel, phone: str | None) -> None:
     assert sms_channel.addresses(Contact(id="c", phone=phone), POLAND) == ()
+
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+@pytest.mark.parametrize(("location", "settings", "region"), [
+    (Location(id="k", timezone=KYIV, region="PL"), SmsConfig(default_region="IT"), "PL"),   # the location says
+    (Location(id="k", timezone=KYIV), SmsConfig(default_region="IT"), "IT"),                # then the setting
+    (Location(id="k", timezone=KYIV), SmsConfig(), "UA"),                                   # then the location's zone
+    (Location(id="x"), None, ""),                                                           # nothing to go by
+])
+def test_national_numbers_are_read_in_the_region_of_the_location(sms_channel: Channel, location: Location,
+                                                                  settings: SmsConfig | None, region: str) -> None:
+    assert sms_channel.locate is not None
+    assert sms_channel.locate(settings, location).default_region == region
+
+
+def test_a_kyiv_salon_reaches_a_national_number_with_no_setting_at_all() -> None:
+    config = parse_config({"tidings": {"timezone": "Europe/Warsaw"},
+                           "plugins": {"channels": ["sms"], "triggers": ["status-change"]},
+                           "locations": {"kyiv": {"timezone": "Europe/Kyiv"}, "warsaw": {}},
+                           "rules": [{"id": "ready", "trigger": "status-change", "kind": "order", "on": "status_changed",
+                                      "channel": "sms", "template": "t"}],
+                           "templates": {"t": {"sms": "Ready: {{ subject.id }}"}}})
+    lines = [json.dumps({"id": f"e-{place}", "type": "order.status_changed", "occurred_at": "2026-05-04T12:00:00+03:00",
+                         "previous": {"status": "in_repair"},
+                         "subject": {"id": f"o-{place}", "status": "ready", "location": place,
+                                     "client": {"id": "c", "phone": "050 123 4567", "consents": {"sms": True}}}})
+             for place in ("kyiv", "warsaw")]
+    records = simulate(config, lines, explain=True)
+    assert [(r["subject"], r["to"]) for r in records if r.get("channel") == "sms" and "reason" not in r] == [("o-kyiv", "+380501234567")]
+    assert [(r["subject"], r["reason"]) for r in records if r.get("status") == "skipped"] == [("o-warsaw", "invalid_address")]
