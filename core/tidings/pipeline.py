@@ -300,7 +300,6 @@ class Pipeline:
         event = Event.from_dict({"id": pending["event"]["id"], "type": pending["event"]["type"],
                                  "occurred_at": pending["event"]["occurred_at"], "subject": snapshot["subject"],
                                  "previous": pending.get("previous")})
-        location = self.config.location(subject.location)
         context = build_context(config=self.config, rule=rule, subject=subject, previous=event.previous,
                                 event=event, recipient=recipient, location=location, now=self.clock.now())
         for candidate in choice.usable:
