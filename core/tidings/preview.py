@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tidings.errors import TemplateError, TidingsError
-from tidings.templates import Templates, locale_chain, sample_context
+from tidings.templates import Templates, normalize_locale, sample_context
 
 if TYPE_CHECKING:
     from tidings.config import Config, Rule
@@ -62,7 +62,7 @@ def _locales(config: Config, templates: Templates, rule: Rule) -> list[str]:
     for name in names:
         for source in (templates.deployer.get(name, {}), templates.builtin.get(name, {})):
             found += [loc for loc, texts in source.items() if loc and "sms" in texts]
-    return list(dict.fromkeys([*locale_chain(config.tidings.locale)[:1], *sorted(found)]))
+    return list(dict.fromkeys([normalize_locale(config.tidings.locale), *sorted(found)]))
 
 
 def sms_costs(config: Config) -> list[str]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextvars
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -129,6 +130,7 @@ def _capped(function: Any) -> Any:
     """Wrap a filter so that huge numeric arguments (``center(10**9)``) and huge results are refused."""
     skip = 2 if hasattr(function, "jinja_pass_arg") else 1     # the context and the value are not arguments
 
+    @functools.wraps(function)   # keeps jinja's pass_context / pass_eval_context marker
     def filter_(*args: Any, **kwargs: Any) -> Any:
         for value in (*args[skip:], *kwargs.values()):
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
@@ -137,9 +139,6 @@ def _capped(function: Any) -> Any:
         if _size(result) > MAX_PART:
             raise SecurityError(f"a filter result longer than {MAX_PART} is not allowed in templates")
         return result
-    for attr in ("jinja_pass_arg",):      # keep pass_context / pass_eval_context markers
-        if hasattr(function, attr):
-            setattr(filter_, attr, getattr(function, attr))
     return filter_
 
 
@@ -165,6 +164,7 @@ def _bind(function: Any) -> Any:
     return bound
 
 
+@functools.cache
 def _core_registry() -> Any:
     from tidings.plugins import build_registry
     return build_registry({})
@@ -226,10 +226,10 @@ def normalize_locale(value: str) -> str:
     return f"{lang.lower()}_{region.upper()}" if region else lang.lower()
 
 
-def locale_chain(*preferred: str | None) -> list[str]:
-    """The locales to try, best first: each preferred one and its language, then ``en``."""
+def locale_chain(*preferred: str | None, last: str | None = "en") -> list[str]:
+    """The locales to try, best first: each preferred one and its language, then `last` (``en``)."""
     chain: list[str] = []
-    for value in (*preferred, "en"):
+    for value in (*preferred, last):
         if not value:
             continue
         full = normalize_locale(value)
@@ -254,23 +254,23 @@ def build_context(*, config: Config, rule: Rule, subject: Subject, previous: Pre
                   recipient: Contact | None, location: Location, now: datetime | None = None) -> dict[str, Any]:
     """What a template sees (PRODUCT §4): plain dicts and lists, nothing with Python behaviour."""
     services = [{"id": s.id, "name": s.name, "category": s.category} for s in subject.services]
+    client, staff, data = _contact(subject.client), _contact(subject.staff), dict(subject.data)
     zone = location.timezone or config.tidings.timezone
     moment = now or (event.occurred_at if event is not None else None)
     return {
-        "client": _contact(subject.client),
-        "staff": _contact(subject.staff),
+        "client": client,
+        "staff": staff,
         "recipient": _contact(recipient),
         "subject": {"id": subject.id, "kind": event.kind if event is not None else rule.kind, "status": subject.status,
                     "start": subject.start, "end": subject.end, "location": subject.location,
-                    "services": services, "data": dict(subject.data),
-                    "client": _contact(subject.client), "staff": _contact(subject.staff)},
+                    "services": services, "data": data, "client": client, "staff": staff},
         "previous": None if previous is None else {"status": previous.status, "start": previous.start},
         "services": services,
         "location": {"id": location.id, "name": location.name, "address": location.address, "phone": location.phone,
                      "timezone": str(zone)},
         "rule": {"id": rule.id, "trigger": rule.trigger, "kind": rule.kind, "recipient": rule.recipient,
                  "template": rule.template},
-        "data": dict(subject.data),
+        "data": data,
         "event": None if event is None else {"id": event.id, "type": event.type, "kind": event.kind, "verb": event.verb,
                                              "occurred_at": event.occurred_at},
         "_zone": str(zone),
@@ -285,9 +285,8 @@ def sample_event(config: Config, rule: Rule) -> Event:
     trigger = config.registry.triggers.get(rule.trigger)
     if trigger is not None and trigger.sample is not None:
         return trigger.sample()
-    zone = config.zone(rule.locations[0] if rule.locations else next(iter(config.locations), None))
-    start = datetime(2026, 3, 10, 14, 0, tzinfo=zone)
     location = rule.locations[0] if rule.locations else next(iter(config.locations), None)
+    start = datetime(2026, 3, 10, 14, 0, tzinfo=config.zone(location))
     return Event.from_dict({
         "id": "evt-sample", "type": f"{rule.kind}.status_changed", "occurred_at": (start - timedelta(days=8)).isoformat(),
         "subject": {"id": "sample-1", "status": "confirmed", "start": start.isoformat(),
@@ -383,7 +382,7 @@ class Templates:
         name = rule.template or default or ""
         chain = locale_chain(locale, self.config.tidings.locale)
         # the recipient's own locale first, then the template's unlocalised texts, then the configured locale and en
-        own = [loc for loc in locale_chain(locale) if loc != "en" or normalize_locale(locale or "").startswith("en")] if locale else []
+        own = locale_chain(locale, last=None)
         deployer = self.deployer.get(name, {})
         for loc in [*own, None, *chain]:
             texts = deployer.get(loc, {}).get(channel)
@@ -519,14 +518,14 @@ def _from_directory(base: Path, config: Config, into: Sources, places: dict[tupl
 # ---------------------------------------------------------------- check
 
 
-def template_problems(env: Sandbox, source: str, where: str, *, allowed: Iterable[str] = ()) -> list[Problem]:
+def template_problems(env: Sandbox, source: str, where: str) -> list[Problem]:
     """What is wrong with one template source, found without running it: syntax, unknown names, unsafe reach."""
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as e:
         return [Problem(where, f"line {e.lineno}: {e.message}")]
     problems: list[Problem] = []
-    known = {*VARIABLES, *_HIDDEN, *env.globals, *allowed}
+    known = {*VARIABLES, *_HIDDEN, *env.globals}
     for name in sorted(find_undeclared_variables(tree) - known):
         problems.append(Problem(where, f"unknown variable {name!r}{_suggest(name, VARIABLES)}"))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -568,6 +567,7 @@ def check_templates(config: Config) -> list[Problem]:
             hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(Problem(f"{place}.template", f"no template named {rule.template!r} ({hint}defined: {defined}); "
                                                          f"the built-in {rule.trigger} texts are used", warning=True))
+        context = sample_context(config, rule)
         for channel in rule.channel:
             found = templates.resolve(rule, channel, config.tidings.locale)
             if found is None:
@@ -579,8 +579,8 @@ def check_templates(config: Config) -> list[Problem]:
                 continue    # already reported where the text is written
             channel_parts = _parts_of(config, channel) or tuple(sources)
             try:
-                templates.render(rule=rule, channel=channel, parts=channel_parts,
-                                 context=sample_context(config, rule), locale=config.tidings.locale)
+                templates.render(rule=rule, channel=channel, parts=channel_parts, context=context,
+                                 locale=config.tidings.locale)
             except TemplateError as e:
                 problems.append(Problem(f"{place}.template", str(e)))
     return problems
