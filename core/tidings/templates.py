@@ -110,10 +110,10 @@ class Sandbox(ImmutableSandboxedEnvironment):
             if isinstance(count, int) and count * max(_size(left), _size(right)) > MAX_PART:
                 raise SecurityError(f"a repetition longer than {MAX_PART} is not allowed in templates")
             return left * right
-        result = left % right   # a '%' format: the result is checked, its width is capped below
+        # a '%' format: its width is checked before the string is built
         if isinstance(left, str) and re.search(r"%[-+ #0]*\d{4,}", left):
             raise SecurityError("a '%' format wider than 999 is not allowed in templates")
-        return result
+        return left % right
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (jinja's signature)
         _spend()
