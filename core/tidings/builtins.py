@@ -43,11 +43,11 @@ def _local(context: Any, value: Any) -> datetime:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"{value!r} is not a date and time") from None
+    zone = ZoneInfo(str(context.get("_zone") or "UTC"))
     if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=zone)   # a calendar day is the same day here
     if not isinstance(value, datetime):
         raise ValueError(f"{value!r} is not a date and time")
-    zone = ZoneInfo(str(context.get("_zone") or "UTC"))
     return value.astimezone(zone) if value.tzinfo is not None else value.replace(tzinfo=zone)
 
 

@@ -284,6 +284,12 @@ def test_the_filters_format_in_the_location_zone_and_the_recipient_locale() -> N
     assert render_text(source, context, locale="uk", zone="America/New_York").endswith("/ вівторок / 09:00")
 
 
+def test_a_calendar_date_stays_the_same_day_in_any_zone() -> None:
+    from datetime import date
+    assert render_text("{{ d | date }}", {"d": date(2026, 3, 10)}, locale="en", zone="America/New_York") == "Mar 10, 2026"
+    assert render_text("{{ d | date }}", {"d": date(2026, 3, 10)}, locale="en", zone="Pacific/Kiritimati") == "Mar 10, 2026"
+
+
 def test_money_is_formatted_for_the_locale() -> None:
     assert render_text("{{ 1234.5 | money('PLN') }}", {}, locale="pl") == "1 234,50 zł"
     assert render_text("{{ '1234.5' | money('EUR') }}", {}, locale="it") == "1.234,50 €"
