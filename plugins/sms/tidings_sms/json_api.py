@@ -81,8 +81,7 @@ class JsonApiTransport:
         config = self.config
         body = fill(config.body, {"to": message.to, "sender": config.sender,
                                   "text": message.parts.get("text", ""), "idempotency_key": idempotency_key})
-        headers = fill(dict(config.headers), {"auth_token": self.token, "account_sid": config.account_sid,
-                                              "idempotency_key": idempotency_key})
+        headers = self._headers(idempotency_key)
         headers[config.idempotency_header] = idempotency_key
         response = post(self.client, config.url, to=message.to, provider="json", json=body, headers=headers)
         answer = json_or_empty(response)
@@ -104,6 +103,11 @@ class JsonApiTransport:
             f"{f', code {code!r}' if code is not None else ''})",
             reason=reason, details=details)
 
+    def _headers(self, idempotency_key: str) -> dict[str, str]:
+        """The configured headers, with ``{auth_token}``, ``{account_sid}`` and ``{idempotency_key}`` filled in."""
+        return fill(dict(self.config.headers), {"auth_token": self.token, "account_sid": self.config.account_sid,
+                                                "idempotency_key": idempotency_key})
+
     @property
     def find(self) -> Callable[..., Receipt | None] | None:
         """The provider lookup by idempotency key, when ``lookup_url`` is configured (else None)."""
@@ -116,10 +120,8 @@ class JsonApiTransport:
             TransientDeliveryError: the provider could not say (a timeout, 5xx, any answer but 200 or 404).
         """
         config = self.config
-        headers = fill(dict(config.headers), {"auth_token": self.token, "account_sid": config.account_sid,
-                                              "idempotency_key": idempotency_key})
         url = fill(config.lookup_url, {"idempotency_key": idempotency_key})
-        response = request(self.client, "GET", url, to="", provider="json", headers=headers)
+        response = request(self.client, "GET", url, to="", provider="json", headers=self._headers(idempotency_key))
         if response.status_code == 404:
             return None
         if response.status_code != 200:
