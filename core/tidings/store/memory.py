@@ -124,17 +124,17 @@ class MemoryStore:
             return key in self._sent
 
     def mark_sent(self, key: str) -> bool:
-        with self._mutex:
-            if key in self._sent:
-                return False
-            self._sent.add(key)
-            return True
+        return self._add_once(self._sent, key)
 
     def mark_attempt(self, key: str) -> bool:
+        return self._add_once(self._attempts, key)
+
+    def _add_once(self, marks: set[str], key: str) -> bool:
+        """Add `key` to `marks`; False when it was there already (one atomic test-and-set)."""
         with self._mutex:
-            if key in self._attempts:
+            if key in marks:
                 return False
-            self._attempts.add(key)
+            marks.add(key)
             return True
 
     def acquire(self, key: str, *, ttl: timedelta) -> bool:
