@@ -15,6 +15,7 @@ written in full.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from tidings import TemplateTexts
@@ -77,6 +78,7 @@ def _opt(locale: str, piece: str) -> str:
     return "{% if " + piece + " %}" + OPT[locale][piece] + "{% endif %}"
 
 
+@functools.cache   # one table per locale, shared by the four triggers
 def _phrases(locale: str) -> dict[str, dict[str, dict[str, str]]]:
     w, t, p = _opt(locale, "what"), _opt(locale, "when"), _opt(locale, "where")
     if locale == "en":
