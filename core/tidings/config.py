@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-from importlib import resources
 import tomllib
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
