@@ -56,12 +56,9 @@ def check(config: str) -> None:
     rules = len(cfg.rules)
     for warning in cfg.warnings:
         click.echo(f"  {warning}", err=True)
-    try:
-        from tidings.preview import sms_costs
-        for line in sms_costs(cfg):
-            click.echo(f"  {line}")
-    except ImportError:
-        pass
+    from tidings.preview import sms_costs
+    for line in sms_costs(cfg):
+        click.echo(f"  {line}")
     click.echo(f"{config}: ok ({rules} rule{'s' if rules != 1 else ''}, {len(cfg.locations)} location{'s' if len(cfg.locations) != 1 else ''}, "
                f"channels: {', '.join(cfg.plugins.channels) or 'none'}, triggers: {', '.join(cfg.plugins.triggers) or 'none'})")
 
