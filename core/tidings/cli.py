@@ -154,7 +154,7 @@ def _runtime(config_path: str) -> tuple[Any, Any]:
     from tidings.store import open_store
     cfg = _load(config_path)
     broker = open_broker(cfg.tidings.broker)
-    store = open_store(cfg.tidings.store)
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
     return cfg, build_pipeline(broker, cfg, store)
 
 
@@ -232,7 +232,7 @@ def log_(config_path: str, subject_id: str | None, client_id: str | None) -> Non
     if not subject_id and not client_id:
         raise click.UsageError("name a SUBJECT_ID or a --client")
     cfg = _load(config_path)
-    store = open_store(cfg.tidings.store)
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
     for entry in store.log(subject=subject_id, client=client_id):
         click.echo(json.dumps(entry, ensure_ascii=False))
 

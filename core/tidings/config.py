@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -29,6 +30,14 @@ RECIPIENTS = ("client", "staff")
 POLICIES = {"prefer_sms": ("sms", "email"), "prefer_email": ("email", "sms")}
 
 
+_NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def _namespace(value: str, attribute: Any) -> None:
+    if not isinstance(value, str) or not _NAMESPACE.match(value):
+        raise ValueError(f"{value!r} is not a namespace (1 to 40 lower-case letters, digits, '-' or '_')", attribute)
+
+
 @frozen
 class Settings:
     """The ``[tidings]`` table."""
@@ -39,6 +48,7 @@ class Settings:
     store: str = "memory://"
     templates: str | None = None          # a directory of template files, relative to the config file
     lease: Duration = Duration(5, "m")    # how long a claimed message waits for its dispatch before it is claimed again
+    namespace: str = field(default="tidings", validator=lambda _, attribute, value: _namespace(value, attribute))
 
 
 @frozen

@@ -32,7 +32,7 @@ log = structlog.get_logger(__name__)
 
 INGEST_ACTOR = "tidings_ingest"
 DISPATCH_ACTOR = "tidings_dispatch"
-QUEUE = "tidings"
+QUEUE = "tidings"      # the queue of the default namespace; `[tidings] namespace` names another
 MAX_RETRIES = 8
 MAINTENANCE_CHANCE = 100_000   # per million Redis broker commands
 
@@ -87,6 +87,11 @@ class Pipeline:
     ingest_actor: Any = None
     dispatch_actor: Any = None
     listeners: list[Any] = field(factory=list)    # called with every delivery-log entry (simulate, tests)
+
+    @property
+    def queue(self) -> str:
+        """The Dramatiq queue of this deployment: its namespace, so deployments can share a broker."""
+        return self.config.tidings.namespace
 
     def __attrs_post_init__(self) -> None:
         if self.templates is None:
@@ -386,9 +391,9 @@ def build_pipeline(broker: dramatiq.Broker | None, config: Config, store: Schedu
         if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
             broker.add_middleware(CurrentMessage())
         pipeline.ingest_actor = dramatiq.actor(pipeline.ingest, broker=broker, actor_name=INGEST_ACTOR,
-                                               queue_name=QUEUE, max_retries=MAX_RETRIES)
+                                               queue_name=pipeline.queue, max_retries=MAX_RETRIES)
         pipeline.dispatch_actor = dramatiq.actor(
-            pipeline.dispatch, broker=broker, actor_name=DISPATCH_ACTOR, queue_name=QUEUE, max_retries=MAX_RETRIES,
+            pipeline.dispatch, broker=broker, actor_name=DISPATCH_ACTOR, queue_name=pipeline.queue, max_retries=MAX_RETRIES,
             min_backoff=min_backoff_ms, max_backoff=300_000, throws=(PermanentDeliveryError,),
             retry_when=lambda retries, exc: isinstance(exc, TransientDeliveryError) and retries < MAX_RETRIES)
     return pipeline

@@ -14,7 +14,7 @@ from tidings.clock import VirtualClock
 from tidings.config import Config
 from tidings.errors import EventError
 from tidings.models import Event
-from tidings.pipeline import QUEUE, Pipeline, build_pipeline, events_from_lines
+from tidings.pipeline import Pipeline, build_pipeline, events_from_lines
 from tidings.store import ScheduleStore
 from tidings.store.memory import MemoryStore
 from tidings.testing import RecordingTransport
@@ -72,7 +72,7 @@ class Simulation:
     def _drain(self) -> None:
         broker = self.pipeline.broker
         assert broker is not None
-        broker.join(QUEUE, fail_fast=True)
+        broker.join(self.pipeline.queue, fail_fast=True)
 
     def sent(self) -> list[dict[str, Any]]:
         return [e for e in self.entries if e["status"] == "sent"]

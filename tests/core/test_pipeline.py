@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -17,7 +18,7 @@ import tidings_triggers.status_change
 from tidings import Channel, PermanentDeliveryError, Receipt, RenderedMessage, TransientDeliveryError, hookimpl
 from tidings.clock import VirtualClock
 from tidings.config import Config, parse_config
-from tidings.pipeline import QUEUE, build_pipeline
+from tidings.pipeline import build_pipeline
 from tidings.plugins import registry_for
 from tidings.store.memory import MemoryStore
 
@@ -95,9 +96,9 @@ def stub_pipeline(transports: dict[str, ScriptedTransport]) -> Iterator[Any]:
 
 
 def run(pipeline: Any) -> None:
-    pipeline.broker.join(QUEUE, fail_fast=True)
+    pipeline.broker.join(pipeline.queue, fail_fast=True)
     pipeline.enqueue_due()
-    pipeline.broker.join(QUEUE, fail_fast=True)
+    pipeline.broker.join(pipeline.queue, fail_fast=True)
 
 
 def statuses(pipeline: Any, subject: str = "a-1") -> list[tuple[str, str | None]]:
@@ -290,21 +291,26 @@ def test_the_idempotency_key_is_stable_and_handed_to_the_transport(transports: d
 def _broker_roundtrip(broker: Any, store: Any, transports: dict[str, ScriptedTransport]) -> None:
     from dramatiq import Worker
     broker.emit_after("process_boot")
-    pipeline = build_pipeline(broker, make_config(), store, transports=transports, clock=VirtualClock(NOW))
+    # its own namespace, so the queue is this test's alone on a shared broker
+    namespace = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    pipeline = build_pipeline(broker, make_config(namespace=namespace), store, transports=transports, clock=VirtualClock(NOW))
     broker.flush_all()
     worker = Worker(broker, worker_threads=2, worker_timeout=100)
     worker.start()
     try:
         for n in range(1, 6):
             pipeline.publish(event(n))
-        broker.join(QUEUE, timeout=20_000)
+        broker.join(pipeline.queue, timeout=20_000)
         worker.join()
         assert pipeline.enqueue_due() == 5
-        broker.join(QUEUE, timeout=20_000)
+        broker.join(pipeline.queue, timeout=20_000)
         worker.join()
     finally:
         worker.stop()
         broker.flush_all()
+        if hasattr(broker, "channel"):   # RabbitMQ keeps declared queues: remove this test's
+            for queue in (namespace, f"{namespace}.DQ", f"{namespace}.XQ"):
+                broker.channel.queue_delete(queue)
         broker.close()
     assert sorted(m.subject for m, _ in transports["sms"].delivered) == [f"a-{n}" for n in range(1, 6)]
 

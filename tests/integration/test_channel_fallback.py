@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 
 from tidings.clock import VirtualClock
 from tidings.config import parse_config
-from tidings.pipeline import QUEUE, build_pipeline, connect_transports
+from tidings.pipeline import build_pipeline, connect_transports
 from tidings.store.memory import MemoryStore
 
 SID = "AC" + "0" * 32
@@ -128,9 +128,9 @@ def publish_and_run(pipeline: Any) -> None:
                       "subject": {"id": "a-1", "status": "confirmed", "start": "2026-03-10T14:00:00+01:00",
                                   "client": {"id": "c-1", "name": "Ola Nowak", "phone": "600 100 200", "email": "ola@example.com",
                                              "consents": {"sms": True, "email": True}}}})
-    pipeline.broker.join(QUEUE, fail_fast=True)
+    pipeline.broker.join(pipeline.queue, fail_fast=True)
     pipeline.enqueue_due()
-    pipeline.broker.join(QUEUE, fail_fast=True)
+    pipeline.broker.join(pipeline.queue, fail_fast=True)
 
 
 def log(pipeline: Any) -> list[tuple[str, str | None, str | None]]:

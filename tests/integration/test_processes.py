@@ -18,8 +18,6 @@ import pytest
 
 from tidings.testing import LocalJsonProvider
 
-DB = 12   # this test's own Redis database: it is flushed before and after
-
 CONFIG = """
 [tidings]
 timezone = "Europe/Warsaw"
@@ -49,18 +47,12 @@ sms = "Booked: {{{{ subject.id }}}}"
 
 
 @pytest.fixture
-def setup(redis_url: str, tmp_path: Path) -> Iterator[tuple[Path, LocalJsonProvider]]:
-    import redis
-    url = redis_url.rsplit("/", 1)[0] + f"/{DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
+def setup(private_redis: str, tmp_path: Path) -> Iterator[tuple[Path, LocalJsonProvider]]:
     provider = LocalJsonProvider()
     config = tmp_path / "tidings.toml"
-    config.write_text(CONFIG.format(redis=url, url=provider.url), encoding="utf-8")
+    config.write_text(CONFIG.format(redis=private_redis, url=provider.url), encoding="utf-8")
     yield config, provider
     provider.stop()
-    client.flushdb()
-    client.close()
 
 
 def tidings(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:

@@ -51,12 +51,12 @@ class ScheduleStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(url: str) -> ScheduleStore:
-    """Open the store a URL names: ``memory://`` or ``redis://host:port/db``."""
+def open_store(url: str, *, namespace: str = "tidings") -> ScheduleStore:
+    """Open the store a URL names: ``memory://`` or ``redis://host:port/db``; Redis keys start ``NAMESPACE:``."""
     if url.startswith("memory://"):
         from tidings.store.memory import MemoryStore
         return MemoryStore()
     if url.startswith(("redis://", "rediss://", "unix://")):
         from tidings.store.redis import RedisStore
-        return RedisStore.from_url(url)
+        return RedisStore.from_url(url, prefix=f"{namespace}:")
     raise ValueError(f"{url!r} is not a store URL (use memory:// or redis://host:6379/0)")
