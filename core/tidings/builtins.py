@@ -106,9 +106,9 @@ def duration_filter(context: Any, value: Any, length: str = "long") -> str:
 def _link(context: Any, action: str) -> str:
     links = getattr(context.environment, "tidings_links", None)
     subject = (context.get("subject") or {}).get("id")
-    if links is None or not links.base_url or not links.secret or not subject:
-        return ""
-    from tidings.links import build_url
+    from tidings.links import build_url, check_secret
+    if links is None or not links.base_url or check_secret(links.secret) is not None or not subject:
+        return ""   # `check` reports the missing or weak secret; a render never fails on it
     now = context.get("_now") or datetime.now(timezone.utc)   # a sample render with no moment
     return build_url(links.base_url, subject, action, secret=links.secret, expires=now + links.ttl.elapsed())
 

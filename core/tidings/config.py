@@ -235,6 +235,12 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
     links = structure(raw.get("links", {}), Links, "links", Links())
     if not links.secret and os.environ.get("TIDINGS_LINK_SECRET"):
         links = Links(base_url=links.base_url, secret=os.environ["TIDINGS_LINK_SECRET"], ttl=links.ttl)
+    if links.secret:
+        from tidings.links import check_secret
+        weak = check_secret(links.secret)
+        if weak is not None:
+            where = "links.secret" if "secret" in (raw.get("links") or {}) else "links (TIDINGS_LINK_SECRET)"
+            problems.append(Problem(where, weak))
 
     if registry is None:
         enabled = {"channels": plugins.channels, "triggers": plugins.triggers, "templates": plugins.templates}

@@ -127,6 +127,7 @@ def test_tidings_check_prints_a_one_line_summary_when_clean(tmp_path: Path) -> N
     ({"tidings": {"timezone": "Europe/Warsow"}}, "tidings.timezone", "'Europe/Warsow' is not a time zone"),
     ({"tidings": {"timezone": "UTC", "colour": "red"}}, "tidings.colour", "unknown key 'colour'"),
     ({"tidings": {"namespace": "Salon A"}}, "tidings.namespace", "'Salon A' is not a namespace"),
+    ({"links": {"base_url": "https://s.example/t", "secret": "hunter2"}}, "links.secret", "use at least 32"),
     ({"locations": {"x": {"hours": {"mon": "9-18"}}}}, "locations.x.hours", "mon: '9-18' is not an interval"),
     ({"locations": {"x": {"region": "pl"}}}, "locations.x.region", "'pl' is not an ISO 3166 region code"),
     ({"rules": [{"id": "r", "trigger": "pre-visit", "before": "1h", "channel": "fax"}]}, "rules[0] (r).channel", "'fax' is not an enabled channel"),

@@ -325,14 +325,20 @@ def test_build_context_uses_the_recipients_locale_and_the_locations_zone() -> No
 def test_confirm_and_cancel_links_carry_a_token_the_host_can_verify() -> None:
     from tidings.links import verify
     config = config_with({"t": {"sms": "Confirm {{ confirm_url() }} or cancel {{ cancel_url() }}"}},
-                         links={"base_url": "https://salon.example/v", "secret": "k3y", "ttl": "2d"})
+                         links={"base_url": "https://salon.example/v", "secret": "k3y-of-the-salon-at-least-32-bytes", "ttl": "2d"})
     rule = config.rules[0]
     context = sample_context(config, rule)
     text = Templates.from_config(config).render(rule=rule, channel="sms", parts=("text",), context=context, locale=None)["text"]
     confirm, cancel = [word for word in text.split() if word.startswith("https://")]
     assert confirm.startswith("https://salon.example/v/confirm?token=") and "/v/cancel?token=" in cancel
-    claim = verify(confirm, secret="k3y", now=context["_now"])
+    claim = verify(confirm, secret="k3y-of-the-salon-at-least-32-bytes", now=context["_now"])
     assert (claim.subject, claim.action) == ("sample-1", "confirm")
     assert claim.expires - context["_now"] == timedelta(days=2)
-    assert verify(cancel, secret="k3y", now=context["_now"]).action == "cancel"
-    assert "k3y" not in text and all("k3y" not in str(value) for value in context.values())
+    assert verify(cancel, secret="k3y-of-the-salon-at-least-32-bytes", now=context["_now"]).action == "cancel"
+    assert "k3y-of-the-salon-at-least-32-bytes" not in text and all("k3y-of-the-salon-at-least-32-bytes" not in str(value) for value in context.values())
+
+
+def test_a_weak_link_secret_is_a_problem_of_check_not_a_crash_of_the_sample_render() -> None:
+    text = problems_of({"t": {"sms": "Confirm {{ confirm_url() }}"}},
+                       links={"base_url": "https://salon.example/v", "secret": "k3y"})
+    assert "links.secret: the link secret is 3 bytes long" in text
