@@ -170,14 +170,15 @@ def _stop_event() -> threading.Event:
 @click.option("--threads", default=4, show_default=True, help="Worker threads.")
 def worker(config_path: str, threads: int) -> None:
     """Consume the queue: ingest events and deliver due messages, until SIGTERM."""
-    import structlog
     from dramatiq import Worker
+
+    from tidings.logging import get_logger
     cfg, pipeline = _runtime(config_path)
     stop = _stop_event()
     pipeline.broker.emit_after("process_boot")
     w = Worker(pipeline.broker, worker_threads=threads)
     w.start()
-    structlog.get_logger("tidings.cli").warning("worker_started", broker=cfg.tidings.broker.split("@")[-1], threads=threads)
+    get_logger("tidings.cli").warning("worker_started", broker=cfg.tidings.broker.split("@")[-1], threads=threads)
     stop.wait()
     w.stop()
     pipeline.broker.close()
@@ -188,10 +189,10 @@ def worker(config_path: str, threads: int) -> None:
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between looks at the store.")
 def scheduler(config_path: str, interval: float) -> None:
     """Move due messages from the schedule store to the queue, until SIGTERM."""
-    import structlog
+    from tidings.logging import get_logger
     cfg, pipeline = _runtime(config_path)
     stop = _stop_event()
-    logger = structlog.get_logger("tidings.cli")
+    logger = get_logger("tidings.cli")
     logger.warning("scheduler_started", store=cfg.tidings.store.split("@")[-1])
     while not stop.is_set():
         if pipeline.enqueue_due() == 0:

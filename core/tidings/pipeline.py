@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import dramatiq
-import structlog
 from attrs import define, field
 from dramatiq.middleware import CurrentMessage
 
@@ -23,12 +22,13 @@ from tidings.clock import Clock, SystemClock
 from tidings.config import Config, Rule
 from tidings.converter import parse_aware
 from tidings.errors import EventError, PermanentDeliveryError, TemplateError, TransientDeliveryError
+from tidings.logging import get_logger
 from tidings.models import Event, Subject, subject_from_dict, subject_to_dict
 from tidings.plugin_types import Drop, Intent, Pending, Receipt, RenderedMessage, Restore, Send, Skip, Suspend, Transport
 from tidings.selection import choose
 from tidings.store import ScheduleStore
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 INGEST_ACTOR = "tidings_ingest"
 DISPATCH_ACTOR = "tidings_dispatch"

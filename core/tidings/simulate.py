@@ -7,19 +7,19 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-import structlog
 from attrs import define, field
 
 from tidings.clock import VirtualClock
 from tidings.config import Config
 from tidings.errors import EventError
+from tidings.logging import get_logger
 from tidings.models import Event
 from tidings.pipeline import Pipeline, build_pipeline, events_from_lines
 from tidings.store import ScheduleStore
 from tidings.store.memory import MemoryStore
 from tidings.testing import RecordingTransport
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _EXPLAINED = ("skipped", "suspended", "restored", "rescheduled", "dropped", "failed", "scheduled")
 _FAR = datetime.max.replace(tzinfo=timezone.utc)

@@ -18,10 +18,10 @@ import ssl
 import threading
 from typing import TYPE_CHECKING
 
-import structlog
 from attrs import define, field
 from tidings.clock import Clock, SystemClock
 from tidings.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from tidings.logging import get_logger
 from tidings.plugin_types import Receipt
 
 from tidings_email.addresses import Mailbox, ascii_address, normalise
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from tidings_email.config import EmailConfig
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # replies to RCPT TO that say the mailbox does not exist or cannot be used (RFC 5321 §4.2.3)
 INVALID_ADDRESS_CODES = (550, 551, 553)

@@ -42,12 +42,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-import structlog
 from attrs import define, field, frozen
 from http_ece import ECEException  # type: ignore[import-untyped]
 from py_vapid import Vapid02, VapidException  # type: ignore[import-untyped]
 from pywebpush import WebPusher, WebPushException  # type: ignore[import-untyped]
 from tidings.errors import PermanentDeliveryError, TransientDeliveryError
+from tidings.logging import get_logger
 from tidings.plugin_types import Receipt
 
 from tidings_push.addresses import usable_subscriptions
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
     from tidings_push.config import PushConfig
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 USER_AGENT = "tidings-push/0.1.0"
 # RFC 8291 §4: push services accept 4096 octets of encrypted body; aes128gcm takes 86 of them for

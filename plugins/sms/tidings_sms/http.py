@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import structlog
 
 from tidings.errors import PermanentDeliveryError, TransientDeliveryError
+from tidings.logging import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 USER_AGENT = "tidings-sms/0.1.0"
 TRANSIENT_STATUSES = frozenset({408, 425, 429})

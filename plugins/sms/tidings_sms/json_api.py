@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import structlog
 from attrs import define
 
 from tidings.errors import PermanentDeliveryError, TransientDeliveryError
+from tidings.logging import get_logger
 from tidings.plugin_types import Receipt
 from tidings_sms.config import PLACEHOLDER
 from tidings_sms.http import USER_AGENT, json_or_empty, post, raise_for_common_failures, request
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from tidings.plugin_types import RenderedMessage
     from tidings_sms.config import SmsConfig
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def fill(template: Any, values: Mapping[str, str]) -> Any:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import structlog
 from attrs import define
 
 from tidings.errors import PermanentDeliveryError
+from tidings.logging import get_logger
 from tidings.plugin_types import Receipt
 from tidings_sms.http import USER_AGENT, json_or_empty, post, raise_for_common_failures
 from tidings_sms.segments import describe
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tidings.plugin_types import RenderedMessage
     from tidings_sms.config import SmsConfig
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 API_VERSION = "2010-04-01"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
