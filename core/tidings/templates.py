@@ -27,6 +27,7 @@ import contextvars
 import difflib
 import functools
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_context
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from tidings.errors import Problem, TemplateError
 
@@ -49,6 +51,9 @@ __all__ = ["MAX_PART", "Templates", "build_context", "check_templates", "locale_
 
 MAX_PART = 64_000            # characters of one rendered part
 MAX_STEPS = 50_000           # loop iterations plus calls in one render
+MAX_BUILT = 1_000_000        # characters all the strings of one render may add up to
+MAX_BITS = 4_096             # the largest integer, in bits, arithmetic in a template may make
+RENDER_SECONDS = 2.0         # the longest one render may take
 MAX_NUMBER = 100_000         # the largest integer a filter argument or a repetition may use
 FILES = {"txt": "text"}      # sms.txt and email.txt hold the part "text"; other files are CHANNEL.PART
 KNOWN_CHANNELS = ("sms", "email", "push")
@@ -69,19 +74,56 @@ VARIABLES = (*SHAPES, "services", "data")
 _HIDDEN = ("_zone", "_locale", "_now")     # read by the filters and link globals, not meant for authors
 _DICT_READERS = ("get", "items", "keys", "values")
 
-_budget: contextvars.ContextVar[list[int]] = contextvars.ContextVar("tidings_template_budget")
+_budget: contextvars.ContextVar[Budget] = contextvars.ContextVar("tidings_template_budget")
 
 
 # ---------------------------------------------------------------- the sandbox
 
 
+@define
+class Budget:
+    """What one render may still spend: steps (loop iterations and calls), characters built, and time.
+
+    Every string a template builds is paid for: before it is allocated where its size can run away
+    (repetition, padding, ``replace``, ``join``, ``%`` and ``format`` widths), after it where its size is
+    at most the sum of what was already paid (``+``, ``~``, other filters and methods). So no template
+    can make a worker allocate more than about `MAX_BUILT` characters, or run longer than `seconds`.
+    """
+
+    steps: int = MAX_STEPS
+    chars: int = MAX_BUILT
+    deadline: float = 0.0
+
+    def spend(self, n: int = 1) -> None:
+        self.steps -= n
+        if self.steps < 0:
+            raise SecurityError(f"the template does too much work (more than {MAX_STEPS} loop steps and calls)")
+        if self.steps % 64 == 0 and time.monotonic() > self.deadline:
+            raise SecurityError(f"the template takes too long to render (more than {RENDER_SECONDS:g} s)")
+
+    def build(self, size: int) -> None:
+        self.chars -= size
+        if self.chars < 0:
+            raise SecurityError(f"the template builds too much text (more than {MAX_BUILT} characters in all)")
+
+
 def _spend(n: int = 1) -> None:
-    left = _budget.get(None)
-    if left is None:
-        return
-    left[0] -= n
-    if left[0] < 0:
-        raise SecurityError(f"the template does too much work (more than {MAX_STEPS} loop steps and calls)")
+    budget = _budget.get(None)
+    if budget is not None:
+        budget.spend(n)
+
+
+def _build(size: int) -> None:
+    budget = _budget.get(None)
+    if budget is not None:
+        budget.build(size)
+
+
+def _paid(value: Any) -> Any:
+    """Charge a value already built to the budget, and hand it on."""
+    if isinstance(value, (str, list, tuple)):
+        _build(len(value))
+    return value
 
 
 def guard_iter(iterable: Any) -> Iterator[Any]:
@@ -91,16 +133,53 @@ def guard_iter(iterable: Any) -> Iterator[Any]:
         yield item
 
 
+def guard_built(value: Any) -> Any:
+    """Every ``~`` concatenation runs through this: what it built is paid for."""
+    return _paid(value)
+
+
 def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
 
 
-class Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with a budget on work and on the size of what it builds."""
+def _text_size(value: Any) -> int:
+    return len(value) if isinstance(value, str) else len(str(value)) if isinstance(value, (int, float)) else _size(value)
 
-    intercepted_binops = frozenset(["*", "**", "%"])
+
+def _large_int(value: Any, limit: int = MAX_NUMBER) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > limit
+
+
+# a format spec's width or precision: '%999s', '%.999f', '{:>999}', '{0:.999}'
+_PERCENT_WIDTH = re.compile(r"%[-+ #0]*(?:\d{4,}|\*)|%[-+ #0]*\d*\.(?:\d{4,}|\*)")
+_BRACE_WIDTH = re.compile(r"\{[^{}]*:[^{}]*?(?:\d{4,}|\{)")
+
+
+def _estimate(method: str, text: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int | None:
+    """The size of what a str method (or the filter of the same name) would build, or None if it is small."""
+    values = [*args, *kwargs.values()]
+    if method == "replace" and len(values) >= 2 and isinstance(values[0], str) and isinstance(values[1], str):
+        count = text.count(values[0]) if values[0] else len(text) + 1
+        return len(text) + count * max(0, len(values[1]) - len(values[0]))
+    if method in ("zfill", "ljust", "rjust", "center", "indent", "expandtabs", "wordwrap", "truncate"):
+        widths = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        if method == "indent":
+            return len(text) + (text.count("\n") + 1) * max((abs(w) for w in widths), default=4)
+        if method == "expandtabs":
+            return len(text) + text.count("\t") * max((abs(w) for w in widths), default=8)
+        return max([len(text), *(abs(w) for w in widths)])
+    if method == "join" and values and isinstance(values[0], (list, tuple)):
+        return sum(_text_size(v) for v in values[0]) + len(text) * len(values[0])
+    return None
+
+
+class Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with a budget on work, time, and the size of everything it builds."""
+
+    intercepted_binops = frozenset(["*", "**", "%", "+"])
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        _spend()
         if operator_ == "**":
             if isinstance(right, (int, float)) and abs(right) > 64 or isinstance(left, (int, float)) and abs(left) > MAX_NUMBER:
                 raise SecurityError("'**' with a large operand is not allowed in templates")
@@ -109,36 +188,87 @@ class Sandbox(ImmutableSandboxedEnvironment):
             count = right if isinstance(left, (str, list, tuple)) else left if isinstance(right, (str, list, tuple)) else None
             if isinstance(count, int) and count * max(_size(left), _size(right)) > MAX_PART:
                 raise SecurityError(f"a repetition longer than {MAX_PART} is not allowed in templates")
+            if isinstance(count, int):
+                _build(count * max(_size(left), _size(right)))
+            elif isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_BITS:
+                raise SecurityError(f"a number larger than {MAX_BITS} bits is not allowed in templates")
             return left * right
-        # a '%' format: its width is checked before the string is built
-        if isinstance(left, str) and re.search(r"%[-+ #0]*\d{4,}", left):
-            raise SecurityError("a '%' format wider than 999 is not allowed in templates")
+        if operator_ == "+":
+            if isinstance(left, int) and isinstance(right, int) and max(left.bit_length(), right.bit_length()) > MAX_BITS:
+                raise SecurityError(f"a number larger than {MAX_BITS} bits is not allowed in templates")
+            return _paid(left + right)
+        # a '%' format: its widths are checked before the string is built
+        if isinstance(left, str):
+            operands = right if isinstance(right, tuple) else (right,)
+            if _PERCENT_WIDTH.search(left) and (re.search(r"\d{4,}", left) or any(_large_int(v, 999) for v in operands)):
+                raise SecurityError("a '%' format wider than 999 is not allowed in templates")
+            _build(len(left) + sum(_text_size(v) for v in operands) + 999 * left.count("%"))
         return left % right
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (jinja's signature)
         _spend()
-        return super().call(__context, __obj, *args, **kwargs)
+        target = getattr(__obj, "__wrapped__", __obj)     # str.format arrives wrapped by the sandbox
+        owner = getattr(target, "__self__", None)
+        if isinstance(owner, str):
+            name = getattr(target, "__name__", "")
+            if any(_large_int(v) for v in (*args, *kwargs.values())):
+                raise SecurityError(f"a number larger than {MAX_NUMBER} is not allowed as an argument in templates")
+            if name in ("format", "format_map"):
+                if _BRACE_WIDTH.search(owner) and (re.search(r"\d{4,}", owner) or any(_large_int(v, 999) for v in args)):
+                    raise SecurityError("a format wider than 999 is not allowed in templates")
+                _build(len(owner) + sum(_text_size(v) for v in (*args, *kwargs.values())))
+            else:
+                estimate = _estimate(name, owner, args, kwargs)
+                if estimate is not None:
+                    _build(estimate)
+        return _paid(super().call(__context, __obj, *args, **kwargs))
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
         for loop in tree.find_all(nodes.For):   # every loop pays per step: nested loops cannot run away
             loop.iter = nodes.Call(nodes.ImportedName("tidings.templates.guard_iter"), [loop.iter], [], None, None)
-        return tree
+        return _PayForConcat().visit(tree)     # type: ignore[no-any-return]
 
 
-def _capped(function: Any) -> Any:
-    """Wrap a filter so that huge numeric arguments (``center(10**9)``) and huge results are refused."""
+class _PayForConcat(NodeTransformer):
+    """Rewrites ``a ~ b`` into ``guard_built(a ~ b)``: what a concatenation builds is paid for."""
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 (jinja's visitor naming)
+        self.generic_visit(node)
+        return nodes.Call(nodes.ImportedName("tidings.templates.guard_built"), [node], [], None, None, lineno=node.lineno)
+
+
+def _capped(function: Any, name: str = "") -> Any:
+    """Wrap a filter so that huge numeric arguments (``center(10**9)``) and huge results are refused.
+
+    A filter that can build far more than it is given (``replace``, ``indent``, ``center``, ``join``,
+    ``format``) is paid for before it runs; every other filter's result is paid for after.
+    """
     skip = 2 if hasattr(function, "jinja_pass_arg") else 1     # the context and the value are not arguments
 
     @functools.wraps(function)   # keeps jinja's pass_context / pass_eval_context marker
     def filter_(*args: Any, **kwargs: Any) -> Any:
+        _spend()
         for value in (*args[skip:], *kwargs.values()):
-            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+            if _large_int(value):
                 raise SecurityError(f"a filter argument larger than {MAX_NUMBER} is not allowed in templates")
+        if len(args) >= skip:
+            subject = args[skip - 1]
+            if name == "format" and isinstance(subject, str):
+                if _PERCENT_WIDTH.search(subject) and (re.search(r"\d{4,}", subject) or any(_large_int(v, 999) for v in args[skip:])):
+                    raise SecurityError("a '%' format wider than 999 is not allowed in templates")
+                _build(len(subject) + sum(_text_size(v) for v in args[skip:]) + 999 * subject.count("%"))
+            elif name == "join" and isinstance(subject, (list, tuple)):
+                separator = args[skip] if len(args) > skip and isinstance(args[skip], str) else str(kwargs.get("d", ""))
+                _build(_estimate("join", separator, (subject,), {}) or 0)
+            elif isinstance(subject, str):
+                estimate = _estimate(name, subject, args[skip:], kwargs)
+                if estimate is not None:
+                    _build(estimate)
         result = function(*args, **kwargs)
         if _size(result) > MAX_PART:
             raise SecurityError(f"a filter result longer than {MAX_PART} is not allowed in templates")
-        return result
+        return _paid(result)
     return filter_
 
 
@@ -153,7 +283,7 @@ def make_environment(config: Config | None = None, *, html: bool = False) -> San
         env.filters[flt.name] = pass_context(_bind(flt.function)) if flt.needs_context else flt.function
     for glob in registry.globals.values():
         env.globals[glob.name] = pass_context(_bind(glob.value)) if glob.needs_context and callable(glob.value) else glob.value
-    env.filters = {name: _capped(fn) for name, fn in env.filters.items()}
+    env.filters = {name: _capped(fn, name) for name, fn in env.filters.items()}
     env.tidings_links = config.links if config is not None else None   # type: ignore[attr-defined]  # read by the link globals
     return env
 
@@ -172,7 +302,7 @@ def _core_registry() -> Any:
 
 def render_source(env: Sandbox, source: str | Any, context: Mapping[str, Any], *, where: str = "template") -> str:
     """Render one template (a source string or a compiled Template) on a fresh budget; TemplateError on any fault."""
-    token = _budget.set([MAX_STEPS])
+    token = _budget.set(Budget(deadline=time.monotonic() + RENDER_SECONDS))
     try:
         template = env.from_string(source) if isinstance(source, str) else source
         out: list[str] = []
@@ -191,6 +321,8 @@ def render_source(env: Sandbox, source: str | Any, context: Mapping[str, Any], *
         raise TemplateError(f"{where}: {_undefined(e)}") from None
     except RecursionError:
         raise TemplateError(f"{where}: refused by the sandbox: recursion too deep") from None
+    except MemoryError:
+        raise TemplateError(f"{where}: refused by the sandbox: out of memory") from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as e:
         raise TemplateError(f"{where}: {type(e).__name__}: {e}") from None
     finally:
@@ -370,6 +502,8 @@ class Templates:
                 self._compiled[key] = self.env(html).from_string(source)
             except TemplateSyntaxError as e:
                 raise TemplateError(f"line {e.lineno}: {e.message}") from None
+            except (RecursionError, MemoryError):
+                raise TemplateError("refused by the sandbox: the template is nested too deeply") from None
         return self._compiled[key]
 
     def names(self) -> set[str]:
@@ -524,6 +658,8 @@ def template_problems(env: Sandbox, source: str, where: str) -> list[Problem]:
         tree = env.parse(source)
     except TemplateSyntaxError as e:
         return [Problem(where, f"line {e.lineno}: {e.message}")]
+    except (RecursionError, MemoryError):
+        return [Problem(where, "refused by the sandbox: the template is nested too deeply")]
     problems: list[Problem] = []
     known = {*VARIABLES, *_HIDDEN, *env.globals}
     for name in sorted(find_undeclared_variables(tree) - known):

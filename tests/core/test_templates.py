@@ -101,6 +101,67 @@ def test_a_template_that_would_exhaust_a_worker_is_stopped(source: str) -> None:
         render_text(source, {})
 
 
+DOUBLING = "{% set a = 'x' %}" + "{% set a = a ~ a %}" * 40 + "{{ a | length }}"
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param("{{ '{0:>999999999}'.format('x') }}", id="format-width"),
+    pytest.param("{{ '{:{}}'.format('x', 999999999) }}", id="format-nested-width"),
+    pytest.param("{{ '{0:.999999999f}'.format(1.5) }}", id="format-precision"),
+    pytest.param("{{ '%*s' % (999999999, 'x') }}", id="percent-star-width"),
+    pytest.param("{{ '%.*f' % (999999999, 1.5) }}", id="percent-star-precision"),
+    pytest.param("{{ 'x'.zfill(10**9) }}", id="zfill"),
+    pytest.param("{{ 'x'.ljust(999999999) }}", id="ljust"),
+    pytest.param("{{ 'x'.center(99999) * 1 }}{{ 'y'.rjust(99999) }}", id="padding-within-number-limit"),
+    pytest.param(DOUBLING, id="concatenation-doubling"),
+    pytest.param("{% set a = 'xx' %}" + "{% set a = a + a %}" * 40 + "{{ a | length }}", id="plus-doubling"),
+    pytest.param("{% set a = 2 %}" + "{% set a = a * a %}" * 40 + "{{ a > 1 }}", id="integer-squaring"),
+    pytest.param("{{ ('a' * 60000) | replace('a', 'b' * 60000) }}", id="replace-filter"),
+    pytest.param("{{ ('a' * 60000).replace('a', 'bbbbbbbbbb') }}", id="replace-method"),
+    pytest.param("{{ ('x\n' * 30000) | indent(99999) }}", id="indent"),
+    pytest.param("{{ (['x' * 60000] * 60000) | join }}", id="join"),
+    pytest.param("{{ (['x' * 1000] * 60) | join('y' * 60000) }}", id="join-separator"),
+    pytest.param("{{ '%s' | format('x' * 60000) * 20 }}", id="format-filter"),
+    pytest.param("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", id="deep-nesting"),
+    pytest.param("{{ " + "[" * 3000 + "]" * 3000 + " }}", id="deep-list-nesting"),
+])
+def test_every_string_a_template_builds_is_paid_for_before_it_can_exhaust_a_worker(source: str) -> None:
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError, match="sandbox"):
+            render_text(source, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000, f"the render allocated {peak:,} bytes before it was refused"
+
+
+def test_a_data_dependent_blow_up_is_a_template_error_at_dispatch_not_a_crash() -> None:
+    import tracemalloc
+    context = {"data": {"text": "a" * 50_000, "with": "b" * 50_000}}
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError, match="sandbox"):
+            render_text("{{ data.text | replace('a', data.with) }}", context)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000
+
+
+def test_check_stops_a_template_that_never_finishes_and_names_it() -> None:
+    text = problems_of({"t": {"sms": "{% set a = 2 %}" + "{% set a = a * a %}" * 40 + "{{ a }}"}})
+    assert "templates.t.sms" in text or "rules[0]" in text
+    assert "sandbox" in text
+
+
+def test_ordinary_formatting_and_padding_still_work() -> None:
+    source = ("[{{ '{:>6}'.format('ab') }}|{{ '%-4s' % 'x' }}|{{ 'a-b'.replace('-', ' - ') }}|{{ '7'.zfill(3) }}|"
+              "{{ ['a', 'b'] | join(', ') }}|{{ 'x' ~ 'y' ~ 3 }}|{{ 'ab' + 'cd' }}|{{ 'line' | indent(2, true) }}")
+    assert render_text(source, {}) == "[    ab|x   |a - b|007|a, b|xy3|abcd|  line"
+
+
 def test_ordinary_loops_and_arithmetic_still_work() -> None:
     source = "{% for s in services %}{{ loop.index }}. {{ s.name }}{% endfor %} {{ 2 ** 10 }} {{ '-' * 3 }} {{ '%05d' % 42 }}"
     assert render_text(source, {"services": [{"name": "Manicure"}, {"name": "Pedicure"}]}) == \
@@ -342,3 +403,10 @@ def test_a_weak_link_secret_is_a_problem_of_check_not_a_crash_of_the_sample_rend
     text = problems_of({"t": {"sms": "Confirm {{ confirm_url() }}"}},
                        links={"base_url": "https://salon.example/v", "secret": "k3y"})
     assert "links.secret: the link secret is 3 bytes long" in text
+
+
+def test_a_render_that_runs_past_its_time_budget_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tidings.templates
+    monkeypatch.setattr(tidings.templates, "RENDER_SECONDS", -1.0)   # already late: the first check stops it
+    with pytest.raises(TemplateError, match="takes too long"):
+        render_text("{% for i in range(1000) %}{{ i }}{% endfor %}", {})
