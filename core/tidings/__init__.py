@@ -17,6 +17,7 @@ from tidings.models import Contact, Event, Previous, PushSubscription, Service, 
 from tidings.plugin_types import (
     Channel,
     Drop,
+    NoAddress,
     NoConfig,
     Pending,
     Receipt,
@@ -39,7 +40,7 @@ __all__ = [
     # Plugins
     "hookimpl", "Registry", "build_registry", "registry_for",
     "Channel", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
-    "RenderedMessage", "Receipt", "Send", "Drop", "Suspend", "Restore", "Skip", "Pending",
+    "NoAddress", "RenderedMessage", "Receipt", "Send", "Drop", "Suspend", "Restore", "Skip", "Pending",
     # Models
     "Event", "Subject", "Contact", "Service", "Previous", "PushSubscription",
     # Errors

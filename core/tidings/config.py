@@ -84,16 +84,32 @@ class Location:
 
 @functools.cache
 def zone_countries() -> dict[str, str]:
-    """Time zone → ISO 3166 country, from the IANA ``zone.tab`` that the tzdata package ships."""
+    """Time zone → ISO 3166 country, from the IANA data that the tzdata package ships.
+
+    ``zone.tab`` names the country of every canonical zone; the legacy names that tzdata keeps as
+    links (``Europe/Kiev``, ``Europe/Uzhgorod``, ``US/Eastern``, ``Poland``) are not in it, so each
+    link of ``tzdata.zi`` takes the country of the zone it points to. A name that ``zone.tab``
+    lists wins over its link (``Europe/Vaduz`` is a link to ``Europe/Zurich`` but is ``LI``).
+    """
     try:
-        text = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+        zoneinfo = resources.files("tzdata").joinpath("zoneinfo")
+        table = zoneinfo.joinpath("zone.tab").read_text(encoding="utf-8")
+        compiled = zoneinfo.joinpath("tzdata.zi").read_text(encoding="utf-8")
     except (ModuleNotFoundError, OSError):
         return {}
     out: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in table.splitlines():
         if line and not line.startswith("#"):
             country, _, zone = line.split("\t")[:3]
             out[zone] = country
+    links = dict(reversed(line.split()[1:3]) for line in compiled.splitlines() if line.startswith("L "))
+    for name, target in links.items():
+        for _ in range(len(links)):   # tzdata's links point at zones, but zic allows chains: follow them
+            if target not in links:
+                break
+            target = links[target]
+        if name not in out and target in out:
+            out[name] = out[target]
     return out
 
 
@@ -149,9 +165,12 @@ class Config:
     warnings: tuple[Problem, ...] = ()     # what `tidings check` tells without failing
 
     def location(self, location_id: str | None) -> Location:
-        """The location of that id, or a default one in the configured zone with no hours."""
+        """The location of that id, or a default one with no hours; either is in ``[tidings].timezone`` unless it has its own."""
         found = self.locations.get(location_id or "")
-        return found if found is not None else Location(id=location_id or "", timezone=self.tidings.timezone)
+        if found is None:
+            return Location(id=location_id or "", timezone=self.tidings.timezone)
+        # a location without a zone of its own is in [tidings].timezone, also for the country it is in (PRODUCT §6)
+        return found if found.timezone is not None else attrs.evolve(found, timezone=self.tidings.timezone)
 
     def zone(self, location_id: str | None) -> ZoneInfo:
         return self.location(location_id).timezone or self.tidings.timezone
@@ -306,11 +325,22 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
     config = Config(tidings=settings, plugins=plugins, locations=locations, rules=tuple(rules),
                     channels=channels, templates=dict(templates), links=links, registry=registry, path=path)
     from tidings.templates import check_templates   # templates need the rest of the config to check against
-    found = check_templates(config)
+    found = [*check_templates(config), *_check_channels(config)]
     problems.extend(p for p in found if not p.warning)
     if problems:
         raise ConfigError(problems)
     return attrs.evolve(config, warnings=tuple(p for p in found if p.warning))
+
+
+def _check_channels(config: Config) -> list[Problem]:
+    """What each enabled channel's own `check` finds in its settings, at every location (or the default one)."""
+    locations = [config.location(loc_id) for loc_id in config.locations] or [config.location(None)]
+    found: list[Problem] = []
+    for name in config.plugins.channels:
+        channel = config.registry.channels.get(name)
+        if channel is not None and channel.check is not None:
+            found.extend(channel.check(config.channels.get(name), locations))
+    return found
 
 
 def _rule(i: int, table: Any, registry: Registry, plugins: PluginsTable,

@@ -37,8 +37,16 @@ def _make(*, forbid_extra_keys: bool) -> cattrs.Converter:
     return conv
 
 
+def _strict_bool(value: Any, _: Any) -> bool:
+    # cattrs' default is bool(value), which reads the TOML string "false" as true
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"{value!r} is not true or false")
+
+
 # config is strict about unknown keys; events from host platforms are tolerant readers
 converter = _make(forbid_extra_keys=True)
+converter.register_structure_hook(bool, _strict_bool)
 event_converter = _make(forbid_extra_keys=False)
 
 

@@ -300,7 +300,8 @@ class Pipeline:
         choice = choose(rule.channel, recipient, role=rule.recipient, channels=self.config.registry.channels,
                         settings=self.config.channels, location=location)
         if not choice.usable:
-            self._record({**base, "status": "skipped", "reason": choice.reason, "refused": dict(choice.refused)})
+            details = {"detail": dict(choice.details)} if choice.details else {}   # why an address is unusable
+            self._record({**base, "status": "skipped", "reason": choice.reason, "refused": dict(choice.refused), **details})
             return
         event = Event.from_dict({"id": pending["event"]["id"], "type": pending["event"]["type"],
                                  "occurred_at": pending["event"]["occurred_at"], "subject": snapshot["subject"],
@@ -319,6 +320,11 @@ class Pipeline:
                                       subject=subject.id, recipient=recipient, locale=recipient.locale or self.config.tidings.locale,
                                       location={"id": location.id, "name": location.name, "address": location.address,
                                                 "phone": location.phone})
+            if candidate.channel.prepare is not None:
+                # the channel's last word on what goes out (SMS transliteration): the log, describe() and
+                # the transport all see the message as it is sent
+                message = candidate.channel.prepare(message, candidate.settings)
+                parts = message.parts
             try:
                 receipt = self._send_once(self.transports[name], message, pending["key"])
             except PermanentDeliveryError as e:
@@ -357,7 +363,7 @@ class Pipeline:
         self.store.record(entry)
         for listener in self.listeners:
             listener(entry)
-        fields = {k: entry.get(k) for k in ("rule", "subject", "channel", "reason", "to", "at") if entry.get(k) is not None}
+        fields = {k: entry.get(k) for k in ("rule", "subject", "channel", "reason", "detail", "to", "at") if entry.get(k) is not None}
         log.info(f"message_{entry['status']}", **fields)
 
     @staticmethod

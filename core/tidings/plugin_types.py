@@ -6,7 +6,7 @@ Each is returned from a ``tidings_*`` registration hook, called once while the c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from tidings.config import Location, Rule
+    from tidings.errors import Problem
     from tidings.models import Contact, Event, Subject
 
 
@@ -49,6 +50,33 @@ class Receipt:
     info: Mapping[str, Any] = field(factory=dict)   # e.g. {"encoding": "UCS-2", "segments": 2}
 
 
+class NoAddress(tuple[str, ...]):
+    """What a channel's `addresses` may return instead of ``()``: no address, and why.
+
+    It *is* an empty tuple (falsy, equal to ``()``), so a caller that only asks "any address?"
+    needs no change, and a channel that returns a bare ``()`` stays valid. The core records the
+    recipient as ``invalid_address`` either way, and keeps `reason` as its detail
+    (``"detail": {"sms": "not_mobile"}`` in the delivery log and ``--explain``).
+
+    Example::
+
+        def sms_addresses(contact, settings):
+            if not contact.phone:
+                return NoAddress("no_phone")
+            ...
+    """
+
+    reason: str   # a short snake_case code: "no_phone", "not_a_number", "not_mobile"
+
+    def __new__(cls, reason: str) -> NoAddress:
+        self = super().__new__(cls)
+        self.reason = reason
+        return self
+
+    def __repr__(self) -> str:
+        return f"NoAddress({self.reason!r})"
+
+
 class Transport(Protocol):
     """What a channel's `connect` returns; raises TransientDeliveryError or PermanentDeliveryError.
 
@@ -70,11 +98,13 @@ class Channel:
     name: str                                           # entry-point name, config key, rule value
     summary: str                                        # one line, shown by `tidings plugins`
     parts: tuple[str, ...]                              # the template parts this channel renders
-    addresses: Callable[[Contact, Any], tuple[str, ...]]  # (contact, settings) -> valid normalised addresses
+    addresses: Callable[[Contact, Any], tuple[str, ...]]  # (contact, settings) -> valid normalised addresses, or NoAddress(why)
     connect: Callable[[Any], Transport]                 # settings -> the real transport
     config_type: type = NoConfig                        # attrs class structured from [channels.<name>]
     describe: Callable[[Mapping[str, str]], Mapping[str, Any]] | None = None  # e.g. SMS encoding and segments
     locate: Callable[[Any, Location], Any] | None = None  # (settings, location) -> the settings that apply there
+    prepare: Callable[[RenderedMessage, Any], RenderedMessage] | None = None  # (message, settings) -> as it is sent
+    check: Callable[[Any, Sequence[Location]], Iterable[Problem]] | None = None  # (settings, locations) -> for `tidings check`
 
 
 # ---------------------------------------------------------------- triggers
@@ -192,6 +222,6 @@ class TemplateTexts:
 
 
 RegistrationType = Channel | Trigger | TemplateFilter | TemplateGlobal | TemplateTexts
-__all__ = ["Channel", "Drop", "History", "Intent", "NoConfig", "Pending", "Receipt", "RenderedMessage",
+__all__ = ["Channel", "Drop", "History", "Intent", "NoAddress", "NoConfig", "Pending", "Receipt", "RenderedMessage",
            "Restore", "Send", "Skip", "Suspend", "TemplateFilter", "TemplateGlobal", "TemplateTexts",
            "Transport", "Trigger", "Iterable"]

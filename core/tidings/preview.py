@@ -1,12 +1,25 @@
-"""`tidings preview` and the SMS cost lines of `tidings check` (PRODUCT §10)."""
+"""`tidings preview` and the SMS cost lines of `tidings check` (PRODUCT §10).
+
+What a message costs can depend on the date it names: a month's name may hold a letter that the
+rest of the text does not (Polish ``paź``, October, turns a GSM-7 SMS into UCS-2). So costs are
+counted for a sample visit in each month of the year, and shown per rule and locale as the
+worst month and the months that differ. A channel's `describe` may report, beside the facts of
+the text as written, the same facts for other ways of sending it (the SMS channel's
+``transliterated``); each is summarised too, and the one the channel's `prepare` actually sends
+is marked ``(sent)``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import calendar
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tidings.errors import TemplateError, TidingsError
-from tidings.templates import Templates, normalize_locale, sample_context
+from tidings.models import evolve
+from tidings.plugin_types import RenderedMessage
+from tidings.templates import Templates, normalize_locale, sample_context, sample_event
 
 if TYPE_CHECKING:
     from tidings.config import Config, Rule
@@ -14,16 +27,128 @@ if TYPE_CHECKING:
 
 __all__ = ["preview", "sms_costs"]
 
+MONTHS = tuple(calendar.month_abbr)[1:]   # English, like the rest of `check`'s output
+Info = Mapping[str, Any]
+
+
+def _phrase(info: Info) -> str:
+    """One description as words: ``UCS-2, 2 segments`` for a segment count, else ``key: value, ...``."""
+    if "segments" in info:
+        segments = info["segments"]
+        return f"{info.get('encoding', '?')}, {segments} segment{'s' if segments != 1 else ''}"
+    return ", ".join(f"{k}: {v}" for k, v in info.items() if not isinstance(v, Mapping))
+
+
+def _own(info: Info) -> Info:
+    """The facts of the text as written, without the alternatives (the nested mappings)."""
+    return {k: v for k, v in info.items() if not isinstance(v, Mapping)}
+
+
+def _alternatives(infos: Sequence[Info]) -> list[str]:
+    """The names of the other ways of sending that `describe` reported (``transliterated``), in order."""
+    return list(dict.fromkeys(k for info in infos for k, v in info.items() if isinstance(v, Mapping)))
+
 
 def _describe(config: Config, channel: str, parts: Mapping[str, str]) -> str:
     found = config.registry.channels.get(channel)
     if found is None or found.describe is None:
         return ""
     info = found.describe(parts)
+    text = _phrase(_own(info))
     if "segments" in info:
-        segments = info["segments"]
-        return f"{info.get('encoding', '?')}, {segments} segment{'s' if segments != 1 else ''}, {info.get('length', len(parts.get('text', '')))} characters"
-    return ", ".join(f"{k}: {v}" for k, v in info.items())
+        text += f", {info.get('length', len(parts.get('text', '')))} characters"
+    for name in _alternatives([info]):
+        text += f" · {name} {_phrase(info[name])}"
+    return text
+
+
+def _months(numbers: Sequence[int]) -> str:
+    """``Jan–Mar, Oct`` for [1, 2, 3, 10]."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(MONTHS[r[0] - 1] if len(r) == 1 else f"{MONTHS[r[0] - 1]}–{MONTHS[r[-1] - 1]}" for r in runs)
+
+
+def _by_month(infos: Mapping[int, Info]) -> str:
+    """The facts of each month as one phrase: the worst month first, then the months that differ."""
+    groups: dict[str, list[int]] = {}
+    cost: dict[str, Any] = {}
+    for month, info in infos.items():
+        phrase = _phrase(info)
+        groups.setdefault(phrase, []).append(month)
+        cost[phrase] = info.get("segments", 0)
+    if len(groups) == 1:
+        return next(iter(groups))
+    # the costliest first; among equal costs, the exception (fewer months) before the rule
+    worst, *rest = sorted(groups, key=lambda p: (-cost[p], len(groups[p])))
+    usual = max(rest, key=lambda p: len(groups[p]))
+    others = [f"{p} in {_months(groups[p])}" for p in rest if p != usual]
+    return f"{worst} in {_months(groups[worst])} ({' · '.join([*others, f'{usual} in the other months'])})"
+
+
+def in_month(config: Config, event: Event, month: int) -> Event:
+    """The event with its visit moved to the same day and local time in `month` (the 28th at most)."""
+    subject = event.subject
+    if subject.start is None:
+        return event
+    zone = config.zone(subject.location)
+    local = subject.start.astimezone(zone)
+    moved = local.replace(month=month, day=min(local.day, 28))
+    delta = moved - local     # wall-clock difference: same zone, so the local time of day is kept
+
+    def shift(value: datetime | None) -> datetime | None:
+        return None if value is None else value.astimezone(zone) + delta
+
+    previous = event.previous
+    if previous is not None and previous.start is not None:
+        previous = evolve(previous, start=shift(previous.start))
+    return evolve(event, occurred_at=shift(event.occurred_at), previous=previous,
+                  subject=evolve(subject, start=moved, end=shift(subject.end)))
+
+
+def _costs(config: Config, templates: Templates, rule: Rule, channel: str, locale: str | None,
+           event: Event | None = None) -> str | None:
+    """A rule's cost through `channel` in `locale` over a sample visit in each month, or None if it has none."""
+    found = config.registry.channels.get(channel)
+    if found is None or found.describe is None:
+        return None
+    base = event or sample_event(config, rule)
+    location = config.location(base.subject.location)
+    settings = config.channels.get(channel)
+    if found.locate is not None:
+        settings = found.locate(settings, location)
+    written: dict[int, Info] = {}
+    sent: dict[int, Info] = {}
+    for month in range(1, 13) if base.subject.start is not None else (base.occurred_at.month,):
+        sample = in_month(config, base, month)
+        try:
+            parts = templates.render(rule=rule, channel=channel, parts=found.parts,
+                                     context=sample_context(config, rule, event=sample, locale=locale), locale=locale)
+        except TemplateError:
+            return None    # reported as a problem by check
+        written[month] = found.describe(parts)
+        if found.prepare is not None:
+            message = RenderedMessage(channel=channel, to="", parts=parts, rule=rule.id, subject=sample.subject.id,
+                                      locale=locale or config.tidings.locale)
+            sent[month] = found.describe(found.prepare(message, settings).parts)
+    if "segments" not in next(iter(written.values())):
+        return None    # nothing that varies by month (an e-mail's format)
+    own = {m: _own(info) for m, info in written.items()}
+    sent_own = {m: _own(info) for m, info in sent.items()}
+    text = _by_month(own)
+    marked = sent_own == own
+    for name in _alternatives(list(written.values())):
+        alternative = {m: info.get(name, own[m]) for m, info in written.items()}
+        is_sent = not marked and sent_own == {m: _own(a) for m, a in alternative.items()}
+        marked = marked or is_sent
+        text += f" · {name} {_by_month(alternative)}" + (" (sent)" if is_sent else "")
+    if not marked and sent_own:
+        text += f" · sent {_by_month(sent_own)}"
+    return text
 
 
 def preview(config: Config, rule_id: str, *, locale: str | None = None, event: Event | None = None) -> str:
@@ -43,15 +168,34 @@ def preview(config: Config, rule_id: str, *, locale: str | None = None, event: E
             lines += [header, f"   (no text for this channel in template {rule.template or rule.trigger!r})", ""]
             continue
         used, name, _ = found
-        parts = templates.render(rule=rule, channel=channel, parts=config.registry.channels[channel].parts,
-                                 context=context, locale=wanted)
+        registered = config.registry.channels[channel]
+        parts = templates.render(rule=rule, channel=channel, parts=registered.parts, context=context, locale=wanted)
         detail = _describe(config, channel, parts)
         lines.append(f"{header} · template {name!r} · locale {used or config.tidings.locale}" + (f" · {detail}" if detail else ""))
+        costs = _costs(config, templates, rule, channel, wanted, event)
+        if costs is not None:
+            lines.append(f"   by month: {costs}")
         for part, text in parts.items():
             lines.append(f"-- {part}")
             lines.extend(text.splitlines() or [""])
+        sent = _as_sent(config, channel, parts, locale=wanted, location=context["subject"]["location"])
+        for part, text in sent.items():
+            if text != parts.get(part):
+                lines.append(f"-- {part}, as sent")
+                lines.extend(text.splitlines() or [""])
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _as_sent(config: Config, channel: str, parts: Mapping[str, str], *, locale: str, location: str | None) -> Mapping[str, str]:
+    """The parts as the channel's `prepare` sends them (the SMS channel's transliteration), at `location`."""
+    found = config.registry.channels[channel]
+    if found.prepare is None:
+        return parts
+    settings = config.channels.get(channel)
+    if found.locate is not None:
+        settings = found.locate(settings, config.location(location))
+    return found.prepare(RenderedMessage(channel=channel, to="", parts=parts, locale=locale), settings).parts
 
 
 def _locales(config: Config, templates: Templates, rule: Rule) -> list[str]:
@@ -66,7 +210,7 @@ def _locales(config: Config, templates: Templates, rule: Rule) -> list[str]:
 
 
 def sms_costs(config: Config) -> list[str]:
-    """One line per SMS rule and locale: encoding and segment count of its sample message."""
+    """One line per SMS rule: per locale, encoding and segments over a sample visit in each month."""
     if "sms" not in config.registry.channels:
         return []
     templates = Templates.from_config(config)
@@ -81,12 +225,9 @@ def sms_costs(config: Config) -> list[str]:
             if found is None or (found[1], found[0]) in seen:
                 continue    # this locale gets a text already counted
             seen.add((found[1], found[0]))
-            try:
-                parts: Any = templates.render(rule=rule, channel="sms", parts=("text",),
-                                              context=sample_context(config, rule, locale=locale), locale=locale)
-            except TemplateError:
-                continue    # reported as a problem by check
-            costs.append(f"{found[0] or 'default'} {_describe(config, 'sms', parts)}")
+            cost = _costs(config, templates, rule, "sms", locale)
+            if cost is not None:
+                costs.append(f"{found[0] or 'default'} {cost}")
         if costs:
             lines.append(f"sms {rule.id}: " + "; ".join(costs))
     return lines

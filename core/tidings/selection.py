@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from tidings.models import Contact
-from tidings.plugin_types import Channel
+from tidings.plugin_types import Channel, NoAddress
 
 if TYPE_CHECKING:
     from tidings.config import Location
@@ -20,6 +20,7 @@ class Candidate:
 
     channel: Channel
     addresses: tuple[str, ...]
+    settings: Any = None             # the channel's settings as they apply at the subject's location
 
 
 @frozen
@@ -28,6 +29,7 @@ class Choice:
 
     usable: tuple[Candidate, ...]
     refused: Mapping[str, str]       # channel name -> reason
+    details: Mapping[str, str] = field(factory=dict)   # channel name -> why its address is unusable ("not_mobile")
 
     @property
     def reason(self) -> str:
@@ -41,10 +43,12 @@ def choose(order: Sequence[str], recipient: Contact, *, role: str,
     """Every channel of `order` that is usable for `recipient`: a valid address and, for clients, consent.
 
     A channel with `locate` reads addresses with its settings as they apply at `location` (the SMS
-    channel reads national numbers in the location's region).
+    channel reads national numbers in the location's region). A channel whose `addresses` says why
+    there is none (`NoAddress`) has that reason kept in the choice's `details`.
     """
     usable: list[Candidate] = []
     refused: dict[str, str] = {}
+    details: dict[str, str] = {}
     for name in order:
         channel = channels.get(name)
         if channel is None:
@@ -56,8 +60,10 @@ def choose(order: Sequence[str], recipient: Contact, *, role: str,
         addresses = channel.addresses(recipient, local)
         if not addresses:
             refused[name] = "invalid_address"
+            if isinstance(addresses, NoAddress):
+                details[name] = addresses.reason
         elif role == "client" and recipient.consents.get(name) is not True:
             refused[name] = "no_consent"
         else:
-            usable.append(Candidate(channel, tuple(addresses)))
-    return Choice(tuple(usable), refused)
+            usable.append(Candidate(channel, tuple(addresses), local))
+    return Choice(tuple(usable), refused, details)

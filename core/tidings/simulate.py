@@ -91,7 +91,7 @@ def output_records(entries: Iterable[dict[str, Any]], *, explain: bool) -> Itera
         else:
             record = {"at": e["at"], "rule": e["rule"], "subject": e["subject"], "client": e.get("client"),
                       "status": e["status"], "event": e.get("event"), "reason": e.get("reason")}
-            for extra in ("due", "channel", "to", "error"):
+            for extra in ("due", "channel", "to", "error", "refused", "detail"):
                 if e.get(extra) is not None:
                     record[extra] = e[extra]
             yield record

@@ -121,8 +121,11 @@ class SmsConfig:
         auth_token: the provider secret; empty means ``$TIDINGS_SMS_AUTH_TOKEN``.
         messaging_service_sid: a Twilio Messaging Service, sent instead of ``From`` when set.
         sender: a phone number (``+48600100200``) or an alphanumeric sender id of at most 11 characters.
-        default_region: the ISO 3166 region used to read national numbers (``"PL"``: ``600 100 200``);
-            empty means only international numbers (``+48…``) are valid.
+        default_region: the ISO 3166 region used to read national numbers (``"PL"``: ``600 100 200``) at a
+            location that has no ``region`` of its own and whose time zone belongs to no country; empty
+            means only international numbers (``+48…``) are valid there.
+        transliterate: replace the letters outside GSM-7 at send time by their nearest GSM-7 letters
+            (``ą`` → ``a``, ``Київ`` → ``Kyiv``), so that no letter turns an SMS into costlier UCS-2.
         timeout: seconds to wait for the provider before the attempt counts as a transient failure.
         url: the json provider's endpoint.
         headers: the json provider's extra headers; values may contain ``{auth_token}``,
@@ -146,6 +149,7 @@ class SmsConfig:
     messaging_service_sid: str = ""
     sender: str = ""
     default_region: str = ""
+    transliterate: bool = False
     timeout: float = 10.0
     # the json provider
     url: str = ""

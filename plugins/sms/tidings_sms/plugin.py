@@ -1,9 +1,11 @@
 """The ``sms`` entry point of ``tidings.channels``: registers the SMS channel.
 
-The channel reads a contact's ``phone`` (`sms_addresses`), renders one ``text`` part, reports its
-encoding and segment count (`describe`), and delivers through the provider ``[channels.sms]``
-names (`connect`). The HTTP machinery is imported inside `connect` only, so ``tidings check``
-and ``simulate`` never load it.
+The channel reads a contact's ``phone`` (`sms_addresses`) in the region of the subject's location
+(`sms_settings_at`), renders one ``text`` part, transliterates it at send time when
+``transliterate = true`` (`prepare`), reports its encoding and segment count (`describe`), warns
+``tidings check`` of locations where national numbers cannot be read (`check_regions`), and
+delivers through the provider ``[channels.sms]`` names (`connect`). The HTTP machinery is
+imported inside `connect` only, so ``tidings check`` and ``simulate`` never load it.
 """
 
 from __future__ import annotations
@@ -12,16 +14,16 @@ from collections.abc import Iterator
 from tidings import hookimpl
 from tidings.errors import ConfigError, Problem
 from tidings.plugin_types import Channel, Transport
-from tidings_sms.addresses import sms_addresses, sms_settings_at
+from tidings_sms.addresses import check_regions, sms_addresses, sms_settings_at
 from tidings_sms.config import AUTH_TOKEN_ENV, SmsConfig
-from tidings_sms.segments import describe
+from tidings_sms.transliterate import describe, prepare
 
 
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="sms", summary="SMS through a Twilio-style or JSON HTTP provider API, with segment counting",
                   parts=("text",), config_type=SmsConfig, addresses=sms_addresses, connect=connect,
-                  describe=describe, locate=sms_settings_at)
+                  describe=describe, locate=sms_settings_at, prepare=prepare, check=check_regions)
 
 
 def connect(settings: SmsConfig | None) -> Transport:

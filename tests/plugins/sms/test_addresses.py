@@ -54,13 +54,20 @@ def test_a_missing_phone_has_no_address(sms_channel: Channel, phone: str | None)
 
 
 KYIV = ZoneInfo("Europe/Kyiv")
+UTC = ZoneInfo("UTC")
 
 
 @pytest.mark.parametrize(("location", "settings", "region"), [
-    (Location(id="k", timezone=KYIV, region="PL"), SmsConfig(default_region="IT"), "PL"),   # the location says
-    (Location(id="k", timezone=KYIV), SmsConfig(default_region="IT"), "IT"),                # then the setting
-    (Location(id="k", timezone=KYIV), SmsConfig(), "UA"),                                   # then the location's zone
-    (Location(id="x"), None, ""),                                                           # nothing to go by
+    (Location(id="k", timezone=KYIV, region="PL"), SmsConfig(default_region="IT"), "PL"),    # the location says
+    (Location(id="k", timezone=KYIV), SmsConfig(default_region="PL"), "UA"),                 # then its zone's country
+    (Location(id="k", timezone=KYIV), SmsConfig(), "UA"),
+    (Location(id="k", timezone=ZoneInfo("Europe/Kiev")), SmsConfig(default_region="PL"), "UA"),   # legacy names too
+    (Location(id="u", timezone=ZoneInfo("Europe/Uzhgorod")), SmsConfig(default_region="PL"), "UA"),
+    (Location(id="z", timezone=ZoneInfo("Europe/Zaporozhye")), SmsConfig(default_region="PL"), "UA"),
+    (Location(id="n", timezone=ZoneInfo("US/Eastern")), SmsConfig(default_region="PL"), "US"),
+    (Location(id="x", timezone=UTC), SmsConfig(default_region="IT"), "IT"),                  # then the setting
+    (Location(id="x"), SmsConfig(default_region="IT"), "IT"),
+    (Location(id="x"), None, ""),                                                            # nothing to go by
 ])
 def test_national_numbers_are_read_in_the_region_of_the_location(sms_channel: Channel, location: Location,
                                                                   settings: SmsConfig | None, region: str) -> None:

@@ -117,5 +117,7 @@ def test_a_gsm7_text_with_an_emoji_is_counted_in_ucs2_units() -> None:
 
 def test_the_channel_describes_a_rendered_text_by_encoding_and_segments(sms_channel: Channel) -> None:
     assert sms_channel.describe is not None
-    assert sms_channel.describe({"text": "Zażółć gęślą jaźń " * 5}) == {"encoding": "UCS-2", "segments": 2}
+    # a text that transliteration would change is also described as it would be sent transliterated
+    assert sms_channel.describe({"text": "Zażółć gęślą jaźń " * 5}) == {
+        "encoding": "UCS-2", "segments": 2, "transliterated": {"encoding": "GSM-7", "segments": 1}}
     assert sms_channel.describe({"text": "See you at 10:00"}) == {"encoding": "GSM-7", "segments": 1}
