@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tidings.config import load_config, parse_config
+from tidings.config import Location, load_config, parse_config
 from tidings.errors import ConfigError
 
 GOOD = """
@@ -153,3 +154,28 @@ def test_an_installed_but_unlisted_plugin_is_never_imported() -> None:
             "print(sorted(m for m in sys.modules if m.startswith(('tidings_sms', 'tidings_email', 'tidings_push', 'tidings_triggers.repeat'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("zone", "country"), [
+    ("Europe/Kyiv", "UA"), ("Europe/Kiev", "UA"), ("Europe/Uzhgorod", "UA"), ("Europe/Zaporozhye", "UA"),
+    ("US/Eastern", "US"), ("Poland", "PL"), ("Asia/Calcutta", "IN"),
+    ("Europe/Vaduz", "LI"),    # a link to Europe/Zurich, but zone.tab names its own country
+    ("UTC", ""), ("Etc/GMT-3", ""),
+])
+def test_a_zone_and_its_legacy_names_have_the_country_they_are_in(zone: str, country: str) -> None:
+    assert Location(id="x", timezone=ZoneInfo(zone)).zone_region() == country
+
+
+def test_a_location_without_its_own_zone_is_in_the_configured_one() -> None:
+    config = parse_config({"tidings": {"timezone": "Europe/Kyiv"},
+                           "locations": {"podil": {"name": "Podil"}, "rome": {"timezone": "Europe/Rome"}}})
+    assert config.location("podil").timezone == ZoneInfo("Europe/Kyiv")
+    assert config.location("podil").zone_region() == "UA" and config.location("podil").name == "Podil"
+    assert config.location("rome").zone_region() == "IT"
+    assert config.location("nowhere").zone_region() == "UA"
+
+
+def test_a_boolean_setting_given_as_a_string_is_refused_with_its_key() -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_config({"plugins": {"channels": ["sms"]}, "channels": {"sms": {"transliterate": "false"}}})
+    assert [(p.path, p.message) for p in e.value.problems] == [("channels.sms.transliterate", "'false' is not true or false")]

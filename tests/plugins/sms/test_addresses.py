@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tidings import Contact
+from tidings import Contact, NoAddress
 from tidings.config import Location, parse_config
-from tidings.simulate import simulate
 from tidings.plugin_types import Channel
+from tidings.simulate import simulate
 
 from tidings_sms.config import SmsConfig
 
@@ -90,3 +94,110 @@ def test_a_kyiv_salon_reaches_a_national_number_with_no_setting_at_all() -> None
     records = simulate(config, lines, explain=True)
     assert [(r["subject"], r["to"]) for r in records if r.get("channel") == "sms" and "reason" not in r] == [("o-kyiv", "+380501234567")]
     assert [(r["subject"], r["reason"]) for r in records if r.get("status") == "skipped"] == [("o-warsaw", "invalid_address")]
+
+
+@pytest.mark.parametrize(("phone", "kind"), [
+    ("+48 22 123 45 67", "a Warsaw landline"),
+    ("+48 800 123 456", "a Polish toll-free number"),
+    ("+48 701 234 567", "a Polish premium-rate number"),
+    ("+48 801 123 456", "a Polish shared-cost number"),
+    ("+44 20 7123 4567", "a London landline"),
+    ("+44 800 123 4567", "a UK freephone number"),
+    ("+380 44 234 5678", "a Kyiv landline"),
+    ("22 123 45 67", "a national Warsaw landline"),
+])
+def test_a_number_that_cannot_receive_an_sms_is_no_address_and_says_not_mobile(sms_channel: Channel, phone: str,
+                                                                               kind: str) -> None:
+    found = sms_channel.addresses(Contact(id="c", phone=phone), POLAND)
+    assert found == () and isinstance(found, NoAddress), kind
+    assert found.reason == "not_mobile", kind
+
+
+@pytest.mark.parametrize(("phone", "expected"), [
+    ("+48 600 100 200", "+48600100200"),     # a Polish mobile
+    ("+380 67 111 2233", "+380671112233"),   # a Ukrainian mobile
+    ("+1 650 253 0000", "+16502530000"),     # the US plan cannot tell mobiles from landlines: kept
+    ("+48 39 123 45 67", "+48391234567"),    # VoIP: may take an SMS, the provider decides
+])
+def test_a_number_that_may_receive_an_sms_is_kept(sms_channel: Channel, phone: str, expected: str) -> None:
+    assert sms_channel.addresses(Contact(id="c", phone=phone), POLAND) == (expected,)
+
+
+@pytest.mark.parametrize(("phone", "settings", "reason"), [
+    (None, POLAND, "no_phone"),
+    ("  ", POLAND, "no_phone"),
+    ("call me", POLAND, "not_a_number"),
+    ("600 100 200", SmsConfig(), "no_region"),
+    ("600 100 200", None, "no_region"),
+    ("+48 600 100", POLAND, "invalid_number"),
+    ("347 123 4567", POLAND, "invalid_number"),
+])
+def test_an_unusable_phone_says_why(sms_channel: Channel, phone: str | None, settings: SmsConfig | None,
+                                    reason: str) -> None:
+    found = sms_channel.addresses(Contact(id="c", phone=phone), settings)
+    assert isinstance(found, NoAddress) and found.reason == reason
+
+
+def test_a_skipped_landline_is_recorded_as_invalid_address_with_the_detail_not_mobile() -> None:
+    config = parse_config({"tidings": {"timezone": "Europe/Warsaw"},
+                           "plugins": {"channels": ["sms", "email"], "triggers": ["status-change"]},
+                           "channels": {"sms": {"default_region": "PL"}},
+                           "rules": [{"id": "ready", "trigger": "status-change", "kind": "order", "on": "status_changed",
+                                      "channel": "prefer_sms", "template": "t"}],
+                           "templates": {"t": {"sms": "Ready", "email": {"subject": "Ready", "text": "Ready"}}}})
+    lines = [json.dumps({"id": "e-1", "type": "order.status_changed", "occurred_at": "2026-05-04T12:00:00+02:00",
+                         "previous": {"status": "in_repair"},
+                         "subject": {"id": "o-1", "status": "ready",
+                                     "client": {"id": "c", "phone": "22 123 45 67", "consents": {"sms": True}}}})]
+    [record] = [r for r in simulate(config, lines, explain=True) if r.get("status") == "skipped"]
+    assert record["reason"] == "invalid_address"
+    assert record["refused"] == {"sms": "invalid_address", "email": "invalid_address"}
+    assert record["detail"] == {"sms": "not_mobile"}   # e-mail's addresses returns a bare (): no detail
+
+
+def test_a_location_without_its_own_zone_reads_national_numbers_in_the_configured_zones_country() -> None:
+    config = parse_config({"tidings": {"timezone": "Europe/Kyiv"},
+                           "plugins": {"channels": ["sms"], "triggers": ["status-change"]},
+                           "channels": {"sms": {"default_region": "PL"}},
+                           "locations": {"podil": {"name": "Podil"}},
+                           "rules": [{"id": "ready", "trigger": "status-change", "kind": "order", "on": "status_changed",
+                                      "channel": "sms", "template": "t"}],
+                           "templates": {"t": {"sms": "Ready"}}})
+    lines = [json.dumps({"id": "e-1", "type": "order.status_changed", "occurred_at": "2026-05-04T12:00:00+03:00",
+                         "previous": {"status": "in_repair"},
+                         "subject": {"id": "o-1", "status": "ready", "location": "podil",
+                                     "client": {"id": "c", "phone": "067 111 2233", "consents": {"sms": True}}}})]
+    assert [r["to"] for r in simulate(config, lines) if r.get("channel") == "sms"] == ["+380671112233"]
+
+
+def regions_config(**changes: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {"tidings": {"timezone": "Europe/Warsaw"},
+                           "plugins": {"channels": ["sms"], "triggers": ["status-change"]},
+                           "channels": {"sms": {}},
+                           "locations": {"warsaw": {"timezone": "Europe/Warsaw"}, "ship": {"timezone": "UTC"},
+                                         "lab": {"timezone": "Etc/GMT-3", "region": "UA"}, "home": {}}}
+    raw.update(changes)
+    return raw
+
+
+def test_check_warns_of_each_location_where_national_numbers_cannot_be_read() -> None:
+    config = parse_config(regions_config())
+    assert [(w.path, w.warning) for w in config.warnings if "national phone numbers" in w.message] == [
+        ("locations.ship", True)]   # warsaw and home (in [tidings].timezone) have a zone's country, lab its region
+    assert "'UTC'" in config.warnings[0].message and "region" in config.warnings[0].message
+
+
+def test_check_does_not_warn_when_the_default_region_applies() -> None:
+    config = parse_config(regions_config(channels={"sms": {"default_region": "PL"}}))
+    assert not [w for w in config.warnings if "national phone numbers" in w.message]
+
+
+def test_check_warns_of_the_default_location_when_none_is_configured(tmp_path: Path) -> None:
+    path = tmp_path / "tidings.toml"
+    path.write_text('[tidings]\ntimezone = "UTC"\n[plugins]\nchannels = ["sms"]\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "tidings.cli", "check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "warning: tidings.timezone: national phone numbers (without +) cannot be read here" in result.stderr
+    path.write_text('[tidings]\ntimezone = "Europe/Rome"\n[plugins]\nchannels = ["sms"]\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "tidings.cli", "check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
