@@ -102,7 +102,11 @@ def zone_countries() -> dict[str, str]:
         if line and not line.startswith("#"):
             country, _, zone = line.split("\t")[:3]
             out[zone] = country
-    links = dict(reversed(line.split()[1:3]) for line in compiled.splitlines() if line.startswith("L "))
+    links: dict[str, str] = {}   # link name -> target, from "L TARGET NAME" lines
+    for line in compiled.splitlines():
+        if line.startswith("L "):
+            _, target, name = line.split()[:3]
+            links[name] = target
     for name, target in links.items():
         for _ in range(len(links)):   # tzdata's links point at zones, but zic allows chains: follow them
             if target not in links:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tidings.config import Config, Rule
     from tidings.models import Event
 
-__all__ = ["preview", "sms_costs"]
+__all__ = ["in_month", "preview", "sms_costs"]
 
 MONTHS = tuple(calendar.month_abbr)[1:]   # English, like the rest of `check`'s output
 Info = Mapping[str, Any]
@@ -106,8 +106,9 @@ def in_month(config: Config, event: Event, month: int) -> Event:
     previous = event.previous
     if previous is not None and previous.start is not None:
         previous = evolve(previous, start=shift(previous.start))
-    return evolve(event, occurred_at=shift(event.occurred_at), previous=previous,
-                  subject=evolve(subject, start=moved, end=shift(subject.end)))
+    moved_event: Event = evolve(event, occurred_at=shift(event.occurred_at), previous=previous,
+                                subject=evolve(subject, start=moved, end=shift(subject.end)))
+    return moved_event
 
 
 def _costs(config: Config, templates: Templates, rule: Rule, channel: str, locale: str | None,
@@ -131,12 +132,12 @@ def _costs(config: Config, templates: Templates, rule: Rule, channel: str, local
         except TemplateError:
             return None    # reported as a problem by check
         written[month] = found.describe(parts)
+        if "segments" not in written[month]:
+            return None    # nothing that varies by month (an e-mail's format)
         if found.prepare is not None:
             message = RenderedMessage(channel=channel, to="", parts=parts, rule=rule.id, subject=sample.subject.id,
                                       locale=locale or config.tidings.locale)
             sent[month] = found.describe(found.prepare(message, settings).parts)
-    if "segments" not in next(iter(written.values())):
-        return None    # nothing that varies by month (an e-mail's format)
     own = {m: _own(info) for m, info in written.items()}
     sent_own = {m: _own(info) for m, info in sent.items()}
     text = _by_month(own)
