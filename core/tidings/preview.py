@@ -11,7 +11,6 @@ is marked ``(sent)``.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["in_month", "preview", "sms_costs"]
 
-MONTHS = tuple(calendar.month_abbr)[1:]   # English, like the rest of `check`'s output
+# English, like the rest of `check`'s output (calendar.month_abbr would follow the process's C locale)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 Info = Mapping[str, Any]
 
 
@@ -118,10 +118,7 @@ def _costs(config: Config, templates: Templates, rule: Rule, channel: str, local
     if found is None or found.describe is None:
         return None
     base = event or sample_event(config, rule)
-    location = config.location(base.subject.location)
-    settings = config.channels.get(channel)
-    if found.locate is not None:
-        settings = found.locate(settings, location)
+    settings = _settings_at(config, channel, base.subject.location)
     written: dict[int, Info] = {}
     sent: dict[int, Info] = {}
     for month in range(1, 13) if base.subject.start is not None else (base.occurred_at.month,):
@@ -193,10 +190,15 @@ def _as_sent(config: Config, channel: str, parts: Mapping[str, str], *, locale: 
     found = config.registry.channels[channel]
     if found.prepare is None:
         return parts
+    message = RenderedMessage(channel=channel, to="", parts=parts, locale=locale)
+    return found.prepare(message, _settings_at(config, channel, location)).parts
+
+
+def _settings_at(config: Config, channel: str, location: str | None) -> Any:
+    """A channel's settings as they apply at a location, as the pipeline hands them to `prepare`."""
+    found = config.registry.channels[channel]
     settings = config.channels.get(channel)
-    if found.locate is not None:
-        settings = found.locate(settings, config.location(location))
-    return found.prepare(RenderedMessage(channel=channel, to="", parts=parts, locale=locale), settings).parts
+    return found.locate(settings, config.location(location)) if found.locate is not None else settings
 
 
 def _locales(config: Config, templates: Templates, rule: Rule) -> list[str]:
