@@ -113,8 +113,8 @@ def check_regions(settings: Any, locations: Sequence[Location]) -> Iterator[Prob
         if region_at(settings, location):
             continue
         zone = location.timezone.key if location.timezone is not None else "UTC"
-        where = f"locations.{location.id}" if location.id else "tidings.timezone"
+        where, fix = ((f"locations.{location.id}", "set this location's region (like \"PL\")") if location.id else
+                      ("tidings.timezone", "use a country's zone (like \"Europe/Warsaw\")"))
         yield Problem(where, f"national phone numbers (without +) cannot be read here: the time zone {zone!r} "
-                             "belongs to no country; set this location's region (like \"PL\") or "
-                             "[channels.sms].default_region, or every such number is skipped as invalid_address",
-                      warning=True)
+                             f"belongs to no country; {fix} or set [channels.sms].default_region, or every "
+                             "such number is skipped as invalid_address (no_region)", warning=True)
