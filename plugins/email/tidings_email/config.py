@@ -13,6 +13,7 @@ Environment:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -63,6 +64,13 @@ def _check_one_line(value: str) -> str | None:
     return f"{value!r} contains a line break" if has_line_break(value) else None
 
 
+def _check_domain(value: str) -> str | None:
+    # the right-hand side of every Message-ID: one ASCII token, or the header could not be written
+    if value and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", value):
+        return f"{value!r} is not a domain name in ASCII letters, digits, '.' and '-' (e.g. 'mail.salon.example')"
+    return None
+
+
 _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "host": _check_one_line,
     "port": _check_port,
@@ -72,7 +80,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "reply_to": _check_mailbox,
     "senders_by_location": _check_senders,
     "timeout": _check_timeout,
-    "message_id_domain": _check_one_line,
+    "message_id_domain": _check_domain,
 }
 
 

@@ -1,8 +1,9 @@
-"""The MIME message of one e-mail: headers checked for injection, parts, a stable Message-ID.
+"""The MIME message of one e-mail: headers that no input can break, parts, a stable Message-ID.
 
-Every header value is checked for line breaks before the message is built, so a subject or a
-client name carrying ``\\r\\n`` is refused (``reason="header_injection"``) before any connection
-is made, rather than relying on the email package to raise or fold it away.
+Every header line is written by `tidings_email.headers` and stored with ``set_raw``: a value with a
+line break of any kind is refused (``reason="header_injection"``) before any connection is made,
+text that looks like an RFC 2047 encoded-word is encoded rather than passed on as one, and long
+non-ASCII subjects are folded without losing a space. The email package builds the bodies only.
 """
 
 from __future__ import annotations
@@ -10,20 +11,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from tidings.errors import PermanentDeliveryError
 
-from tidings_email.addresses import Mailbox, ascii_address, has_line_break, normalise
+from tidings_email import headers
+from tidings_email.addresses import Mailbox, ascii_address, normalise
 
 if TYPE_CHECKING:
     from tidings.plugin_types import RenderedMessage
 
-IDEMPOTENCY_HEADER = "X-Tidings-Idempotency-Key"
+IDEMPOTENCY_HEADER = headers.IDEMPOTENCY_HEADER
 
 
 def describe(parts: Mapping[str, str]) -> Mapping[str, Any]:
@@ -47,8 +47,9 @@ def build_message(message: RenderedMessage, *, sender: Mailbox, idempotency_key:
     """The `EmailMessage` for `message`, ready for ``smtplib.SMTP.send_message``.
 
     The text and html parts become ``multipart/alternative``; an empty ``html`` means a single
-    ``text/plain`` part. Bodies are UTF-8 in quoted-printable, so no server needs 8BITMIME, and
-    the subject and display names are RFC 2047 encoded by the SMTP policy.
+    ``text/plain`` part. Bodies are UTF-8 in quoted-printable, so no server needs 8BITMIME; the
+    headers are written by `tidings_email.headers` (RFC 2047 encoded-words where a value is not
+    plain ASCII). Only a non-ASCII mailbox needs a server that offers SMTPUTF8.
 
     Args:
         message: the rendered message; ``to`` is its recipient's address.
@@ -59,15 +60,17 @@ def build_message(message: RenderedMessage, *, sender: Mailbox, idempotency_key:
         message_id_domain: the right-hand side of ``Message-ID``; empty means the sender's domain.
 
     Raises:
-        PermanentDeliveryError: ``header_injection`` when a header value holds a line break;
+        PermanentDeliveryError: ``header_injection`` when a header value holds a line break of
+            any kind (see `tidings_email.headers`);
             ``invalid_address`` when ``to`` is not a valid address; ``empty_message`` when both
             bodies are empty.
     """
     subject = message.parts.get("subject", "")
     name = message.recipient.name if message.recipient is not None else ""
-    _refuse_line_breaks([("Subject", subject), ("To", name), ("To", message.to), ("From", str(sender)),
-                         ("Reply-To", str(reply_to or "")), (IDEMPOTENCY_HEADER, idempotency_key),
-                         ("Message-ID", message_id_domain), ("Content-Language", message.locale or "")])
+    for header, value in [("Subject", subject), ("To", name), ("To", message.to), ("From", str(sender)),
+                          ("Reply-To", str(reply_to or "")), (headers.IDEMPOTENCY_HEADER, idempotency_key),
+                          ("Message-ID", message_id_domain), ("Content-Language", message.locale or "")]:
+        headers.refuse_line_breaks(header, value)   # every value first, so nothing else hides an injection
     to = normalise(message.to)
     if to is None:
         raise PermanentDeliveryError(f"{message.to!r} is not a valid e-mail address", reason="invalid_address")
@@ -75,19 +78,23 @@ def build_message(message: RenderedMessage, *, sender: Mailbox, idempotency_key:
     if not text and not html:
         raise PermanentDeliveryError(f"the e-mail of rule {message.rule!r} has neither a text nor an html body",
                                      reason="empty_message")
-
-    email = EmailMessage(policy=policy.SMTP)
-    email["From"] = _address(sender.name, sender.address)
-    email["To"] = _address(name, to)
-    if reply_to is not None:
-        email["Reply-To"] = _address(reply_to.name, reply_to.address)
-    email["Subject"] = subject
-    email["Date"] = format_datetime(date.astimezone(UTC))
     domain = message_id_domain or ascii_address(sender.address).rpartition("@")[2]
-    email["Message-ID"] = message_id(idempotency_key, domain)
-    # RFC 3834: keeps vacation responders from answering an automatic message
-    email["Auto-Submitted"] = "auto-generated"
-    email[IDEMPOTENCY_HEADER] = idempotency_key
+    lines = [
+        # an internationalised domain goes out in its xn-- form, so no SMTPUTF8 is needed for it; a
+        # non-ASCII mailbox stays as it is and needs a server that offers SMTPUTF8 (see smtp.py)
+        ("From", headers.mailbox("From", sender.name, ascii_address(sender.address))),
+        ("To", headers.mailbox("To", name, ascii_address(to))),
+        *([("Reply-To", headers.mailbox("Reply-To", reply_to.name, ascii_address(reply_to.address)))] if reply_to else []),
+        ("Subject", headers.unstructured("Subject", subject)),
+        ("Date", format_datetime(date.astimezone(UTC))),
+        ("Message-ID", headers.token("Message-ID", message_id(idempotency_key, domain))),
+        # RFC 3834: keeps vacation responders from answering an automatic message
+        ("Auto-Submitted", "auto-generated"),
+        (headers.IDEMPOTENCY_HEADER, headers.token(headers.IDEMPOTENCY_HEADER, idempotency_key)),
+    ]
+    email = EmailMessage(policy=headers.POLICY)
+    for header, value in lines:
+        email.set_raw(header, value)
     if text:
         email.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
         if html:
@@ -95,18 +102,7 @@ def build_message(message: RenderedMessage, *, sender: Mailbox, idempotency_key:
     else:
         email.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # after the bodies: set_content drops every Content-* header already there
-    if message.locale:
-        email["Content-Language"] = message.locale.replace("_", "-")
+    language = headers.language_tag(message.locale) if message.locale else None
+    if language:   # a locale that is no language tag is left out rather than written
+        email.set_raw("Content-Language", language)
     return email
-
-
-def _refuse_line_breaks(headers: list[tuple[str, str]]) -> None:
-    for header, value in headers:
-        if has_line_break(value):
-            raise PermanentDeliveryError(f"the {header} header would contain a line break: {value!r}",
-                                         reason="header_injection", details={"header": header})
-
-
-def _address(name: str, address: str) -> Address:
-    # an internationalised domain goes out in its xn-- form, so no SMTPUTF8 is needed for it
-    return Address(display_name=name, addr_spec=ascii_address(address))

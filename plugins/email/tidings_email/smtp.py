@@ -60,7 +60,8 @@ class SmtpTransport:
 
         Raises:
             PermanentDeliveryError: with ``reason`` ``header_injection`` (nothing was sent, no
-                connection was made), ``invalid_address`` (550, 551 or 553 for the recipient),
+                connection was made), ``invalid_address`` (550, 551 or 553 for the recipient, or a
+                non-ASCII mailbox and a server that does not offer SMTPUTF8),
                 ``provider_auth`` (the login was refused), ``provider_tls`` (no STARTTLS, or a
                 certificate that cannot be verified), ``empty_message`` (no body) or
                 ``provider_rejected`` (any other 5xx).
@@ -80,9 +81,8 @@ class SmtpTransport:
             code, reply = e.recipients.get(recipient) or next(iter(e.recipients.values()), (0, b""))
             raise _refused(code, reply, stage="RCPT TO") from None
         except smtplib.SMTPNotSupportedError as e:
-            # the recipient's address needs SMTPUTF8, which this server does not offer
-            raise PermanentDeliveryError(f"{self._where()} cannot deliver to this address: {e}",
-                                         reason="invalid_address", details={"error": str(e)}) from None
+            # smtplib raises this before DATA when an address needs SMTPUTF8 and the server lacks it
+            raise self._needs_smtputf8(recipient, sender.address, e) from None
         except smtplib.SMTPResponseException as e:
             keep = e.smtp_code != 421
             raise _refused(e.smtp_code, e.smtp_error, stage="MAIL FROM" if isinstance(e, smtplib.SMTPSenderRefused)
@@ -162,6 +162,15 @@ class SmtpTransport:
 
     def _where(self) -> str:
         return f"SMTP server {self.config.host}:{self.config.port}"
+
+    def _needs_smtputf8(self, recipient: str, sender: str, error: Exception) -> DeliveryError:
+        if not recipient.isascii():
+            # PRODUCT §7: a mailbox this server cannot take is an invalid address; the next channel is tried
+            return PermanentDeliveryError(f"{self._where()} does not offer SMTPUTF8, which the non-ASCII mailbox "
+                                          f"{recipient!r} needs", reason="invalid_address", details={"error": str(error)})
+        return PermanentDeliveryError(f"{self._where()} does not offer SMTPUTF8, which the non-ASCII sender "
+                                      f"{sender!r} needs (channels.email.sender)", reason="provider_rejected",
+                                      details={"error": str(error)})
 
     def _failure(self, error: Exception, *, stage: str) -> DeliveryError:
         where, detail = self._where(), _describe(error)

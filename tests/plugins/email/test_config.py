@@ -44,6 +44,8 @@ def test_a_full_table_is_structured_and_its_password_kept_out_of_repr() -> None:
     ({"senders_by_location": {"old-town": "oldtown"}},
      "senders_by_location: old-town: 'oldtown' does not hold a valid e-mail address"),
     ({"host": "smtp.example.com\r\nRCPT TO:<x@example.com>"}, "host: 'smtp.example.com\\r\\nRCPT"),
+    ({"message_id_domain": "=?utf-8?q?x=0D=0A?="}, "message_id_domain: '=?utf-8?q?x=0D=0A?=' is not a domain name"),
+    ({"message_id_domain": "mail salon"}, "message_id_domain: 'mail salon' is not a domain name"),
 ])
 def test_a_bad_value_is_reported_under_its_key_with_the_value(table: dict[str, Any], expected: str) -> None:
     [problem] = problems(table)

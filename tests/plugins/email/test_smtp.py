@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email import message_from_string, policy
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -109,6 +110,137 @@ def test_a_line_break_in_a_header_value_is_refused_before_connecting(
     assert refused.value.reason == "header_injection"
     assert smtp_server.handler.sessions == []     # not even a connection
     assert smtp_server.handler.received == []
+
+
+# ------------------------------------------------------------------ injection through encoded-words
+
+# a client name (or any header value) that Python 3.11.7's email package would decode and write out
+# as a Reply-To header and a body; q- and b-encoded, once and twice, and with Unicode line separators
+INJECTIONS = {
+    "q": "=?utf-8?q?Ola=0D=0AReply-To:_x@evil.example=0D=0A=0D=0APay_here?=",
+    "Q-latin1": "=?ISO-8859-1?Q?Ola=0D=0AReply-To:_x@evil.example=0D=0A=0D=0APay_here?=",
+    "b": "=?utf-8?b?T2xhDQpSZXBseS1UbzogeEBldmlsLmV4YW1wbGUNCg0KUGF5IGhlcmU=?=",
+    "u2028": "=?utf-8?q?Ola=E2=80=A8Reply-To:_x@evil.example=E2=80=A9=E2=80=A9Pay_here?=",
+    "nel": "=?utf-8?q?Ola=C2=85Reply-To:_x@evil.example=C2=85=C2=85Pay_here?=",
+    "twice": "=?utf-8?q?=3D=3Futf-8=3Fq=3FOla=3D0D=3D0AReply-To=3A=5Fx=40evil.example=3D0D=3D0A=3D0D=3D0APay=5Fhere=3F=3D?=",
+}
+# the same, without ':' and '@', which a mailbox setting cannot hold unquoted
+CONFIG_INJECTIONS = {
+    "q": "=?utf-8?q?Desk=0D=0AReply-To=3A_x=40evil.example=0D=0A=0D=0APay_here?=",
+    "b": "=?utf-8?b?RGVzaw0KUmVwbHktVG86IHhAZXZpbC5leGFtcGxlDQoNClBheSBoZXJl?=",
+}
+
+
+def assert_harmless(received: Any, *, reply_to: str | None = None) -> None:
+    """What the server got has no header nor body but ours, and every name in it is on one line."""
+    email = received.message
+    assert received.rcpt_tos == ("anna@example.com",)
+    assert (str(email["Reply-To"]) if email["Reply-To"] is not None else None) == reply_to
+    assert email["Bcc"] is None and "Pay here" not in received.data.decode("ascii")
+    text, html = email.iter_parts()
+    assert (text.get_content(), html.get_content()) == ("See you on 10 March at 14:00.\n",
+                                                        "<p>See you on <b>10 March</b> at 14:00.</p>\n")
+    for header in ("From", "To", "Subject"):
+        assert len(str(email[header]).splitlines()) == 1, (header, str(email[header]))
+
+
+@pytest.mark.parametrize("form", INJECTIONS)
+def test_an_encoded_word_in_the_client_name_reaches_the_server_as_the_name_only(
+        smtp_server: Any, connect: Connect, make_message: MakeMessage, form: str) -> None:
+    connect(smtp_server.config()).send(make_message(name=INJECTIONS[form]), idempotency_key="key-1")
+
+    [received] = smtp_server.handler.received
+    assert_harmless(received)
+    [to] = received.message["To"].addresses
+    assert (to.display_name, to.addr_spec) == (INJECTIONS[form], "anna@example.com")   # shown as it was written
+
+
+@pytest.mark.parametrize("form", INJECTIONS)
+def test_an_encoded_word_in_the_subject_reaches_the_server_as_the_subject_only(
+        smtp_server: Any, connect: Connect, make_message: MakeMessage, form: str) -> None:
+    connect(smtp_server.config()).send(make_message(subject=f"Your visit {INJECTIONS[form]}"), idempotency_key="key-1")
+
+    [received] = smtp_server.handler.received
+    assert_harmless(received)
+    assert str(received.message["Subject"]) == f"Your visit {INJECTIONS[form]}"
+
+
+@pytest.mark.parametrize("form", CONFIG_INJECTIONS)
+def test_an_encoded_word_in_the_sender_and_reply_to_names_adds_no_header(
+        smtp_server: Any, connect: Connect, make_message: MakeMessage, form: str) -> None:
+    name = CONFIG_INJECTIONS[form]
+    transport = connect(smtp_server.config(sender=f"{name} <hello@salon.example>", reply_to=f"{name} <desk@salon.example>"))
+
+    transport.send(make_message(), idempotency_key="key-1")
+
+    [received] = smtp_server.handler.received
+    email = received.message
+    assert_harmless(received, reply_to=str(email["Reply-To"]))
+    [reply_to] = email["Reply-To"].addresses
+    [sender] = email["From"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (name, "desk@salon.example")
+    assert (sender.display_name, sender.addr_spec) == (name, "hello@salon.example")
+    assert len(email.get_all("Reply-To")) == 1
+
+
+@pytest.mark.parametrize("brk", ["\r\n", "\n", "\r", "\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"],
+                         ids=lambda c: f"U+{ord(c[0]):04X}")
+@pytest.mark.parametrize("field", ["subject", "name"])
+def test_a_raw_line_break_of_any_kind_is_refused_before_connecting(
+        smtp_server: Any, connect: Connect, make_message: MakeMessage, field: str, brk: str) -> None:
+    with pytest.raises(PermanentDeliveryError) as refused:
+        connect(smtp_server.config()).send(make_message(**{field: f"Ola{brk}Reply-To: x@evil.example"}),
+                                           idempotency_key="key-1")
+
+    assert refused.value.reason == "header_injection"
+    assert smtp_server.handler.sessions == [] and smtp_server.handler.received == []
+
+
+# ------------------------------------------------------------------ internationalised mailboxes
+
+
+def test_a_non_ascii_mailbox_without_smtputf8_is_a_permanent_invalid_address(
+        start_server: Callable[..., Any], connect: Connect, make_message: MakeMessage) -> None:
+    # Given a server that does not offer SMTPUTF8
+    server = start_server(enable_SMTPUTF8=False)
+    transport = connect(server.config())
+
+    # When a message goes to a mailbox whose local part is not ASCII
+    with pytest.raises(PermanentDeliveryError) as refused:
+        transport.send(make_message(to="łucja@example.pl", name="Łucja"), idempotency_key="key-1")
+    transport.send(make_message(), idempotency_key="key-2")
+
+    # Then it is refused as an address this server cannot take, and the session goes on
+    assert refused.value.reason == "invalid_address"
+    assert "SMTPUTF8" in str(refused.value)
+    assert [r.rcpt_tos for r in server.handler.received] == [("anna@example.com",)]
+    assert len(server.handler.sessions) == 1
+
+
+def test_a_non_ascii_mailbox_is_delivered_by_a_server_that_offers_smtputf8(
+        start_server: Callable[..., Any], connect: Connect, make_message: MakeMessage) -> None:
+    server = start_server(enable_SMTPUTF8=True)
+
+    connect(server.config()).send(make_message(to="łucja@łódź.example.pl", name="Łucja Żak"), idempotency_key="key-1")
+
+    [received] = server.handler.received
+    assert received.rcpt_tos == ("łucja@łódź.example.pl",)
+    # an SMTPUTF8 message carries its headers in UTF-8
+    email = message_from_string(received.data.decode("utf-8").replace("\r\n", "\n"), policy=policy.default)
+    [to] = email["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Łucja Żak", "łucja@łódź.example.pl")
+    assert str(email["Subject"]) == "Your visit on 10 March"
+
+
+def test_a_non_ascii_sender_without_smtputf8_is_a_permanent_rejection_naming_the_setting(
+        start_server: Callable[..., Any], connect: Connect, make_message: MakeMessage) -> None:
+    server = start_server(enable_SMTPUTF8=False)
+
+    with pytest.raises(PermanentDeliveryError) as refused:
+        connect(server.config(sender="Salon <łucja@salon.example>")).send(make_message(), idempotency_key="key-1")
+
+    assert refused.value.reason == "provider_rejected"
+    assert "channels.email.sender" in str(refused.value)
 
 
 # ------------------------------------------------------------------ failures
