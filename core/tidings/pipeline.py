@@ -22,7 +22,7 @@ from tidings.clock import Clock, SystemClock
 from tidings.config import Config, Rule
 from tidings.converter import parse_aware
 from tidings.errors import EventError, PermanentDeliveryError, TemplateError, TransientDeliveryError
-from tidings.logging import get_logger
+from tidings.logging import get_logger, mask
 from tidings.models import Event, Subject, subject_from_dict, subject_to_dict
 from tidings.plugin_types import Drop, Intent, Pending, Receipt, RenderedMessage, Restore, Send, Skip, Suspend, Transport
 from tidings.selection import choose
@@ -332,6 +332,22 @@ class Pipeline:
                 details = {"details": e.details} if e.details else {}   # e.g. the push endpoints that are gone
                 self._record({**base, "status": "failed", "channel": name, "to": message.to, "reason": e.reason,
                               "error": str(e), **details})
+                continue
+            except TransientDeliveryError:
+                raise
+            except Exception as e:   # noqa: BLE001 - a transport's bug must not lose the message (see below)
+                # A transport that raises anything but a DeliveryError has a bug or met a case it does not
+                # classify. Neither is known to be permanent, and a process-level cause (a library's state,
+                # memory) may pass, so it is retried like a transient failure, a bounded number of times;
+                # when the retries are spent the failure is recorded and the next usable channel is tried,
+                # so the message is never dropped without a trace nor retried forever.
+                error = {"error_type": f"{type(e).__module__}.{type(e).__qualname__}", "error": mask(str(e))}
+                log.error("transport_error", rule=rule.id, subject=subject.id, channel=name, exc_info=True, **error)
+                if self._retries() < MAX_RETRIES:
+                    raise TransientDeliveryError(f"the {name} transport raised {error['error_type']}: {error['error']}",
+                                                 reason="transport_error", details=error) from e
+                self._record({**base, "status": "failed", "channel": name, "to": message.to,
+                              "reason": "transport_error", **error})
                 continue
             self.store.mark_sent(pending["key"])
             describe = candidate.channel.describe

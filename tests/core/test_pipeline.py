@@ -27,7 +27,7 @@ NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
 @define
 class ScriptedTransport:
-    """A test transport that answers from a script: "ok", "transient" or "permanent", then "ok" forever."""
+    """A test transport that answers from a script: "ok", "transient", "permanent" or "bug", then "ok" forever."""
 
     script: list[str] = field(factory=list)
     delivered: list[tuple[RenderedMessage, str]] = field(factory=list)
@@ -40,6 +40,8 @@ class ScriptedTransport:
             raise TransientDeliveryError("provider answered 503")
         if outcome == "permanent":
             raise PermanentDeliveryError("provider refused the number", reason="invalid_address")
+        if outcome == "bug":   # what a transport raises when it meets a case it does not handle
+            raise ValueError(f"cannot encode {message.to!r} for ola@example.com")
         self.delivered.append((message, idempotency_key))
         return Receipt(provider_id=f"p-{len(self.delivered)}")
 
@@ -130,6 +132,45 @@ def test_retries_that_run_out_are_recorded_as_failed(stub_pipeline: Any, transpo
     assert transports["sms"].attempts == 9     # the first try and eight retries
     assert statuses(stub_pipeline)[-1] == ("failed", "delivery_failed")
     assert stub_pipeline.store.count_pending() == 0
+
+
+def test_an_unexpected_exception_from_a_transport_is_retried_then_recorded_and_the_next_channel_tried(
+        stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    # Given an SMS transport that raises something other than a DeliveryError on every attempt
+    transports["sms"].script[:] = ["bug"] * 20
+
+    # When the message falls due
+    stub_pipeline.publish(event())
+    run(stub_pipeline)
+
+    # Then it is retried a bounded number of times, recorded with the exception's type and a masked
+    # message, and delivered by e-mail; nothing is pending any more
+    assert transports["sms"].attempts == 9     # the first try and eight retries
+    assert [m.channel for m, _ in transports["email"].delivered] == ["email"]
+    failed, sent = [e for e in stub_pipeline.store.log(subject="a-1") if e["status"] in ("failed", "sent")]
+    assert (failed["channel"], failed["reason"], failed["error_type"]) == ("sms", "transport_error", "builtins.ValueError")
+    assert failed["error"] == "cannot encode '+48600***200' for o***@example.com"
+    assert (sent["status"], sent["channel"]) == ("sent", "email")
+    assert stub_pipeline.store.count_pending() == 0
+
+
+def test_an_unexpected_exception_that_passes_is_delivered_once_by_its_own_channel(
+        stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    transports["sms"].script[:] = ["bug", "ok"]
+    stub_pipeline.publish(event())
+    run(stub_pipeline)
+    assert transports["sms"].attempts == 2 and len(transports["sms"].delivered) == 1
+    assert transports["email"].delivered == []
+    assert statuses(stub_pipeline) == [("sent", None)]
+
+
+def test_without_a_broker_an_unexpected_exception_is_recorded_at_once_and_the_next_channel_tried(
+        transports: dict[str, ScriptedTransport]) -> None:
+    pipeline = build_pipeline(None, make_config(), MemoryStore(), transports=transports, clock=VirtualClock(NOW))
+    transports["sms"].script[:] = ["bug"]
+    pipeline.publish(event())
+    pipeline.enqueue_due()
+    assert statuses(pipeline) == [("failed", "transport_error"), ("sent", None)]
 
 
 @pytest.mark.parametrize(("kwargs", "reason"), [

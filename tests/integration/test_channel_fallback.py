@@ -88,16 +88,28 @@ def provider() -> Iterator[Provider]:
 
 
 @pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
+def smtputf8() -> bool:
+    """Whether the SMTP server offers SMTPUTF8 (a test overrides it with parametrize)."""
+    return True
+
+
+@pytest.fixture
+def channel() -> str:
+    """The rule's channel policy (a test overrides it with parametrize)."""
+    return "prefer_sms"
+
+
+@pytest.fixture
+def mailbox(smtputf8: bool) -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
-    controller = _Ephemeral(box, hostname="127.0.0.1", port=0, ready_timeout=5.0)
+    controller = _Ephemeral(box, hostname="127.0.0.1", port=0, ready_timeout=5.0, enable_SMTPUTF8=smtputf8)
     controller.start()
     yield box, controller.port
     controller.stop()
 
 
 @pytest.fixture
-def pipeline(provider: Provider, mailbox: tuple[Mailbox, int]) -> Iterator[Any]:
+def pipeline(provider: Provider, mailbox: tuple[Mailbox, int], channel: str) -> Iterator[Any]:
     from dramatiq import Worker
     from dramatiq.brokers.stub import StubBroker
     config = parse_config({
@@ -106,7 +118,7 @@ def pipeline(provider: Provider, mailbox: tuple[Mailbox, int]) -> Iterator[Any]:
         "channels": {"sms": {"provider": "twilio", "base_url": provider.url, "account_sid": SID, "auth_token": "t0ken",
                              "sender": "+48600000000", "default_region": "PL", "timeout": 5.0},
                      "email": {"host": "127.0.0.1", "port": mailbox[1], "sender": "Salon <hello@salon.example>", "timeout": 5.0}},
-        "rules": [{"id": "confirmed", "trigger": "status-change", "on": "created", "channel": "prefer_sms", "template": "t"}],
+        "rules": [{"id": "confirmed", "trigger": "status-change", "on": "created", "channel": channel, "template": "t"}],
         "templates": {"t": {"sms": "Hi {{ client.name }}, see you {{ subject.start | datetime }}",
                             "email": {"subject": "Your visit", "text": "Hi {{ client.name }}, see you {{ subject.start | datetime }}"}}},
     })
@@ -123,10 +135,10 @@ def pipeline(provider: Provider, mailbox: tuple[Mailbox, int]) -> Iterator[Any]:
         transport.close()
 
 
-def publish_and_run(pipeline: Any) -> None:
+def publish_and_run(pipeline: Any, *, email: str = "ola@example.com", name: str = "Ola Nowak") -> None:
     pipeline.publish({"id": "evt-1", "type": "appointment.created", "occurred_at": NOW.isoformat(),
                       "subject": {"id": "a-1", "status": "confirmed", "start": "2026-03-10T14:00:00+01:00",
-                                  "client": {"id": "c-1", "name": "Ola Nowak", "phone": "600 100 200", "email": "ola@example.com",
+                                  "client": {"id": "c-1", "name": name, "phone": "600 100 200", "email": email,
                                              "consents": {"sms": True, "email": True}}}})
     pipeline.broker.join(pipeline.queue, fail_fast=True)
     pipeline.enqueue_due()
@@ -162,3 +174,32 @@ def test_a_provider_that_answers_503_twice_then_201_delivers_once(
     assert log(pipeline) == [("sent", "sms", None)]
     [sent] = [e for e in pipeline.store.log(subject="a-1") if e["status"] == "sent"]
     assert sent["provider_id"] == "SM3" and sent["info"]["segments"] == 1
+
+
+@pytest.mark.parametrize(("channel", "smtputf8"), [("prefer_email", False)])
+def test_a_mailbox_the_server_cannot_take_gets_the_message_by_sms(
+        pipeline: Any, provider: Provider, mailbox: tuple[Mailbox, int]) -> None:
+    # Given a server without SMTPUTF8 and a client whose mailbox is not ASCII
+    # When a prefer_email message falls due
+    publish_and_run(pipeline, email="łucja@example.pl", name="Łucja Nowak")
+
+    # Then e-mail fails for good as invalid_address, recorded, and the message goes by SMS, once
+    assert mailbox[0].received == []
+    assert [form["To"] for _, form in provider.requests] == ["+48600100200"]
+    assert log(pipeline) == [("failed", "email", "invalid_address"), ("sent", "sms", None)]
+    [failed] = [e for e in pipeline.store.log(subject="a-1") if e["status"] == "failed"]
+    assert failed["to"] == "łucja@example.pl" and "SMTPUTF8" in failed["error"]
+    assert pipeline.store.count_pending() == 0
+
+
+@pytest.mark.parametrize(("channel", "smtputf8"), [("prefer_email", True)])
+def test_a_non_ascii_mailbox_is_delivered_by_a_server_that_offers_smtputf8(
+        pipeline: Any, provider: Provider, mailbox: tuple[Mailbox, int]) -> None:
+    publish_and_run(pipeline, email="łucja@example.pl", name="Łucja Nowak")
+
+    [(sender, recipients, data)] = mailbox[0].received
+    assert recipients == ["łucja@example.pl"]
+    message = message_from_bytes(data, policy=policy.default)
+    assert message["To"].addresses[0].display_name == "Łucja Nowak"
+    assert provider.requests == []
+    assert log(pipeline) == [("sent", "email", None)]
