@@ -31,7 +31,8 @@ def test_every_hook_docstring_opens_with_a_register_sentence_and_an_example() ->
     for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
         if name.startswith("tidings_"):
             doc = inspect.getdoc(fn) or ""
-            assert doc.startswith("Register "), name
+            # a broadcast hook registers nothing: it receives
+            assert doc.startswith("Receive " if name in hookspecs.BROADCAST_HOOKS else "Register "), name
             assert "@hookimpl" in doc, name
 
 

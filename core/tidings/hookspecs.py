@@ -1,9 +1,16 @@
 """Hook specifications: the contract between tidings and its plugins.
 
-Every hook here is a registration hook. tidings calls each one once per
+Every hook but one is a registration hook. tidings calls each once per
 process, while it builds its registry (`tidings.plugins.build_registry`), and
-each returns typed objects from `tidings.plugin_types`. No hook is called per
-event; all per-event work goes through the returned objects.
+each returns typed objects from `tidings.plugin_types`; all per-event work
+goes through the returned objects.
+
+The exception is the one broadcast hook, `tidings_delivery_recorded`, for
+observers (an audit sink, a webhook, a host removing gone push
+subscriptions): the core calls every implementation with every delivery-log
+entry, each inside its own guard that logs and goes on, because in pluggy one
+raising implementation would stop the rest (dramatiq's ``emit_after`` does the
+same for its middleware).
 """
 
 from __future__ import annotations
@@ -13,11 +20,15 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
     from tidings.plugin_types import Channel, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
 
 _hookspec = pluggy.HookspecMarker("tidings")
+
+# hooks the core calls per event, not once while it builds the registry
+BROADCAST_HOOKS = ("tidings_delivery_recorded",)
 
 # ---------------------------------------------------------------- channels
 
@@ -129,3 +140,28 @@ def tidings_template_texts() -> Iterable[TemplateTexts]:
                                 channels={"sms": {"text": "Happy birthday, {{ client.name }}!"}})
     """
     yield from ()
+
+
+# ---------------------------------------------------------------- observers
+
+
+@_hookspec
+def tidings_delivery_recorded(record: Mapping[str, Any]) -> None:
+    """Receive every delivery-log entry as it is recorded (the one broadcast hook).
+
+    Called by the worker that recorded it, after the entry is stored, for every
+    entry: scheduled, sent, skipped, failed, ... and ``gone``, one per address a
+    provider reported gone for good (``channel``, ``to``: the push endpoint), which
+    tidings will not use again. An implementation that raises is logged and the
+    others still run; delivery goes on either way. Keep it quick: it runs inside
+    the dispatch of a message.
+
+    Example::
+
+        from tidings import hookimpl
+
+        @hookimpl
+        def tidings_delivery_recorded(record):
+            if record["status"] == "gone" and record["channel"] == "push":
+                forget_subscription(record["client"], endpoint=record["to"])
+    """

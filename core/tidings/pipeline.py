@@ -8,9 +8,10 @@ idempotency key was sent is never sent again.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,8 +24,8 @@ from tidings.config import Config, Rule
 from tidings.converter import parse_aware
 from tidings.errors import EventError, PermanentDeliveryError, TemplateError, TransientDeliveryError
 from tidings.logging import get_logger, mask
-from tidings.models import Event, Subject, subject_from_dict, subject_to_dict
-from tidings.plugin_types import Drop, Intent, Pending, Receipt, RenderedMessage, Restore, Send, Skip, Suspend, Transport
+from tidings.models import Contact, Event, Subject, subject_from_dict, subject_to_dict
+from tidings.plugin_types import Channel, Drop, Intent, Pending, Receipt, RenderedMessage, Restore, Send, Skip, Suspend, Transport
 from tidings.selection import choose
 from tidings.store import ScheduleStore
 
@@ -86,7 +87,8 @@ class Pipeline:
     broker: dramatiq.Broker | None = None
     ingest_actor: Any = None
     dispatch_actor: Any = None
-    listeners: list[Any] = field(factory=list)    # called with every delivery-log entry (simulate, tests)
+    # called with every delivery-log entry, after the `tidings_delivery_recorded` plugins (hosts, simulate, tests)
+    listeners: list[Callable[[dict[str, Any]], Any]] = field(factory=list)
 
     @property
     def queue(self) -> str:
@@ -298,7 +300,8 @@ class Pipeline:
             return
         location = self.config.location(subject.location)
         choice = choose(rule.channel, recipient, role=rule.recipient, channels=self.config.registry.channels,
-                        settings=self.config.channels, location=location)
+                        settings=self.config.channels, location=location,
+                        gone=lambda channel, addresses: self._gone(channel, recipient, addresses))
         if not choice.usable:
             details = {"detail": dict(choice.details)} if choice.details else {}   # why an address is unusable
             self._record({**base, "status": "skipped", "reason": choice.reason, "refused": dict(choice.refused), **details})
@@ -319,7 +322,7 @@ class Pipeline:
             message = RenderedMessage(channel=name, to=candidate.addresses[0], parts=parts, rule=rule.id,
                                       subject=subject.id, recipient=recipient, locale=recipient.locale or self.config.tidings.locale,
                                       location={"id": location.id, "name": location.name, "address": location.address,
-                                                "phone": location.phone})
+                                                "phone": location.phone}, addresses=candidate.addresses)
             if candidate.channel.prepare is not None:
                 # the channel's last word on what goes out (SMS transliteration): the log, describe() and
                 # the transport all see the message as it is sent
@@ -332,8 +335,10 @@ class Pipeline:
                 details = {"details": e.details} if e.details else {}   # e.g. the push endpoints that are gone
                 self._record({**base, "status": "failed", "channel": name, "to": message.to, "reason": e.reason,
                               "error": str(e), **details})
+                self._forget(candidate.channel, recipient, e.details.get("gone"), base)
                 continue
-            except TransientDeliveryError:
+            except TransientDeliveryError as e:
+                self._forget(candidate.channel, recipient, e.details.get("gone"), base)
                 raise
             except Exception as e:   # noqa: BLE001 - a transport's bug must not lose the message (see below)
                 # A transport that raises anything but a DeliveryError has a bug or met a case it does not
@@ -356,8 +361,36 @@ class Pipeline:
                           "title": parts.get("subject") or parts.get("title"),
                           "text": parts.get("text") if "text" in parts else parts.get("body"),
                           "provider_id": receipt.provider_id, "info": info})
+            self._forget(candidate.channel, recipient, receipt.info.get("gone"), base)
             return
         self._record({**base, "status": "failed", "reason": "no_channel_delivered"})
+
+    # ------------------------------------------------------------ gone addresses
+
+    @staticmethod
+    def _gone_key(channel: Channel, recipient: Contact, address: str) -> str | None:
+        identity = channel.address_key(recipient, address) if channel.address_key is not None else None
+        return f"{channel.name}:{identity}" if identity else None
+
+    def _gone(self, channel: Channel, recipient: Contact, addresses: tuple[str, ...]) -> set[str]:
+        """Those of `addresses` a provider reported gone before, as the host sent them then."""
+        keys = {address: key for address in addresses if (key := self._gone_key(channel, recipient, address))}
+        dead = self.store.gone(set(keys.values())) if keys else set()
+        return {address for address, key in keys.items() if key in dead}
+
+    def _forget(self, channel: Channel, recipient: Contact, gone: Any, base: Mapping[str, Any]) -> None:
+        """Remember the addresses a transport reported gone, and tell the host of each (PRODUCT §7)."""
+        if not isinstance(gone, (list, tuple)):
+            return
+        for address in gone:
+            if not isinstance(address, str):
+                continue
+            key = self._gone_key(channel, recipient, address)
+            if key is not None:
+                self.store.mark_gone(key)
+            # one entry per address, for the host to remove it: `tidings_delivery_recorded` sees it too
+            self._record({**base, "status": "gone", "channel": channel.name, "to": address, "reason": "address_gone",
+                          "remembered": key is not None})
 
     def _send_once(self, transport: Transport, message: RenderedMessage, key: str) -> Receipt:
         """Send through a transport; if an earlier attempt may have reached the provider, ask it first.
@@ -377,10 +410,21 @@ class Pipeline:
 
     def _record(self, entry: dict[str, Any]) -> None:
         self.store.record(entry)
-        for listener in self.listeners:
-            listener(entry)
         fields = {k: entry.get(k) for k in ("rule", "subject", "channel", "reason", "detail", "to", "at") if entry.get(k) is not None}
         log.info(f"message_{entry['status']}", **fields)
+        # plugins' `tidings_delivery_recorded`, then the host's own listeners, each on its own: a
+        # listener that raises is logged and the others still run, and delivery goes on
+        for name, recorder in self.config.registry.recorders:
+            self._notify(name, lambda: recorder(record=copy.deepcopy(entry)), fields)
+        for listener in self.listeners:
+            self._notify(getattr(listener, "__qualname__", repr(listener)), lambda: listener(entry), fields)
+
+    @staticmethod
+    def _notify(name: str, call: Callable[[], Any], fields: Mapping[str, Any]) -> None:
+        try:
+            call()
+        except Exception:   # noqa: BLE001 - an observer's fault must never stop a delivery
+            log.exception("delivery_listener_failed", listener=name, **fields)
 
     @staticmethod
     def _client_id(snapshot: Mapping[str, Any] | None) -> str | None:

@@ -40,6 +40,9 @@ class RenderedMessage:
     recipient: Contact | None = None        # the push transport finds subscription keys here
     locale: str = "en"
     location: Mapping[str, Any] = field(factory=dict)  # the location's name, address, phone, channel overrides
+    # every address of the recipient this channel may use, `to` first: a transport that sends to several
+    # (push: each subscription) sends to these only, never to one its provider reported gone
+    addresses: tuple[str, ...] = ()
 
 
 @frozen
@@ -80,6 +83,10 @@ class NoAddress(tuple[str, ...]):
 class Transport(Protocol):
     """What a channel's `connect` returns; raises TransientDeliveryError or PermanentDeliveryError.
 
+    Addresses the provider reported gone for good (push: a subscription answered 404 or 410) are
+    listed in ``details["gone"]`` of the error, or in ``info["gone"]`` of the receipt when the
+    message reached other addresses; the core remembers them (see `Channel.address_key`).
+
     A transport may also have ``find(*, idempotency_key) -> Receipt | None``: the provider's own
     record of a message sent under that key (None if it never arrived). The core calls it before
     sending a message again whose earlier attempt may have reached the provider (its worker died
@@ -105,6 +112,10 @@ class Channel:
     locate: Callable[[Any, Location], Any] | None = None  # (settings, location) -> the settings that apply there
     prepare: Callable[[RenderedMessage, Any], RenderedMessage] | None = None  # (message, settings) -> as it is sent
     check: Callable[[Any, Sequence[Location]], Iterable[Problem]] | None = None  # (settings, locations) -> for `tidings check`
+    # (contact, address) -> the identity of that address as the host sent it, or None. An address the
+    # provider reported gone is remembered by it and never used again, until the host sends one with
+    # another identity (push: the endpoint with its keys, so a re-subscription is usable at once).
+    address_key: Callable[[Contact, str], str | None] | None = None
 
 
 # ---------------------------------------------------------------- triggers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType, ModuleType
 from typing import Any
@@ -68,6 +68,8 @@ class Registry:
     globals: Mapping[str, TemplateGlobal]
     texts: tuple[TemplateTexts, ...]
     plugins: Mapping[str, Any]     # entry-point name -> loaded module, for `tidings plugins`
+    # (plugin name, implementation) of `tidings_delivery_recorded`, called per entry by the core
+    recorders: tuple[tuple[str, Callable[..., Any]], ...] = ()
 
 
 def plugin_manager(modules: Iterable[ModuleType | object]) -> pluggy.PluginManager:
@@ -108,10 +110,14 @@ def registry_from(pm: pluggy.PluginManager, *, names: Mapping[int, str] | None =
     collect(pm.hook.tidings_template_filters, TemplateFilter, filters)
     collect(pm.hook.tidings_template_globals, TemplateGlobal, globals_)
     collect(pm.hook.tidings_template_texts, TemplateTexts, texts)
+    # the broadcast hook is not called here: its implementations are kept, and the core calls each one
+    # by itself inside a guard (`tidings.pipeline.Pipeline._record`)
+    recorders = tuple((pm.get_name(impl.plugin) or repr(impl.plugin), impl.function)
+                      for impl in pm.hook.tidings_delivery_recorded.get_hookimpls())
     return Registry(
         channels=MappingProxyType(channels), triggers=MappingProxyType(triggers),
         filters=MappingProxyType(filters), globals=MappingProxyType(globals_), texts=tuple(texts),
-        plugins=MappingProxyType({name: plugin for name, plugin in pm.list_name_plugin()}))
+        plugins=MappingProxyType({name: plugin for name, plugin in pm.list_name_plugin()}), recorders=recorders)
 
 
 def load_enabled(enabled: Mapping[str, Sequence[str]]) -> list[ModuleType]:

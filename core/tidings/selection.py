@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
@@ -39,12 +39,18 @@ class Choice:
 
 
 def choose(order: Sequence[str], recipient: Contact, *, role: str,
-           channels: Mapping[str, Channel], settings: Mapping[str, Any], location: Location | None = None) -> Choice:
+           channels: Mapping[str, Channel], settings: Mapping[str, Any], location: Location | None = None,
+           gone: Callable[[Channel, tuple[str, ...]], Collection[str]] | None = None) -> Choice:
     """Every channel of `order` that is usable for `recipient`: a valid address and, for clients, consent.
 
     A channel with `locate` reads addresses with its settings as they apply at `location` (the SMS
     channel reads national numbers in the location's region). A channel whose `addresses` says why
     there is none (`NoAddress`) has that reason kept in the choice's `details`.
+
+    Args:
+        gone: ``(channel, addresses) -> those of them a provider reported gone``; they do not count
+            (PRODUCT §6: a push subscription reported gone is no address), and a channel left with
+            none is refused as ``address_gone``.
     """
     usable: list[Candidate] = []
     refused: dict[str, str] = {}
@@ -58,6 +64,12 @@ def choose(order: Sequence[str], recipient: Contact, *, role: str,
         if location is not None and channel.locate is not None:
             local = channel.locate(local, location)
         addresses = channel.addresses(recipient, local)
+        dead = gone(channel, tuple(addresses)) if gone is not None and addresses else ()
+        if dead:
+            addresses = tuple(a for a in addresses if a not in dead)
+            if not addresses:
+                refused[name] = "address_gone"
+                continue
         if not addresses:
             refused[name] = "invalid_address"
             if isinstance(addresses, NoAddress):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tidings import Channel, Contact, NoAddress
+from collections.abc import Callable, Collection
+
+from tidings import Channel, Contact, NoAddress, PushSubscription
 from tidings.selection import choose
 
 
@@ -30,3 +32,36 @@ def test_the_reason_of_a_choice_with_no_usable_channel_is_still_invalid_address(
     choice = choose(["pager"], Contact(id="c"), role="staff", channels={"pager": channel("pager", NoAddress("no_phone"))},
                     settings={})
     assert not choice.usable and choice.reason == "invalid_address" and choice.details == {"pager": "no_phone"}
+
+
+PUSH_AND_SMS = {
+    "push": Channel(name="push", summary="", parts=("title", "body"), connect=lambda s: None,
+                    addresses=lambda c, s: tuple(p.endpoint for p in c.push), address_key=lambda c, a: a),
+    "sms": Channel(name="sms", summary="", parts=("text",), connect=lambda s: None,
+                   addresses=lambda c, s: (c.phone,) if c.phone else ()),
+}
+OLA = Contact(id="c-1", phone="+48600100200", consents={"push": True, "sms": True},
+              push=(PushSubscription("https://push.example/1"), PushSubscription("https://push.example/2")))
+
+
+def gone_ones(*dead: str) -> Callable[[Channel, tuple[str, ...]], Collection[str]]:
+    def gone(channel: Channel, addresses: tuple[str, ...]) -> Collection[str]:
+        return {a for a in addresses if a in dead}
+    return gone
+
+
+def test_an_address_reported_gone_does_not_count_and_the_others_stay_in_order() -> None:
+    choice = choose(["push", "sms"], OLA, role="client", channels=PUSH_AND_SMS, settings={},
+                    gone=gone_ones("https://push.example/1"))
+
+    assert [(c.channel.name, c.addresses) for c in choice.usable] == [("push", ("https://push.example/2",)),
+                                                                       ("sms", ("+48600100200",))]
+
+
+def test_a_channel_whose_every_address_is_gone_is_refused_as_address_gone() -> None:
+    every = gone_ones("https://push.example/1", "https://push.example/2")
+    choice = choose(["push", "sms"], OLA, role="client", channels=PUSH_AND_SMS, settings={}, gone=every)
+
+    assert [c.channel.name for c in choice.usable] == ["sms"]
+    assert choice.refused == {"push": "address_gone"}
+    assert choose(["push"], OLA, role="client", channels=PUSH_AND_SMS, settings={}, gone=every).reason == "address_gone"

@@ -234,6 +234,16 @@ def test_an_attempt_is_marked_once_so_a_second_attempt_knows_of_the_first(store:
     assert store.was_sent("k-1|sms") is False     # an attempt is not a delivery
 
 
+def test_a_gone_address_is_remembered_by_its_key_and_others_are_not(store: ScheduleStore) -> None:
+    assert store.gone({"push:a", "push:b"}) == set()
+
+    store.mark_gone("push:a")
+    store.mark_gone("push:a")   # again: still one address
+
+    assert store.gone({"push:a", "push:b"}) == {"push:a"}
+    assert store.gone([]) == set()
+
+
 def test_a_lock_is_held_until_released(store: ScheduleStore) -> None:
     assert store.acquire("sending:k-1", ttl=LEASE) is True
     assert store.acquire("sending:k-1", ttl=LEASE) is False
@@ -325,11 +335,12 @@ def test_a_message_claimed_by_a_scheduler_killed_before_enqueuing_is_claimed_aga
     assert survivor.complete("s", version) is True
 
 
-def test_sent_keys_and_seen_events_are_kept_for_more_than_a_year(redis_store: RedisStore) -> None:
+def test_sent_keys_seen_events_and_gone_addresses_are_kept_for_more_than_a_year(redis_store: RedisStore) -> None:
     redis_store.mark_sent("k-1")
     redis_store.add_event("evt-1")
+    redis_store.mark_gone("push:abc")
 
-    for key in (f"{redis_store.prefix}sent:k-1", f"{redis_store.prefix}event:evt-1"):
+    for key in (f"{redis_store.prefix}sent:k-1", f"{redis_store.prefix}event:evt-1", f"{redis_store.prefix}gone:push:abc"):
         assert KEEP_SECONDS - 60 < redis_store.client.ttl(key) <= KEEP_SECONDS  # type: ignore[operator]
     assert KEEP_SECONDS > 366 * 24 * 3600
 

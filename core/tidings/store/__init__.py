@@ -3,6 +3,10 @@
 Two backends implement one protocol: `MemoryStore` (the embedded default) and `RedisStore`. Pending
 messages live here, not as delayed broker messages, because reminders may be due months ahead.
 
+Addresses a provider reported gone are remembered here too, by the identity their channel gives
+them (`tidings.plugin_types.Channel.address_key`), so no worker uses one again; the Redis store
+keeps them as long as sent keys (`tidings.store.redis.KEEP_SECONDS`).
+
 A pending message sits under a stable *slot* key, so scheduling again replaces it (a reschedule),
 dropping it removes it (a cancellation) and suspending keeps it out of the due index while keeping
 its original time. Each write bumps the slot's *version*: a dispatch carries the version it was
@@ -11,7 +15,7 @@ claimed at, and a stale one does nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -43,6 +47,10 @@ class ScheduleStore(Protocol):
     def mark_attempt(self, key: str) -> bool: ...   # False when this key was attempted before
     def acquire(self, key: str, *, ttl: timedelta) -> bool: ...
     def release(self, key: str) -> None: ...
+
+    # addresses a provider reported gone (push subscriptions answered 404/410), by identity
+    def mark_gone(self, key: str) -> None: ...
+    def gone(self, keys: Collection[str]) -> set[str]: ...   # those of `keys` remembered as gone
 
     # the delivery log
     def record(self, entry: Mapping[str, Any]) -> None: ...

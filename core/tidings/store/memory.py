@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from attrs import define, field
-
 
 
 @define
@@ -26,6 +25,7 @@ class MemoryStore:
     _versions: dict[str, int] = field(factory=dict)
     _sent: set[str] = field(factory=set)
     _attempts: set[str] = field(factory=set)
+    _gone: set[str] = field(factory=set)
     _locks: dict[str, float] = field(factory=dict)
     _log: list[dict[str, Any]] = field(factory=list)
     _mutex: threading.RLock = field(factory=threading.RLock)
@@ -149,6 +149,14 @@ class MemoryStore:
     def release(self, key: str) -> None:
         with self._mutex:
             self._locks.pop(key, None)
+
+    def mark_gone(self, key: str) -> None:
+        with self._mutex:
+            self._gone.add(key)
+
+    def gone(self, keys: Collection[str]) -> set[str]:
+        with self._mutex:
+            return {k for k in keys if k in self._gone}
 
     def record(self, entry: Mapping[str, Any]) -> None:
         with self._mutex:

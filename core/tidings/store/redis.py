@@ -14,6 +14,7 @@ key                       type         holds
 ``event:{id}``            string       a seen event id, kept for `KEEP_SECONDS`
 ``sent:{key}``            string       a sent idempotency key, kept for `KEEP_SECONDS`
 ``lock:{key}``            string       a lock, expiring after its ttl
+``gone:{key}``            string       an address a provider reported gone, kept for `KEEP_SECONDS`
 ``log``                   hash         sequence number -> delivery log entry as JSON
 ``log:seq``               string       the last sequence number of the log
 ``log:subject:{id}``      list         sequence numbers of the subject's entries, oldest first
@@ -33,7 +34,7 @@ outlives the slot, because a dispatch claimed before a drop must not match the s
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
 
@@ -263,6 +264,23 @@ class RedisStore:
 
     def release(self, key: str) -> None:
         self.client.delete(self._key("lock", key))
+
+    # ------------------------------------------------------------ gone addresses
+
+    def mark_gone(self, key: str) -> None:
+        # kept as long as sent keys: a subscription gone today is not sent to for the next year, and a
+        # host that never removes it costs one small key, not a request to the push service per message
+        self.client.set(self._key("gone", key), 1, ex=KEEP_SECONDS)
+
+    def gone(self, keys: Collection[str]) -> set[str]:
+        ordered = list(keys)
+        if not ordered:
+            return set()
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in ordered:
+                pipe.exists(self._key("gone", key))
+            found = pipe.execute()
+        return {key for key, exists in zip(ordered, found) if exists}
 
     # ------------------------------------------------------------ the delivery log
 

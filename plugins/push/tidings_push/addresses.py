@@ -7,6 +7,12 @@ subscription's P-256 public key (65 octets, uncompressed point), and ``auth``, i
 authentication secret, both base64url. Anything else could never be encrypted for (RFC 8291),
 so it is not an address at all.
 
+A subscription the push service answered 404 or 410 is gone: tidings remembers it by
+`subscription_key`, the endpoint *with* its keys, and never posts to it again. A browser that
+subscribes anew gets new keys (``p256dh`` and ``auth``), often at the same endpoint; the host
+sends that subscription, its key differs, and it is used at once. The same endpoint sent again
+with the same keys stays gone: it is the subscription the push service refused.
+
 This module uses only the standard library: ``tidings check`` and ``simulate`` call it, and they
 must not load the crypto and HTTP stack.
 """
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -88,3 +95,20 @@ def push_addresses(contact: Contact, settings: Any = None) -> tuple[str, ...]:
         settings: the ``[channels.push]`` settings; no setting changes which endpoints are valid.
     """
     return tuple(subscription.endpoint for subscription in usable_subscriptions(contact))
+
+
+def subscription_key(contact: Contact, endpoint: str) -> str | None:
+    """The channel's `address_key`: the identity of `contact`'s subscription at `endpoint`, or None.
+
+    A SHA-256 of the endpoint and the decoded keys (so base64 padding does not make another
+    subscription); the keys are the browser's, and a new subscription has new ones.
+    """
+    for subscription in usable_subscriptions(contact):
+        if subscription.endpoint == endpoint:
+            point = b64url_decode(subscription.keys["p256dh"]) or b""
+            secret = b64url_decode(subscription.keys["auth"]) or b""
+            digest = hashlib.sha256()
+            for part in (endpoint.encode("utf-8"), point, secret):
+                digest.update(len(part).to_bytes(4, "big") + part)
+            return digest.hexdigest()
+    return None

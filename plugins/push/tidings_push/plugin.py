@@ -15,14 +15,15 @@ from tidings import hookimpl
 from tidings.errors import ConfigError, Problem
 from tidings.plugin_types import Channel, Transport
 
-from tidings_push.addresses import push_addresses
+from tidings_push.addresses import push_addresses, subscription_key
 from tidings_push.config import VAPID_KEY_ENV, PushConfig
 
 
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="push", summary="Web Push to browsers and phones (VAPID, RFC 8291 encryption), dropping gone subscriptions",
-                  parts=("title", "body"), config_type=PushConfig, addresses=push_addresses, connect=connect)
+                  parts=("title", "body"), config_type=PushConfig, addresses=push_addresses, connect=connect,
+                  address_key=subscription_key)
 
 
 def connect(settings: PushConfig | None) -> Transport:

@@ -28,7 +28,10 @@ every one 404/410                       `PermanentDeliveryError` ``reason="subsc
 otherwise (another 4xx)                 `PermanentDeliveryError` ``reason="provider_rejected"``
 ======================================  =============================================================
 
-Endpoints reported gone should be removed by the host platform that owns the subscriptions.
+Endpoints reported gone are remembered by the core (with their keys, see
+`tidings_push.addresses.subscription_key`), which never hands them to this transport again, records
+a ``gone`` delivery-log entry for each and tells `tidings_delivery_recorded`, so the host platform
+that owns the subscriptions can remove them.
 """
 
 from __future__ import annotations
@@ -167,7 +170,7 @@ class WebPushTransport:
         return cls(config=config, vapid=vapid, session=session)
 
     def send(self, message: RenderedMessage, *, idempotency_key: str) -> Receipt:
-        """Push `message` to every usable subscription of its recipient.
+        """Push `message` to every usable subscription of its recipient (those in ``message.addresses``, if given).
 
         Returns:
             A receipt whose ``provider_id`` is the push service's message URL (``Location``) of the
@@ -183,6 +186,9 @@ class WebPushTransport:
                 subscription, or keys that cannot be encrypted for).
         """
         subscriptions = usable_subscriptions(message.recipient)
+        if message.addresses:
+            # the core names the endpoints still usable: never one reported gone before
+            subscriptions = tuple(s for s in subscriptions if s.endpoint in message.addresses)
         if not subscriptions:
             raise PermanentDeliveryError(
                 "the recipient has no push subscription with an https endpoint and p256dh and auth keys",

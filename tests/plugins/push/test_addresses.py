@@ -90,3 +90,17 @@ def test_an_endpoint_listed_twice_is_one_address(push_channel: Channel) -> None:
     twice = PushSubscription("https://push.example/a", KEYS)
 
     assert push_channel.addresses(contact(twice, twice), None) == ("https://push.example/a",)
+
+
+def test_a_subscription_is_identified_by_its_endpoint_and_its_keys(push_channel: Channel) -> None:
+    # what the core remembers of a gone subscription: a re-subscription at the same endpoint has new keys
+    key = push_channel.address_key
+    assert key is not None
+    endpoint = "https://push.example/a"
+    old = contact(PushSubscription(endpoint, KEYS))
+    renewed = contact(PushSubscription(endpoint, {"p256dh": b64url(b"\x04" + os.urandom(64)), "auth": b64url(os.urandom(16))}))
+    padded = contact(PushSubscription(endpoint, {"p256dh": P256DH + "=" * (-len(P256DH) % 4), "auth": AUTH + "=="}))
+
+    assert key(old, endpoint) == key(contact(PushSubscription(endpoint, dict(KEYS))), endpoint) == key(padded, endpoint)
+    assert key(renewed, endpoint) != key(old, endpoint)
+    assert key(old, "https://push.example/other") is None

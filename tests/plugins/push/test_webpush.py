@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 import requests
 from py_vapid import Vapid
@@ -160,6 +161,18 @@ def test_when_one_of_two_subscriptions_is_gone_the_other_gets_the_message_and_th
     assert push_service.messages(laptop) == [{"title": "Visit reminder", "body": "See you tomorrow at 14:00 at Old Town.",
                                               "tag": "k"}]
     assert push_service.messages(phone) == []
+
+
+def test_only_the_addresses_the_core_names_are_posted_to(
+        push_service: PushService, server_key: str, transport: Any, push_message: Build) -> None:
+    # Given a laptop subscription the core knows to be gone: it leaves it out of the message's addresses
+    phone, laptop = push_service.subscribe(server_key=server_key), push_service.subscribe(server_key=server_key)
+    message = attrs.evolve(push_message(phone, laptop), addresses=(phone.endpoint,))
+
+    receipt = transport.send(message, idempotency_key="k")
+
+    assert receipt.info == {"delivered": 1, "gone": []}
+    assert push_service.messages(laptop) == [] and len(push_service.messages(phone)) == 1
 
 
 def test_every_subscription_gets_its_own_encryption(
