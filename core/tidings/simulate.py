@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from attrs import define, field
+from attrs import define, field, frozen
 
 from tidings.clock import VirtualClock
 from tidings.config import Config
@@ -97,20 +97,49 @@ def output_records(entries: Iterable[dict[str, Any]], *, explain: bool) -> Itera
             yield record
 
 
-def simulate(config: Config, lines: Iterable[str], *, until: datetime | None = None, explain: bool = False,
-             errors: TextIO = sys.stderr, store: ScheduleStore | None = None) -> list[dict[str, Any]]:
-    """Run events (JSON lines) through the real pipeline on a virtual clock; returns the output records."""
+@frozen
+class Run:
+    """What one simulation did: every delivery-log entry in order, the events it took, and how many it refused."""
+
+    entries: list[dict[str, Any]]
+    events: list[Event]
+    rejected: int
+
+    def records(self, *, explain: bool = False) -> list[dict[str, Any]]:
+        """The output lines of simulate for this run (with `explain`: skipped, dropped, ... with reasons)."""
+        return list(output_records(self.entries, explain=explain))
+
+
+def run(config: Config, lines: Iterable[str], *, until: datetime | None = None, errors: TextIO = sys.stderr,
+        store: ScheduleStore | None = None, progress: Callable[[], None] | None = None) -> Run:
+    """Run events (JSON lines) through the real pipeline on a virtual clock; returns all that happened.
+
+    Args:
+        progress: called once per input line read (a progress bar's tick).
+    """
     sim = Simulation(config, store=store or MemoryStore())
+    events: list[Event] = []
+    rejected = 0
     try:
         for number, item in events_from_lines(lines):
+            if progress is not None:
+                progress()
             if isinstance(item, EventError):
                 # a malformed event is reported and skipped; the rest still run (PRODUCT §3)
                 print(f"line {number}: {item}", file=errors)
+                rejected += 1
                 continue
             if until is not None and item.occurred_at > until:
                 break
             sim.feed(item)
+            events.append(item)
         sim.advance(until or _FAR)
     finally:
         sim.close()
-    return list(output_records(sim.entries, explain=explain))
+    return Run(entries=sim.entries, events=events, rejected=rejected)
+
+
+def simulate(config: Config, lines: Iterable[str], *, until: datetime | None = None, explain: bool = False,
+             errors: TextIO = sys.stderr, store: ScheduleStore | None = None) -> list[dict[str, Any]]:
+    """Run events (JSON lines) through the real pipeline on a virtual clock; returns the output records."""
+    return run(config, lines, until=until, errors=errors, store=store).records(explain=explain)
