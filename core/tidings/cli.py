@@ -50,8 +50,12 @@ def main(json_logs: bool | None, log_level: str) -> None:
 
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False))
-def check(config: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (problems with path, message, warning).")
+def check(config: str, as_json: bool) -> None:
     """Validate CONFIG and print every problem with its place; exit 1 on any."""
+    if as_json:
+        _check_json(config)
+        return
     cfg = _load(config)
     rules = len(cfg.rules)
     for warning in cfg.warnings:
@@ -61,6 +65,24 @@ def check(config: str) -> None:
         click.echo(f"  {line}")
     click.echo(f"{config}: ok ({rules} rule{'s' if rules != 1 else ''}, {len(cfg.locations)} location{'s' if len(cfg.locations) != 1 else ''}, "
                f"channels: {', '.join(cfg.plugins.channels) or 'none'}, triggers: {', '.join(cfg.plugins.triggers) or 'none'})")
+
+
+def _problem(problem: Any) -> dict[str, Any]:
+    return {"path": problem.path, "message": problem.message, "warning": problem.warning}
+
+
+def _check_json(config: str) -> None:
+    from tidings.config import load_config
+    from tidings.preview import sms_costs
+    try:
+        cfg = load_config(config)
+    except ConfigError as e:
+        click.echo(json.dumps({"config": config, "ok": False, "problems": [_problem(p) for p in e.problems]}, ensure_ascii=False))
+        sys.exit(1)
+    click.echo(json.dumps({"config": config, "ok": True, "problems": [_problem(p) for p in cfg.warnings],
+                           "rules": [r.id for r in cfg.rules], "locations": list(cfg.locations),
+                           "channels": list(cfg.plugins.channels), "triggers": list(cfg.plugins.triggers),
+                           "sms_costs": sms_costs(cfg)}, ensure_ascii=False))
 
 
 @main.command()
@@ -79,7 +101,8 @@ def init(path: str, force: bool) -> None:
 
 @main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Mark plugins enabled, inert or missing for this config.")
-def plugins(config_path: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the plugins as a JSON array of objects.")
+def plugins(config_path: str | None, as_json: bool) -> None:
     """List installed plugins: kind, name, distribution, version and state."""
     import tomllib
 
@@ -100,9 +123,13 @@ def plugins(config_path: str | None) -> None:
         for name in enabled.get(kind, []):
             if name not in found:
                 rows.append((kind[:-1], name, "-", "-", "missing"))
-    widths = [max(len(str(r[i])) for r in [("KIND", "NAME", "DISTRIBUTION", "VERSION", "STATE"), *rows]) for i in range(5)]
-    for row in [("KIND", "NAME", "DISTRIBUTION", "VERSION", "STATE"), *rows]:
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    header = ("KIND", "NAME", "DISTRIBUTION", "VERSION", "STATE")
+    if as_json:
+        click.echo(json.dumps([dict(zip((h.lower() for h in header), row, strict=True)) for row in rows]))
+        return
+    from tidings.report import table
+    for line in table(header, rows):
+        click.echo(line)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -121,15 +148,103 @@ def _time(value: str | None) -> datetime | None:
 @click.option("--until", help="Stop at this RFC 3339 time (default: when nothing is pending).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="Where to write the messages (JSON lines; default stdout).")
 @click.option("--explain", is_flag=True, help="Also write skipped, suspended, restored and rescheduled messages, with reasons.")
-def simulate(config_path: str, events_path: str, until: str | None, output_path: str, explain: bool) -> None:
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Also write a self-contained HTML report of the run here.")
+@click.option("--summary/--no-summary", default=True, show_default=True, help="Print counts per rule, channel and reason on stderr at the end.")
+def simulate(config_path: str, events_path: str, until: str | None, output_path: str, explain: bool,
+             report_path: str | None, summary: bool) -> None:
     """Run EVENTS through the real pipeline on a virtual clock and write what would be sent."""
-    from tidings.simulate import simulate as run
+    from tidings.report.progress import progress_bar
+    from tidings.simulate import run
     cfg = _load(config_path)
+    stop = _time(until)
     with click.open_file(events_path, encoding="utf-8") as events:
-        records = run(cfg, events, until=_time(until), explain=explain, errors=sys.stderr)
+        lines = events if events_path == "-" else events.readlines()
+        total = None if events_path == "-" else sum(1 for line in lines if line.strip())
+        with progress_bar(total, label="simulating") as tick:
+            result = run(cfg, lines, until=stop, errors=sys.stderr, progress=tick)
     with click.open_file(output_path, "w", encoding="utf-8") as out:
-        for record in records:
+        for record in result.records(explain=explain):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if report_path:
+        from tidings.report.page import write_report
+        write_report(report_path, result, cfg, title=f"tidings simulate: {Path(config_path).name}",
+                     sources={"config": config_path, "events": events_path})
+    if summary:
+        from tidings.report import Summary, summary_text
+        click.echo(summary_text(Summary.of_run(result, cfg)), err=True, nl=False)
+        if report_path:
+            click.echo(f"report: {report_path}", err=True)
+
+
+def _month(value: str | None) -> Any:
+    from datetime import date
+
+    from tidings.demo import DEFAULT_MONTH
+    if value is None:
+        return DEFAULT_MONTH
+    try:
+        return datetime.strptime(value, "%Y-%m").date().replace(day=1)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a month (use YYYY-MM, like {date.today():%Y-%m})") from None
+
+
+@main.command()
+@click.option("--dir", "directory", default="tidings-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Where to write the demo's config, events, messages and report.")
+@click.option("--month", help="The month to simulate, YYYY-MM (default: 2026-03, with the change to summer time).")
+@click.option("--seed", default=2026, show_default=True, help="Another seed, another month of bookings.")
+@click.option("--force", is_flag=True, help="Regenerate config.toml and events.jsonl even if you edited them.")
+@click.option("--report/--no-report", default=True, show_default=True, help="Write report.html.")
+def demo(directory: str, month: str | None, seed: int, force: bool, report: bool) -> None:
+    """Simulate a month of a salon chain in Warsaw and Kyiv, and show what it sent and why.
+
+    Writes config.toml and events.jsonl into --dir, runs them through the real pipeline on a virtual
+    clock (as `tidings simulate` does: no provider settings, nothing is sent), and writes the messages
+    (messages.jsonl, with --explain records) and report.html beside them. Running it again regenerates
+    the files it wrote, but keeps (and uses) config.toml or events.jsonl if you edited them; --force
+    replaces them too.
+    """
+    import shlex
+
+    from tidings.demo import prepare
+    from tidings.report import (
+        Summary,
+        client_text,
+        interesting,
+        summary_text,
+        timelines,
+    )
+    from tidings.report.progress import progress_bar
+    from tidings.simulate import run
+    chosen = _month(month)
+    folder = prepare(directory, month=chosen, seed=seed, force=force)
+    for name in folder.kept:
+        click.echo(f"kept your edited {folder.directory / name} (pass --force to regenerate it)", err=True)
+    cfg = _load(str(folder.config))
+    lines = folder.events.read_text(encoding="utf-8").splitlines(keepends=True)
+    with progress_bar(sum(1 for line in lines if line.strip()), label="simulating the month") as tick:
+        result = run(cfg, lines, errors=sys.stderr, progress=tick)
+    with folder.messages.open("w", encoding="utf-8") as out:
+        for record in result.records(explain=True):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if report:
+        from tidings.report.page import write_report
+        write_report(folder.report, result, cfg, title=f"tidings demo: Lumen, {chosen:%B %Y}",
+                     sources={"config": str(folder.config), "events": str(folder.events)})
+    click.echo(f"tidings demo: Lumen, a salon chain in Warsaw and Kyiv, {chosen:%B %Y} (seed {seed})"
+               + (" with your edits" if folder.kept else "") + "\n")
+    click.echo(summary_text(Summary.of_run(result, cfg)))
+    stories = timelines(result, cfg)
+    picked = interesting(result)
+    if picked:
+        click.echo(f"{len(picked)} client{'s' if len(picked) != 1 else ''} of the month (times in the location's zone):\n")
+    for client, why in picked:
+        click.echo(client_text([t for t in stories if t.client == client], why=why))
+    quote = shlex.quote
+    click.echo(f"wrote {folder.config}, {folder.events}, {folder.messages}" + (f" and {folder.report}" if report else ""))
+    click.echo("edit them and run the demo again, or run them yourself:")
+    click.echo(f"  tidings simulate --config {quote(str(folder.config))} --events {quote(str(folder.events))} --explain "
+               f"--output {quote(str(folder.messages))}" + (f" --report {quote(str(folder.report))}" if report else ""))
 
 
 @main.command()
@@ -137,14 +252,19 @@ def simulate(config_path: str, events_path: str, until: str | None, output_path:
 @click.option("--rule", "rule_id", required=True, help="The rule id to render.")
 @click.option("--locale", help="Render in this locale (default: the sample client's).")
 @click.option("--event", "event_path", type=click.Path(dir_okay=False), help="A JSON event to render for, instead of a sample.")
-def preview(config_path: str, rule_id: str, locale: str | None, event_path: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the parts per channel as one JSON object.")
+def preview(config_path: str, rule_id: str, locale: str | None, event_path: str | None, as_json: bool) -> None:
     """Print RULE's message for each of its channels, with SMS encoding and segments."""
     from tidings.models import Event
     from tidings.preview import preview as render
+    from tidings.preview import preview_parts
     cfg = _load(config_path)
     event = Event.from_json(Path(event_path).read_text(encoding="utf-8")) if event_path else None
     try:
-        click.echo(render(cfg, rule_id, locale=locale, event=event))
+        if as_json:
+            click.echo(json.dumps(preview_parts(cfg, rule_id, locale=locale, event=event), ensure_ascii=False))
+        else:
+            click.echo(render(cfg, rule_id, locale=locale, event=event))
     except (TidingsError, KeyError) as e:
         raise click.ClickException(str(e)) from None
 
@@ -223,19 +343,33 @@ def publish(config_path: str, events_path: str) -> None:
         sys.exit(1)
 
 
+_LOG_COLUMNS = ("at", "subject", "status", "rule", "channel", "to", "reason", "due")
+
+
 @main.command(name="log")
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.argument("subject_id", required=False)
 @click.option("--client", "client_id", help="The feed of one client instead of one subject.")
-def log_(config_path: str, subject_id: str | None, client_id: str | None) -> None:
+@click.option("--format", "output_format", type=click.Choice(["json", "table"]), default="json", show_default=True,
+              help="JSON lines (every field), or an aligned table of the main fields for people.")
+def log_(config_path: str, subject_id: str | None, client_id: str | None, output_format: str) -> None:
     """Print the delivery log (sent, skipped, failed, ...) of SUBJECT_ID or of a --client."""
     from tidings.store import open_store
     if not subject_id and not client_id:
         raise click.UsageError("name a SUBJECT_ID or a --client")
     cfg = _load(config_path)
     store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
-    for entry in store.log(subject=subject_id, client=client_id):
-        click.echo(json.dumps(entry, ensure_ascii=False))
+    entries = store.log(subject=subject_id, client=client_id)
+    if output_format == "json":
+        for entry in entries:
+            click.echo(json.dumps(entry, ensure_ascii=False))
+        return
+    from tidings.report import table
+    if not entries:
+        click.echo(f"nothing in the delivery log of {subject_id or 'client ' + str(client_id)}", err=True)
+        return
+    for line in table([c.upper() for c in _LOG_COLUMNS], ([e.get(c) for c in _LOG_COLUMNS] for e in entries)):
+        click.echo(line)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from tidings.config import Config, Rule
     from tidings.models import Event
 
-__all__ = ["in_month", "preview", "sms_costs"]
+__all__ = ["in_month", "preview", "preview_parts", "sms_costs"]
 
 # English, like the rest of `check`'s output (calendar.month_abbr would follow the process's C locale)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -149,8 +149,17 @@ def _costs(config: Config, templates: Templates, rule: Rule, channel: str, local
     return text
 
 
-def preview(config: Config, rule_id: str, *, locale: str | None = None, event: Event | None = None) -> str:
-    """Every channel's rendered message of a rule, for a sample subject or the given event."""
+def preview_parts(config: Config, rule_id: str, *, locale: str | None = None,
+                  event: Event | None = None) -> dict[str, Any]:
+    """A rule's rendered message per channel, as data (what `preview` prints, and `preview --json`).
+
+    Returns:
+        ``{"rule", "locale", "channels": [...]}``, one entry per channel of the rule in its order:
+        ``channel``, ``template``, ``locale``, ``parts`` (as written), ``as_sent`` (as the channel's
+        `prepare` sends them), ``info`` (what the channel's `describe` says of them) and ``by_month``
+        (the cost over the months of a year, or None). A channel with no text in the template has
+        ``"template": None`` and ``"parts": None``, and names the template in ``missing_from``.
+    """
     try:
         rule = config.rule(rule_id)
     except KeyError:
@@ -158,26 +167,41 @@ def preview(config: Config, rule_id: str, *, locale: str | None = None, event: E
     templates = Templates.from_config(config)
     context = sample_context(config, rule, event=event, locale=locale)
     wanted = locale or context["_locale"]
-    lines: list[str] = []
+    channels: list[dict[str, Any]] = []
     for channel in rule.channel:
         found = templates.resolve(rule, channel, wanted)
-        header = f"== {rule.id} · {channel}"
         if found is None:
-            lines += [header, f"   (no text for this channel in template {rule.template or rule.trigger!r})", ""]
+            channels.append({"channel": channel, "template": None, "missing_from": rule.template or rule.trigger,
+                             "locale": None, "parts": None, "as_sent": None, "info": {}, "by_month": None})
             continue
         used, name, _ = found
         registered = config.registry.channels[channel]
         parts = templates.render(rule=rule, channel=channel, parts=registered.parts, context=context, locale=wanted)
+        sent = _as_sent(config, channel, parts, locale=wanted, location=context["subject"]["location"])
+        channels.append({"channel": channel, "template": name, "locale": used or config.tidings.locale,
+                         "parts": dict(parts), "as_sent": dict(sent),
+                         "info": dict(registered.describe(parts)) if registered.describe else {},
+                         "by_month": _costs(config, templates, rule, channel, wanted, event)})
+    return {"rule": rule.id, "locale": wanted, "channels": channels}
+
+
+def preview(config: Config, rule_id: str, *, locale: str | None = None, event: Event | None = None) -> str:
+    """Every channel's rendered message of a rule, for a sample subject or the given event."""
+    lines: list[str] = []
+    for found in preview_parts(config, rule_id, locale=locale, event=event)["channels"]:
+        channel, parts = found["channel"], found["parts"]
+        header = f"== {rule_id} · {channel}"
+        if parts is None:
+            lines += [header, f"   (no text for this channel in template {found['missing_from']!r})", ""]
+            continue
         detail = _describe(config, channel, parts)
-        lines.append(f"{header} · template {name!r} · locale {used or config.tidings.locale}" + (f" · {detail}" if detail else ""))
-        costs = _costs(config, templates, rule, channel, wanted, event)
-        if costs is not None:
-            lines.append(f"   by month: {costs}")
+        lines.append(f"{header} · template {found['template']!r} · locale {found['locale']}" + (f" · {detail}" if detail else ""))
+        if found["by_month"] is not None:
+            lines.append(f"   by month: {found['by_month']}")
         for part, text in parts.items():
             lines.append(f"-- {part}")
             lines.extend(text.splitlines() or [""])
-        sent = _as_sent(config, channel, parts, locale=wanted, location=context["subject"]["location"])
-        for part, text in sent.items():
+        for part, text in found["as_sent"].items():
             if text != parts.get(part):
                 lines.append(f"-- {part}, as sent")
                 lines.extend(text.splitlines() or [""])
