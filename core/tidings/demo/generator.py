@@ -199,16 +199,25 @@ class Month:
         return localize(datetime.combine(day, time(quarter // 4, quarter % 4 * 15)), place.zone)
 
     def between(self, earliest: datetime, latest: datetime) -> datetime:
-        """A moment on a whole minute between two moments (the earlier one if they are close)."""
-        span = int((latest - earliest).total_seconds() // 60)
-        return earliest + timedelta(minutes=self.rng.randrange(span) if span > 0 else 0)
+        """A waking moment on a whole minute between two moments (the earlier one if they are close).
 
-    def booked_at(self, start: datetime, *, days_ahead: tuple[int, int] = (1, 10)) -> datetime:
+        Clients change bookings between 08:00 and 22:00 in their location's zone, unless the two
+        moments leave no such time.
+        """
+        span = int((latest - earliest).total_seconds() // 60)
+        moment = earliest + timedelta(minutes=self.rng.randrange(span) if span > 0 else 0)
+        local = moment.astimezone(earliest.tzinfo)
+        if local.hour < 8:
+            moment = localize(datetime.combine(local.date(), time(8, local.minute)), local.tzinfo)  # type: ignore[arg-type]
+        elif local.hour >= 22:
+            moment = localize(datetime.combine(local.date(), time(21, local.minute)), local.tzinfo)  # type: ignore[arg-type]
+        return min(max(moment, earliest), max(latest, earliest))
+
+    def booked_at(self, place: Place, start: datetime, *, days_ahead: tuple[int, int] = (1, 10)) -> datetime:
         """When a client books a visit: some days ahead, at a waking hour in the location's zone."""
-        ahead = self.rng.randint(*days_ahead)
-        day = start.astimezone(start.tzinfo).date() - timedelta(days=ahead)
+        day = start.astimezone(place.zone).date() - timedelta(days=self.rng.randint(*days_ahead))
         moment = localize(datetime.combine(day, time(self.rng.randint(7, 22), self.rng.choice((0, 10, 25, 40, 55)))),
-                          start.tzinfo)  # type: ignore[arg-type]
+                          place.zone)
         return min(moment, start - timedelta(hours=5))
 
     def confirmed_at(self, place: Place, booked: datetime) -> datetime:
@@ -225,6 +234,14 @@ class Month:
 
     # ------------------------------------------------------------ bookings
 
+    def new(self, client: Client, day: date, services: tuple[str, ...], *, mute: list[str] | None = None) -> Booking:
+        """A booking of `services` at a free moment of `day` (or the next open day), with one of the location's staff."""
+        start = self.slot(client.place, day, sum(SERVICES[s][2] for s in services))
+        booking = Booking(id=f"a-{1001 + len(self.bookings)}", client=client, start=start, services=services,
+                          staff=self.rng.choice(client.place.staff), mute=mute)
+        self.bookings.append(booking)
+        return booking
+
     def book(self, client: Client, start_day: date, category: str, *, booked: datetime | None = None,
              days_ahead: tuple[int, int] = (1, 10), mute: list[str] | None = None) -> Booking:
         """A booking request for a visit in `category` on `start_day` (or the next open day), then its confirmation."""
@@ -232,12 +249,8 @@ class Month:
         if self.rng.random() < 0.2:
             other = self.rng.choice([c for c in BY_CATEGORY if c != category])
             services.append(self.rng.choice(BY_CATEGORY[other]))
-        minutes = sum(SERVICES[s][2] for s in services)
-        booking = Booking(id=f"a-{1001 + len(self.bookings)}", client=client,
-                          start=self.slot(client.place, start_day, minutes), services=tuple(services),
-                          staff=self.rng.choice(client.place.staff), mute=mute)
-        self.bookings.append(booking)
-        at = booked or self.booked_at(booking.start, days_ahead=days_ahead)
+        booking = self.new(client, start_day, tuple(services), mute=mute)
+        at = booked or self.booked_at(client.place, booking.start, days_ahead=days_ahead)
         booking.created(at)
         confirm = min(self.confirmed_at(client.place, at), booking.start - timedelta(hours=3))
         booking.becomes("confirmed", max(confirm, at + timedelta(minutes=5)))
@@ -302,19 +315,13 @@ class Month:
         elif story == "no-show":
             self.done(self.book(client, self.day(rng.randint(2, self.days)), category), "no_show")
         elif story == "rejected":
-            booking = Booking(id=f"a-{1001 + len(self.bookings)}", client=client,
-                              start=self.slot(client.place, self.day(rng.randint(4, self.days)), 60),
-                              services=(BY_CATEGORY[category][0],), staff=rng.choice(client.place.staff))
-            self.bookings.append(booking)
-            booking.created(self.booked_at(booking.start))
+            booking = self.new(client, self.day(rng.randint(4, self.days)), (BY_CATEGORY[category][0],))
+            booking.created(self.booked_at(client.place, booking.start))
             booking.becomes("rejected", self.confirmed_at(client.place, self.last_event(booking)))
             # ... and the client books another day instead
             self.done(self.book(client, booking.start.date() + timedelta(days=rng.randint(1, 3)), category))
         elif story == "booked-hours-ahead":
-            booking = Booking(id=f"a-{1001 + len(self.bookings)}", client=client,
-                              start=self.slot(client.place, self.day(rng.randint(2, self.days)), 60), services=(BY_CATEGORY[category][0],),
-                              staff=rng.choice(client.place.staff))
-            self.bookings.append(booking)
+            booking = self.new(client, self.day(rng.randint(2, self.days)), (BY_CATEGORY[category][0],))
             # booked the same day: too late for the 24 h reminder, in time for the 2 h one
             morning = localize(datetime.combine(booking.start.astimezone(client.place.zone).date(), time(7)), client.place.zone)
             booking.created(max(morning, booking.start - timedelta(hours=rng.randint(3, 6), minutes=rng.choice((0, 20, 40)))))
