@@ -1,6 +1,6 @@
 """The core's own template filters and globals, registered through the same hooks as any plugin.
 
-Filters format times in the location's time zone and the text's locale with Babel (CLDR's no-break
+Filters format times in the location's time zone and the recipient's locale with Babel (CLDR's no-break
 spaces become plain ones, so an English time does not turn an SMS into UCS-2):
 ``{{ subject.start | datetime }}``, ``| date``, ``| time``, each taking ``"short"``, ``"medium"``,
 ``"long"``, ``"full"`` or a CLDR pattern (``| date("EEEE d MMMM")``); ``| money("PLN")`` formats an

@@ -18,7 +18,8 @@ Where texts come from, first match wins:
 A rule uses its `template`, or its trigger's built-in texts when it names none; a deployer template
 that has no text for a channel falls back to the trigger's built-in text for it. Locales resolve
 recipient locale → its language (``pl_PL`` → ``pl``) → the template's unlocalised texts →
-``[tidings].locale`` → ``en``.
+``[tidings].locale`` → ``en``; whichever text is used, its filters write dates in the recipient's
+locale (`Templates.format_locale`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
 from attrs import define, field
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_context
+from babel import Locale, UnknownLocaleError
+from jinja2 import TemplateSyntaxError, nodes, pass_context
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -62,6 +65,7 @@ _DANGEROUS = {"mro", "gi_frame", "gi_code", "cr_frame", "f_globals", "f_locals",
               "func_code", "tb_frame", "ag_frame", "format_map", "subclasses"}
 
 CONTACT = ("id", "name", "first_name", "phone", "email", "locale")
+SERVICE = ("id", "name", "category")
 SHAPES: dict[str, tuple[str, ...]] = {
     "client": CONTACT, "staff": CONTACT, "recipient": CONTACT,
     "subject": ("id", "kind", "status", "start", "end", "location", "services", "data", "client", "staff"),
@@ -70,7 +74,11 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "rule": ("id", "trigger", "kind", "recipient", "template"),
     "event": ("id", "type", "kind", "verb", "occurred_at"),
 }
+ITEMS: dict[str, tuple[str, ...]] = {"services": SERVICE}     # the lists a template sees, by the shape of their items
 VARIABLES = (*SHAPES, "services", "data")
+# what a template calls a value by its keys, for the message of an undefined attribute
+_SHAPE_NAMES = {frozenset(SERVICE): "a service", frozenset(CONTACT): "a contact (client, staff or recipient)",
+                **{frozenset(keys): name for name, keys in SHAPES.items() if keys is not CONTACT}}
 _HIDDEN = ("_zone", "_locale", "_now")     # read by the filters and link globals, not meant for authors
 _DICT_READERS = ("get", "items", "keys", "values")
 
@@ -238,6 +246,40 @@ class _PayForConcat(NodeTransformer):
         return nodes.Call(nodes.ImportedName("tidings.templates.guard_built"), [node], [], None, None, lineno=node.lineno)
 
 
+class StrictUndefined(jinja2.StrictUndefined):
+    """An undefined value that is an error wherever it is used, not only where it is printed.
+
+    Jinja's `StrictUndefined` refuses ``{{ x }}``, ``x == 1`` and ``for``, but its ``repr`` is
+    ``Undefined``, so ``{{ services | map(attribute='nmae') | list }}`` (``map`` and ``attr`` hand back
+    one undefined value per item, through `environment.getattr`) would print ``[Undefined]`` into a
+    client's SMS; `ChainableUndefined` would hide even more. Here ``repr`` (a list, tuple or dict
+    printed whole, ``pprint``, ``'%r'``), formatting, rounding and JSON refuse too, and the message
+    names the value that lacks the key.
+    """
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        obj, name = self._undefined_obj, self._undefined_name
+        if self._undefined_hint or obj is jinja2.utils.missing or not isinstance(obj, Mapping) or not isinstance(name, str):
+            return str(super()._undefined_message)
+        keys = [str(k) for k in obj]
+        return f"{_SHAPE_NAMES.get(frozenset(keys), 'a value')} has no {name!r}{_suggest(name, keys)}"
+
+    def __repr__(self) -> str:
+        raise self._undefined_exception(f"{self._undefined_message}, so the list or value holding it cannot be printed")
+
+    __format__ = __abs__ = __round__ = __index__ = __trunc__ = __floor__ = __ceil__ = \
+        jinja2.StrictUndefined._fail_with_undefined_error
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")
+
+
 def _capped(function: Any, name: str = "") -> Any:
     """Wrap a filter so that huge numeric arguments (``center(10**9)``) and huge results are refused.
 
@@ -278,6 +320,7 @@ def make_environment(config: Config | None = None, *, html: bool = False) -> San
                   keep_trailing_newline=False, auto_reload=False, cache_size=0)
     for unsafe in ("cycler", "joiner", "lipsum", "namespace"):
         env.globals.pop(unsafe, None)   # lipsum builds unbounded text; none of them is needed in a message
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}   # `tojson` refuses undefined values
     registry = config.registry if config is not None else _core_registry()
     for flt in registry.filters.values():
         env.filters[flt.name] = pass_context(_bind(flt.function)) if flt.needs_context else flt.function
@@ -369,6 +412,15 @@ def locale_chain(*preferred: str | None, last: str | None = "en") -> list[str]:
             if candidate not in chain:
                 chain.append(candidate)
     return chain
+
+
+@functools.cache
+def _babel_knows(locale: str) -> bool:
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- context
@@ -530,6 +582,20 @@ class Templates:
                     return loc, candidate, texts
         return None
 
+    def format_locale(self, recipient: str | None, text: str | None) -> str:
+        """The locale the ``datetime``, ``date`` and ``time`` filters (and ``money``, ``duration``) write in.
+
+        Always the recipient's: a localised text in the recipient's language is in that language
+        already (``pl_PL`` formats a ``pl`` text's dates the Polish way, with its regional details),
+        and an unlocalised text, or another language's text used as a fallback, still gives the
+        recipient a date they read at a glance ("10 mar 2026, 14:00", never "2:00 PM" for a Polish
+        client). Only a locale Babel does not know falls back: to the text's, then ``[tidings].locale``.
+        """
+        for candidate in locale_chain(recipient, text, self.config.tidings.locale):
+            if _babel_knows(candidate):
+                return candidate
+        return "en"
+
     def render(self, *, rule: Rule, channel: str, parts: Iterable[str], context: Mapping[str, Any],
                locale: str | None) -> dict[str, str]:
         """The rendered parts of a rule's message for one channel; TemplateError if it cannot be."""
@@ -537,7 +603,7 @@ class Templates:
         if found is None:
             raise TemplateError(f"template {rule.template or rule.trigger!r} has no text for channel {channel!r}")
         used, name, sources = found
-        context = {**context, "_locale": used or self.config.tidings.locale}
+        context = {**context, "_locale": self.format_locale(locale or context.get("_locale"), used)}
         out: dict[str, str] = {}
         for part in parts:
             if part in sources:
@@ -675,6 +741,7 @@ def template_problems(env: Sandbox, source: str, where: str) -> list[Problem]:
                 and attr not in SHAPES[node.node.name] and attr not in _DICT_READERS:
             shape = SHAPES[node.node.name]
             problems.append(Problem(where, f"line {node.lineno}: {node.node.name} has no {attr!r}{_suggest(attr, shape)}"))
+    problems.extend(Problem(where, message) for message in _attribute_problems(tree))
     for call in tree.find_all(nodes.Call):
         if isinstance(call.node, nodes.Name) and call.node.name in ("confirm_url", "cancel_url"):
             links = getattr(env, "tidings_links", None)
@@ -682,6 +749,71 @@ def template_problems(env: Sandbox, source: str, where: str) -> list[Problem]:
                 problems.append(Problem(where, f"line {call.lineno}: {call.node.name}() needs [links].base_url and a secret "
                                                "([links].secret or TIDINGS_LINK_SECRET)"))
     return problems
+
+
+# filters that read one attribute of each item, and the position of `attribute` among their arguments
+# (None: only as the keyword); their undefined results would otherwise show only on some data
+_ATTRIBUTE_FILTERS: dict[str, int | None] = {"map": None, "selectattr": 0, "rejectattr": 0, "groupby": 0, "sum": 0,
+                                             "sort": 2, "unique": 1, "min": 1, "max": 1, "join": 1}
+_SAME_ITEMS = frozenset({"list", "sort", "reverse", "unique", "select", "reject", "selectattr", "rejectattr"})
+_ONE_ITEM = frozenset({"first", "last", "random", "min", "max"})
+
+
+def _const_name(node: nodes.Getattr | nodes.Getitem) -> str | None:
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    return node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else None
+
+
+def _items_of(node: nodes.Node | None, stored: set[str]) -> tuple[str, ...] | None:
+    """The keys of each item of a list expression (``services``, ``subject.services | sort``), if known."""
+    if isinstance(node, nodes.Name):
+        return ITEMS.get(node.name) if node.name not in stored else None
+    if isinstance(node, (nodes.Getattr, nodes.Getitem)) and isinstance(node.node, nodes.Name) \
+            and node.node.name == "subject" and "subject" not in stored and _const_name(node) == "services":
+        return SERVICE
+    if isinstance(node, nodes.Filter) and node.name in _SAME_ITEMS:
+        return _items_of(node.node, stored)
+    return None
+
+
+def _shape_of(node: nodes.Node | None, stored: set[str]) -> tuple[str, ...] | None:
+    """The keys of a value (``client``, ``subject.staff``, ``services | first``), if known."""
+    if isinstance(node, nodes.Name):
+        return SHAPES.get(node.name) if node.name not in stored else None
+    if isinstance(node, (nodes.Getattr, nodes.Getitem)) and isinstance(node.node, nodes.Name) \
+            and node.node.name == "subject" and "subject" not in stored and _const_name(node) in ("client", "staff"):
+        return CONTACT
+    if isinstance(node, nodes.Filter) and node.name in _ONE_ITEM and not node.args and not node.kwargs:
+        return _items_of(node.node, stored)
+    return None
+
+
+def _attribute_problems(tree: nodes.Template) -> Iterator[str]:
+    """``map(attribute='nmae')``, ``selectattr('x')``, ``attr('x')``… naming a key the value does not have.
+
+    At render time such a filter yields undefined values (an error, see `StrictUndefined`), but only
+    when the data has items: a visit without services would pass `check` and fail in a worker.
+    """
+    stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    for node in tree.find_all(nodes.Filter):
+        if node.name == "attr":
+            keys, argument = _shape_of(node.node, stored), (node.args[0] if node.args else None)
+        elif node.name in _ATTRIBUTE_FILTERS:
+            position = _ATTRIBUTE_FILTERS[node.name]
+            keyword: dict[str, nodes.Expr] = {str(kw.key): kw.value for kw in node.kwargs}
+            if "default" in keyword:
+                continue    # `map(attribute='x', default='')` says what a missing key means
+            argument = keyword.get("attribute") or (node.args[position] if position is not None and len(node.args) > position else None)
+            keys = _items_of(node.node, stored)
+        else:
+            continue
+        if keys is None or not isinstance(argument, nodes.Const) or not isinstance(argument.value, str):
+            continue
+        key = argument.value.split(".")[0]
+        if key and not key.isdigit() and key not in keys and key not in _DICT_READERS:
+            label = _SHAPE_NAMES.get(frozenset(keys), "the value")
+            yield f"line {node.lineno}: {node.name}() reads {key!r}, and {label} has no {key!r}{_suggest(key, keys)}"
 
 
 def check_templates(config: Config) -> list[Problem]:

@@ -365,3 +365,40 @@ def test_events_flow_through_redis_broker_and_redis_store(redis_store: Any, tran
 def test_events_flow_through_rabbitmq(rabbitmq_url: str, transports: dict[str, ScriptedTransport]) -> None:
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
     _broker_roundtrip(RabbitmqBroker(url=rabbitmq_url), MemoryStore(), transports)
+
+
+def config_with_template(sms: str) -> Config:
+    return parse_config({"tidings": {"timezone": "Europe/Warsaw", "locale": "en"},
+                         "plugins": {"channels": ["sms", "email"], "triggers": ["status-change"]},
+                         "rules": [{"id": "confirmed", "trigger": "status-change", "on": "status_changed", "to": ["confirmed"],
+                                    "channel": "prefer_sms", "template": "t"}],
+                         "templates": {"t": {"sms": sms}}},
+                        registry=registry_for(tidings_triggers.status_change, TestChannels()))
+
+
+def test_a_worker_writes_an_unlocalised_templates_dates_in_the_clients_locale(transports: dict[str, ScriptedTransport]) -> None:
+    pipeline = build_pipeline(None, config_with_template("Do zobaczenia {{ subject.start | datetime }}"), MemoryStore(),
+                              transports=transports, clock=VirtualClock(NOW))
+    pipeline.publish(event())      # Ola's locale is pl; the template has no Polish text
+    pipeline.enqueue_due()
+    [(message, _)] = transports["sms"].delivered
+    assert message.parts["text"] == "Do zobaczenia 10 mar 2026, 14:00"
+
+
+def test_a_worker_refuses_a_message_holding_an_undefined_value_and_tries_the_next_channel(
+        transports: dict[str, ScriptedTransport]) -> None:
+    # Given a template that passes check (the sample has no products) but reads a key real products lack
+    config = config_with_template("Ready: {{ data.get('products', []) | map(attribute='name') | list }}")
+    store = MemoryStore()
+    pipeline = build_pipeline(None, config, store, transports=transports, clock=VirtualClock(NOW))
+    raw = event()
+    raw["subject"]["data"] = {"products": [{"title": "Gel polish"}]}
+    # When the worker renders it
+    pipeline.publish(raw)
+    pipeline.enqueue_due()
+    # Then no SMS carries "[Undefined]": the failure is recorded and the e-mail (the built-in text) goes instead
+    assert transports["sms"].delivered == []
+    [failed] = [e for e in store.log(subject="a-1") if e["status"] == "failed"]
+    assert failed["reason"] == "template_error"
+    assert failed["error"].startswith("template 't' (default) sms.text: ") and "has no 'name'" in failed["error"]
+    assert [m.channel for m, _ in transports["email"].delivered] == ["email"]

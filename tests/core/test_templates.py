@@ -410,3 +410,82 @@ def test_a_render_that_runs_past_its_time_budget_is_stopped(monkeypatch: pytest.
     monkeypatch.setattr(tidings.templates, "RENDER_SECONDS", -1.0)   # already late: the first check stops it
     with pytest.raises(TemplateError, match="takes too long"):
         render_text("{% for i in range(1000) %}{{ i }}{% endfor %}", {})
+
+
+# ---------------------------------------------------------------- dates in the recipient's locale, whatever the text
+
+
+@pytest.mark.parametrize(("templates", "locale", "expected"), [
+    pytest.param({"t": {"sms": "{{ subject.start | datetime }} / {{ subject.start | date('EEEE') }}"}}, "pl",
+                 "10 mar 2026, 14:00 / wtorek", id="unlocalised-text-polish-client"),
+    pytest.param({"t": {"en": {"sms": "See you {{ subject.start | datetime }}"}, "pl": {"sms": "Do zobaczenia"}}}, "uk",
+                 "See you 10 бер. 2026 р., 14:00", id="fallback-to-another-language"),
+    pytest.param({"t": {"en": {"sms": "See you {{ subject.start | datetime }}"}}}, "en_GB",
+                 "See you 10 Mar 2026, 14:00", id="the-recipients-region-in-its-own-language"),
+    pytest.param({"t": {"sms": "{{ subject.start | time }}"}}, "pl_XX", "14:00", id="unknown-region-uses-its-language"),
+])
+def test_dates_are_formatted_in_the_recipients_locale(templates: dict[str, Any], locale: str, expected: str) -> None:
+    assert render(config_with(templates), locale=locale)["text"] == expected
+
+
+def test_a_recipient_without_a_locale_reads_dates_in_the_configured_one_even_in_a_fallback_text() -> None:
+    config = config_with({"t": {"en": {"sms": "See you {{ subject.start | datetime }}"}}},
+                         tidings={"timezone": "Europe/Warsaw", "locale": "it"})
+    assert render(config, locale=None)["text"] == "See you 10 mar 2026, 14:00"
+
+
+# ---------------------------------------------------------------- an undefined value never reaches a message
+
+LEAKS = [
+    pytest.param("{{ services | map(attribute='nmae') | list }}", "a service has no 'nmae'", id="map-to-a-list"),
+    pytest.param("{{ [client | attr('nmae')] }}", "has no 'nmae'", id="attr-inside-a-list-literal"),
+    pytest.param("{{ {'who': client | attr('nmae')} }}", "has no 'nmae'", id="inside-a-dict"),
+    pytest.param("{{ services | map(attribute='nmae') | list | pprint }}", "a service has no 'nmae'", id="pprint"),
+    pytest.param("{{ '%r' % (services | map(attribute='nmae') | first) }}", "a service has no 'nmae'", id="repr-format"),
+    pytest.param("{{ services | map(attribute='nmae') | list | tojson }}", "a service has no 'nmae'", id="tojson"),
+    pytest.param("{{ services | map(attribute='nmae') | batch(2) | list }}", "a service has no 'nmae'", id="nested-list"),
+    pytest.param("{{ services | groupby('nmae') }}", "a service has no 'nmae'", id="groupby-key"),
+    pytest.param("{{ (services | first | attr('nmae')) | round }}", "a service has no 'nmae'", id="round"),
+    pytest.param("{{ '{}'.format(services | first | attr('nmae')) }}", "a service has no 'nmae'", id="str-format"),
+]
+
+
+@pytest.mark.parametrize(("source", "problem"), LEAKS)
+def test_an_undefined_value_is_a_render_error_naming_the_template_and_the_missing_key(source: str, problem: str) -> None:
+    # a worker renders what is there, even if check never ran (here: the source replaced after loading)
+    config = config_with({"t": {"sms": "ok"}})
+    templates = Templates.from_config(config)
+    templates.deployer["t"][None]["sms"]["text"] = source
+    with pytest.raises(TemplateError) as caught:
+        templates.render(rule=config.rules[0], channel="sms", parts=("text",),
+                         context=sample_context(config, config.rules[0]), locale=None)
+    assert str(caught.value).startswith("template 't' (default) sms.text: ") and problem in str(caught.value)
+
+
+def test_a_guarded_undefined_value_still_renders_while_an_unguarded_one_is_refused() -> None:
+    guarded = ("{{ (services | first | attr('nmae')) is defined }} {{ client | attr('nmae') | default('-') }} "
+               "{{ services | map(attribute='nmae', default='?') | join }}")
+    config = config_with({"t": {"sms": "x"}})
+    assert render_text(guarded, sample_context(config, config.rules[0])) == "False - ?"
+    with pytest.raises(TemplateError, match="has no 'nmae'"):
+        render_text("{{ [client | attr('nmae')] }}", {"client": {"name": "Ola"}})
+
+
+@pytest.mark.parametrize(("source", "problem"), [
+    pytest.param("{{ services | map(attribute='nmae') | join(', ') }}",
+                 "line 1: map() reads 'nmae', and a service has no 'nmae' (did you mean 'name'?)", id="map"),
+    pytest.param("{{ subject.services | sort(attribute='name') | map(attribute='price') | list }}",
+                 "line 1: map() reads 'price', and a service has no 'price' (known: id, name, category)", id="after-sort"),
+    pytest.param("{{ services | selectattr('categroy', 'equalto', 'nails') | list | length }}",
+                 "line 1: selectattr() reads 'categroy'", id="selectattr"),
+    pytest.param("{{ services | sum(attribute='price') }}", "line 1: sum() reads 'price'", id="sum"),
+    pytest.param("{{ client | attr('frist_name') }}", "line 1: attr() reads 'frist_name'", id="attr"),
+])
+def test_check_finds_a_filter_reading_a_key_the_value_does_not_have_without_rendering(source: str, problem: str) -> None:
+    # statically, so a visit without services (where the filter has nothing to read) cannot hide it
+    assert f"templates.t.sms: {problem}" in problems_of({"t": {"sms": source}})
+
+
+def test_check_catches_an_undefined_value_printed_inside_a_list_on_its_sample_render() -> None:
+    text = problems_of({"t": {"sms": "{% set chosen = services %}Services: {{ chosen | map(attribute='nmae') | list }}"}})
+    assert "rules[0] (reminder).template: template 't' (default) sms.text: a service has no 'nmae'" in text
