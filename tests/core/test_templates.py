@@ -272,7 +272,7 @@ def test_templates_resolve_by_recipient_locale(locale: str | None, expected: str
 def test_a_template_without_a_channel_falls_back_to_the_triggers_built_in_text() -> None:
     config = config_with({"t": {"sms": "custom"}}, channel=["push", "sms"])
     push = render(config, channel="push", locale="pl")
-    assert push["title"] == "Przypomnienie o wizycie: 10 mar 2026, 14:00" and "(Manicure)" in push["body"]
+    assert push["title"] == "Przypomnienie o wizycie: 10 marca 2026 o 14:00" and "(Manicure)" in push["body"]
 
 
 def test_the_configured_locale_is_used_when_the_recipient_has_none() -> None:
