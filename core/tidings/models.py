@@ -66,9 +66,15 @@ class Subject:
     data: dict[str, Any] = field(factory=dict)
     mute: bool | tuple[str, ...] = False
 
-    def mutes(self, rule_id: str) -> bool:
-        """Whether this snapshot silences `rule_id` (a per-booking opt-out, PRODUCT §3)."""
-        return self.mute is True or (isinstance(self.mute, tuple) and rule_id in self.mute)
+    def mutes(self, rule_id: str, *, recipient: str = "client") -> bool:
+        """Whether this snapshot silences `rule_id`, whose messages go to `recipient` (PRODUCT §3).
+
+        ``mute = true`` is the client's opt-out of this booking's messages: staff rules still fire.
+        A list of rule ids silences exactly those rules, whoever they are for.
+        """
+        if isinstance(self.mute, tuple):
+            return rule_id in self.mute
+        return self.mute is True and recipient == "client"
 
 
 @frozen

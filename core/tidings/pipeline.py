@@ -279,7 +279,7 @@ class Pipeline:
             return "unknown_subject"
         subject = subject_from_dict(snapshot["subject"])
         # mute is read from the latest snapshot, also at due time (PRODUCT §3)
-        if subject.mutes(rule.id):
+        if subject.mutes(rule.id, recipient=rule.recipient):
             return "muted"
         trigger = self.config.registry.triggers.get(rule.trigger)
         if trigger is not None and trigger.still_due is not None:

@@ -82,6 +82,15 @@ def test_mute_is_read_from_the_event_or_the_subject() -> None:
     assert not Event.from_dict(BASE).subject.mutes("reminder-24h")
 
 
+def test_mute_true_silences_client_messages_only_and_a_list_exactly_its_rules() -> None:
+    everything = Event.from_dict(changed("subject.mute", True)).subject
+    assert everything.mutes("reminder-24h", recipient="client")
+    assert not everything.mutes("staff-notice", recipient="staff")
+    listed = Event.from_dict(changed("subject.mute", ["staff-notice"])).subject
+    assert listed.mutes("staff-notice", recipient="staff")
+    assert not listed.mutes("reminder-24h", recipient="client")
+
+
 def test_an_event_survives_a_round_trip_through_json() -> None:
     event = Event.from_dict(BASE)
     assert Event.from_json(json.dumps(event.to_dict())) == event

@@ -108,3 +108,17 @@ def test_a_mute_set_after_planning_stops_the_reminder_at_due_time(run: Any, dsl:
 def test_mute_true_silences_every_rule_for_the_subject(run: Any, dsl: Any) -> None:
     records = run([R24, R1], [dsl.event("created", "2026-03-02 09:00", "a-1", start="2026-03-10 14:00", mute=True)])
     assert dsl.sent(records) == []
+
+
+def test_mute_true_silences_the_client_but_staff_rules_still_fire(run: Any, dsl: Any) -> None:
+    staff = {**R1, "id": "staff-1h", "recipient": "staff", "channel": "sms"}
+    records = run([R24, staff], [dsl.event("created", "2026-03-02 09:00", "a-1", start="2026-03-10 14:00", mute=True)],
+                  explain=True)
+    assert dsl.sent(records) == [("2026-03-10 13:00", "staff-1h", "sms", "a-1")]
+    assert [(r["rule"], r["reason"]) for r in records if r.get("status") == "skipped"] == [("reminder-24h", "muted")]
+
+
+def test_a_mute_list_silences_exactly_its_rules_staff_or_client(run: Any, dsl: Any) -> None:
+    staff = {**R1, "id": "staff-1h", "recipient": "staff", "channel": "sms"}
+    records = run([R24, staff], [dsl.event("created", "2026-03-02 09:00", "a-1", start="2026-03-10 14:00", mute=["staff-1h"])])
+    assert dsl.sent(records) == [("2026-03-09 14:00", "reminder-24h", "sms", "a-1")]
