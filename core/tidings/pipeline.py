@@ -201,9 +201,10 @@ class Pipeline:
         payload = {"rule": rule.id, "subject": subject.id, "kind": event.kind, "location": subject.location,
                    "recipient": rule.recipient, "due": nominal.isoformat(), "planned": planned.isoformat(),
                    "key": key, "suspended": intent.suspended, "info": dict(intent.info),
+                   "services": list(intent.services) if intent.services is not None else None,
                    "event": {"id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat()},
                    "previous": self._previous(event)}
-        if existing is not None and all(existing.get(k) == payload[k] for k in ("subject", "due", "planned", "suspended", "info")):
+        if existing is not None and all(existing.get(k) == payload[k] for k in ("subject", "due", "planned", "suspended", "info", "services")):
             return   # nothing changed for this message (a status change that does not move it)
         self.store.schedule(slot, send_at=None if intent.suspended else planned, payload=payload)
         status = "rescheduled" if existing is not None else "scheduled"
@@ -310,7 +311,8 @@ class Pipeline:
                                  "occurred_at": pending["event"]["occurred_at"], "subject": snapshot["subject"],
                                  "previous": pending.get("previous")})
         context = build_context(config=self.config, rule=rule, subject=subject, previous=event.previous,
-                                event=event, recipient=recipient, location=location, now=self.clock.now())
+                                event=event, recipient=recipient, location=location, now=self.clock.now(),
+                                services=pending.get("services"))
         for candidate in choice.usable:
             name = candidate.channel.name
             try:

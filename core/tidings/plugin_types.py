@@ -131,6 +131,9 @@ class Send:
     intended: datetime | None = None  # the time the message is meant for when sent at another (late = "send")
     reason: str = "scheduled"
     info: Mapping[str, Any] = field(factory=dict)   # kept with the pending message, handed back to plan()
+    # the ids of the subject's services this message is about: its templates see only those as `services`
+    # (a repeat-visit invitation names the services it follows, not every service of the visit); None: all
+    services: tuple[str, ...] | None = None
 
 
 @frozen

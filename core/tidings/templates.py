@@ -435,9 +435,16 @@ def _contact(contact: Contact | None) -> dict[str, Any] | None:
 
 
 def build_context(*, config: Config, rule: Rule, subject: Subject, previous: Previous | None, event: Event | None,
-                  recipient: Contact | None, location: Location, now: datetime | None = None) -> dict[str, Any]:
-    """What a template sees (PRODUCT §4): plain dicts and lists, nothing with Python behaviour."""
-    services = [{"id": s.id, "name": s.name, "category": s.category} for s in subject.services]
+                  recipient: Contact | None, location: Location, now: datetime | None = None,
+                  services: Iterable[str] | None = None) -> dict[str, Any]:
+    """What a template sees (PRODUCT §4): plain dicts and lists, nothing with Python behaviour.
+
+    Args:
+        services: the ids of the services the message is about (a trigger's `Send.services`): the
+            template's `services` lists the subject's services of those ids, each once; None lists all.
+            `subject.services` is always the whole visit.
+    """
+    every = [{"id": s.id, "name": s.name, "category": s.category} for s in subject.services]
     client, staff, data = _contact(subject.client), _contact(subject.staff), dict(subject.data)
     zone = location.timezone or config.tidings.timezone
     moment = now or (event.occurred_at if event is not None else None)
@@ -447,9 +454,9 @@ def build_context(*, config: Config, rule: Rule, subject: Subject, previous: Pre
         "recipient": _contact(recipient),
         "subject": {"id": subject.id, "kind": event.kind if event is not None else rule.kind, "status": subject.status,
                     "start": subject.start, "end": subject.end, "location": subject.location,
-                    "services": services, "data": data, "client": client, "staff": staff},
+                    "services": every, "data": data, "client": client, "staff": staff},
         "previous": None if previous is None else {"status": previous.status, "start": previous.start},
-        "services": services,
+        "services": every if services is None else _about(every, services),
         "location": {"id": location.id, "name": location.name, "address": location.address, "phone": location.phone,
                      "timezone": str(zone)},
         "rule": {"id": rule.id, "trigger": rule.trigger, "kind": rule.kind, "recipient": rule.recipient,
@@ -461,6 +468,18 @@ def build_context(*, config: Config, rule: Rule, subject: Subject, previous: Pre
         "_locale": (recipient.locale if recipient is not None else None) or config.tidings.locale,
         "_now": moment,
     }
+
+
+def _about(services: list[dict[str, Any]], ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The services of these ids, in the visit's order, each id once (a visit may list one service twice)."""
+    wanted = set(ids)
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for service in services:
+        if service["id"] in wanted and service["id"] not in seen:
+            seen.add(service["id"])
+            out.append(service)
+    return out
 
 
 def sample_event(config: Config, rule: Rule) -> Event:

@@ -380,6 +380,19 @@ def test_build_context_uses_the_recipients_locale_and_the_locations_zone() -> No
     assert context["client"] is None and context["services"] == [] and context["_locale"] == "en"
 
 
+def test_services_named_by_the_message_are_the_only_ones_its_template_lists() -> None:
+    config = config_with({"t": {"sms": "x"}})
+    from tidings.models import Event
+    event = Event.from_dict({"id": "e", "type": "appointment.created", "occurred_at": "2026-03-01T10:00:00+01:00",
+                             "subject": {"id": "a", "services": [{"id": "manicure", "name": "Manicure"},
+                                                                 {"id": "colour", "name": "Hair colouring"},
+                                                                 {"id": "manicure", "name": "Manicure"}]}})
+    context = build_context(config=config, rule=config.rules[0], subject=event.subject, previous=None, event=event,
+                            recipient=None, location=config.location(None), services=("manicure",))
+    assert [s["name"] for s in context["services"]] == ["Manicure"]
+    assert len(context["subject"]["services"]) == 3     # the snapshot itself stays whole
+
+
 # ---------------------------------------------------------------- signed links in templates
 
 

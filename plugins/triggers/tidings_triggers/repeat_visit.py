@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
-from tidings import Restore, Send, Suspend, TemplateTexts, Trigger, hookimpl
+from tidings import Drop, Restore, Send, Suspend, TemplateTexts, Trigger, hookimpl
 from tidings.durations import Duration
 from tidings.models import CLOSED_STATUSES, Service
 from tidings_triggers.common import became, names
@@ -42,20 +42,31 @@ def matched(subject: Subject, options: RepeatVisitRule) -> list[Service]:
     return [s for s in subject.services if s.id in options.services or (s.category and s.category in options.categories)]
 
 
-def booked_again(info: dict[str, Any] | Any, others: Sequence[Subject]) -> Subject | None:
-    """The client's open appointment in the cycle's categories starting after the cycle's visit, if any."""
+def _later_in_cycle(info: Mapping[str, Any], others: Sequence[Subject]) -> Iterator[Subject]:
+    """The client's other appointments in the cycle's categories that start after the cycle's visit."""
     cycle, start = info["cycle"], datetime.fromisoformat(info["cycle_start"])
     categories = set(info["categories"])
     for other in others:
-        if other.id == cycle or other.status in CLOSED_STATUSES or other.start is None or other.start <= start:
+        if other.id == cycle or other.start is None or other.start <= start:
             continue
         if any(category_of(s) in categories for s in other.services):
-            return other
-    return None
+            yield other
+
+
+def booked_again(info: Mapping[str, Any], others: Sequence[Subject]) -> Subject | None:
+    """The client's booked appointment in the cycle's categories starting after the cycle's visit, if any."""
+    return next((o for o in _later_in_cycle(info, others)
+                 if o.status not in CLOSED_STATUSES and o.status != "completed"), None)
+
+
+def came_back(info: Mapping[str, Any], others: Sequence[Subject]) -> Subject | None:
+    """The client's completed appointment in the cycle's categories after the cycle's visit, if any."""
+    return next((o for o in _later_in_cycle(info, others) if o.status == "completed"), None)
 
 
 def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
-    """One pending invitation per (rule, client): started by a completed visit, held while rebooked."""
+    """One pending invitation per (rule, client): started by a completed visit, held while rebooked,
+    dropped when the client came back."""
     options: RepeatVisitRule = rule.options
     subject, client = event.subject, event.subject.client
     if client is None:
@@ -70,12 +81,21 @@ def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
             return   # an older visit marked completed late does not replace the newer cycle
         info = {"cycle": subject.id, "cycle_start": subject.start.isoformat(),
                 "categories": sorted({category_of(s) for s in services})}
+        if came_back(info, others) is not None:
+            return   # the client has been back since this visit: there is nothing to invite them to
         due = options.after.after(subject.start, history.zone(subject.location))
         rebooked = booked_again(info, others)
+        # one invitation for the visit however many of its services the rule follows, naming just those
         yield Send(due=due, scope=scope, suspended=rebooked is not None, info=info,
+                   services=tuple(dict.fromkeys(s.id for s in services)),
                    reason=f"booked_{rebooked.id}" if rebooked else "visit_completed")
         return
     if pending is None:
+        return
+    back = came_back(pending.info, others)
+    if back is not None:
+        # the appointment that held the invitation (or any later one in its categories) was completed (PRODUCT §5)
+        yield Drop(reason=f"came_back_{back.id}", scope=scope)
         return
     rebooked = booked_again(pending.info, others)
     if rebooked is not None and not pending.suspended:

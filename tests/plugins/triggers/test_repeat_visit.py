@@ -108,3 +108,52 @@ def test_categories_follow_every_service_in_them(run: Any, dsl: Any) -> None:
     rule = {"id": "nails", "trigger": "repeat-visit", "categories": ["nails"], "after": "2w", "channel": "sms"}
     records = run([rule], [completed(dsl, "2026-04-02 12:00", "a-10", "2026-04-02 11:00", services=["nail-art"])])
     assert dsl.sent(records) == [("2026-04-16 11:00", "nails", "sms", "a-10")]
+
+
+def test_the_appointment_that_held_the_invitation_completing_drops_it(run: Any, dsl: Any, store: Any) -> None:
+    # Given an invitation held by a booking in the same category with no service the rule follows
+    events = [completed(dsl, "2026-04-02 12:00", "a-10", "2026-04-02 11:00"),
+              dsl.event("created", "2026-04-12 09:00", "a-12", services=["nail-art"], start="2026-04-20 15:00"),
+              # When that visit is completed: the client came back
+              completed(dsl, "2026-04-20 16:00", "a-12", "2026-04-20 15:00", services=["nail-art"])]
+    records = run([NAILS], events, explain=True)
+    # Then no invitation goes out, and none stays in the store
+    assert dsl.sent(records) == []
+    assert [(r["status"], r["reason"]) for r in records if r["status"] in ("suspended", "dropped")] == \
+        [("suspended", "booked_a-12"), ("dropped", "came_back_a-12")]
+    assert store.count_pending() == 0
+
+
+def test_a_visit_completed_in_the_same_category_without_a_booking_drops_the_invitation(run: Any, dsl: Any, store: Any) -> None:
+    # a walk-in, published once it is done
+    events = [completed(dsl, "2026-04-02 12:00", "a-10", "2026-04-02 11:00"),
+              dsl.event("created", "2026-04-15 12:00", "a-13", status="completed", services=["nail-art"], start="2026-04-15 11:00")]
+    assert dsl.sent(run([NAILS], events)) == []
+    assert store.count_pending() == 0
+
+
+def test_a_completed_visit_in_another_category_keeps_the_invitation(run: Any, dsl: Any) -> None:
+    events = [completed(dsl, "2026-04-02 12:00", "a-10", "2026-04-02 11:00"),
+              dsl.event("created", "2026-04-15 12:00", "a-13", status="completed", services=["haircut"], start="2026-04-15 11:00")]
+    assert dsl.sent(run([NAILS], events)) == [("2026-04-23 11:00", "nails-repeat", "sms", "a-10")]
+
+
+def test_an_older_visit_completed_after_the_client_came_back_starts_no_invitation(run: Any, dsl: Any, store: Any) -> None:
+    events = [dsl.event("created", "2026-04-20 16:00", "a-12", status="completed", services=["nail-art"], start="2026-04-20 15:00"),
+              completed(dsl, "2026-04-21 09:00", "a-10", "2026-04-02 11:00")]
+    assert dsl.sent(run([NAILS], events)) == []
+    assert store.count_pending() == 0
+
+
+def test_the_invitation_names_only_the_services_the_rule_follows(run: Any, dsl: Any) -> None:
+    records = run([NAILS], [completed(dsl, "2026-04-02 12:00", "a-10", "2026-04-02 11:00", services=["haircut", "manicure"])])
+    [message] = records
+    assert "Manicure" in message["text"] and "Haircut" not in message["text"]
+
+
+def test_one_invitation_per_visit_naming_each_followed_service_once(run: Any, dsl: Any) -> None:
+    visit = completed(dsl, "2026-04-02 12:00", "a-10", "2026-04-02 11:00",
+                      services=["manicure", "haircut", "pedicure", "manicure"])
+    records = run([NAILS], [visit])
+    [message] = records
+    assert "(Manicure, Pedicure)" in message["text"]
