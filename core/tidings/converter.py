@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, is_mapping, list_structure_factory, mapping_structure_factory
 from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 
@@ -44,10 +45,106 @@ def _strict_bool(value: Any, _: Any) -> bool:
     raise ValueError(f"{value!r} is not true or false")
 
 
-# config is strict about unknown keys; events from host platforms are tolerant readers
+def describe_json(value: Any) -> str:
+    """A JSON value as an error message shows it: ``'false' (a string)``, ``0 (a number)``, ``a list``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"{value!r} (a number)"
+    if isinstance(value, str):
+        return f"{value!r} (a string)"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _strict_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"must be a string, not {describe_json(value)}")
+
+
+def _json_bool(value: Any, _: Any) -> bool:
+    # cattrs would call bool(): "false", "no", 0 and " " would all be read as consent (PRODUCT §6)
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"must be true or false (a JSON boolean), not {describe_json(value)}")
+
+
+def structure_id(value: Any, _: Any = None) -> str:
+    """An id: a string, or a JSON integer read as its decimal digits (hosts often number their records)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"must be a string or an integer, not {describe_json(value)}")
+
+
+def _strict_class(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    ids = {"id": override(struct_hook=structure_id)} if "id" in attrs.fields_dict(cls) else {}
+    inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys, **ids)
+
+    def structure(value: Any, type_: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"must be an object, not {describe_json(value)}")
+        return inner(value, type_)
+    return structure
+
+
+def _strict_mapping(type_: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    inner = mapping_structure_factory(type_, conv)
+
+    def structure(value: Any, cl: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"must be an object, not {describe_json(value)}")
+        return inner(value, cl)
+    return structure
+
+
+def _strict_sequence(type_: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    inner = homogenous_tuple_structure_factory(type_, conv) if get_origin(type_) is tuple else list_structure_factory(type_, conv)
+
+    def structure(value: Any, cl: Any) -> Any:
+        # a string is iterable too: "abc" must not become three services named a, b and c
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"must be a list, not {describe_json(value)}")
+        return inner(value, cl)
+    return structure
+
+
+def _is_homogeneous_sequence(type_: Any) -> bool:
+    args = get_args(type_)
+    if get_origin(type_) is tuple:
+        return len(args) == 2 and args[1] is Ellipsis
+    return get_origin(type_) is list
+
+
+def _make_strict() -> cattrs.Converter:
+    """The event converter: a JSON value of the wrong type is an error, never coerced.
+
+    cattrs calls ``str()`` and ``bool()`` on what it is given, so ``"name": 5`` would become ``"5"``
+    and ``"consents": {"sms": "false"}`` consent. Events come from other systems: a value of the wrong
+    type is a bug in the integration, reported with its path. The one documented leniency is ids,
+    which may be JSON integers (``"id": 17`` is read as ``"17"``).
+    """
+    conv = _make(forbid_extra_keys=False)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(bool, _json_bool)
+    conv.register_structure_hook_factory(_is_homogeneous_sequence, _strict_sequence)
+    conv.register_structure_hook_factory(is_mapping, _strict_mapping)
+    conv.register_structure_hook_factory(attrs.has, _strict_class)
+    return conv
+
+
+# config is strict about unknown keys; events are read strictly by type, their unknown keys are
+# reported by tidings.intake (a warning, or an error with `strict_events`)
 converter = _make(forbid_extra_keys=True)
 converter.register_structure_hook(bool, _strict_bool)
-event_converter = _make(forbid_extra_keys=False)
+event_converter = _make_strict()
 
 
 def renamed(cls: type, conv: cattrs.Converter, **renames: str) -> None:
@@ -80,8 +177,13 @@ def check_fields(instance: Any, checks: Mapping[str, Callable[[Any], str | None]
         raise ClassValidationError(f"invalid [{section}] settings", errors, cls)
 
 
-def problems_from(exc: BaseException, path: str = "") -> list[Problem]:
-    """Flatten a cattrs validation error into (path, message) problems, as `cattrs.transform_error` does."""
+def problems_from(exc: BaseException, path: str = "", *, dotted_keys: bool = False) -> list[Problem]:
+    """Flatten a cattrs validation error into (path, message) problems, as `cattrs.transform_error` does.
+
+    Args:
+        dotted_keys: write a mapping's keys as ``consents.sms`` (the event contract's paths) instead of
+            ``consents['sms']``.
+    """
     out: list[Problem] = []
     if isinstance(exc, (ClassValidationError, IterableValidationError)):
         with_notes, without = exc.group_exceptions()
@@ -90,13 +192,15 @@ def problems_from(exc: BaseException, path: str = "") -> list[Problem]:
             index = getattr(note, "index", None)
             if name is not None:
                 sub_path = f"{path}.{name}" if path else str(name)
+            elif isinstance(index, str) and dotted_keys:
+                sub_path = f"{path}.{index}" if path else index
             elif index is not None:
                 sub_path = f"{path}[{index!r}]" if isinstance(index, str) else f"{path}[{index}]"
             else:
                 sub_path = path
-            out.extend(problems_from(sub, sub_path))
+            out.extend(problems_from(sub, sub_path, dotted_keys=dotted_keys))
         for sub in without:
-            out.extend(problems_from(sub, path))
+            out.extend(problems_from(sub, path, dotted_keys=dotted_keys))
     elif isinstance(exc, ForbiddenExtraKeysError):
         allowed = sorted(a.name for a in getattr(exc.cl, "__attrs_attrs__", ()))
         for key in sorted(exc.extra_fields):
@@ -112,7 +216,7 @@ def problems_from(exc: BaseException, path: str = "") -> list[Problem]:
         out.append(Problem(path, _plain(exc)))
     elif isinstance(exc, BaseExceptionGroup):
         for sub in exc.exceptions:
-            out.extend(problems_from(sub, path))
+            out.extend(problems_from(sub, path, dotted_keys=dotted_keys))
     else:
         out.append(Problem(path, str(exc)))
     return out

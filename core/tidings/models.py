@@ -40,6 +40,7 @@ class Contact:
     locale: str | None = None
     consents: dict[str, bool] = field(factory=dict)
     push: tuple[PushSubscription, ...] = ()
+    addresses: dict[str, str] = field(factory=dict)   # channel -> address, for channels beyond phone, e-mail, push
 
 
 @frozen
@@ -128,7 +129,7 @@ class Event:
         try:
             event = event_converter.structure(data, cls)
         except BaseValidationError as e:
-            first = problems_from(e)[0]
+            first = problems_from(e, dotted_keys=True)[0]
             raise EventError(f"{label}: {first.path} {_describe(first.message)}",
                              event_id=event_id if isinstance(event_id, str) else None,
                              field=first.path) from None
@@ -183,7 +184,7 @@ event_converter.register_structure_hook(bool | tuple[str, ...], _structure_mute)
 def _describe(message: str) -> str:
     if message == "is required but missing":
         return message.replace("is required but missing", "is missing")
-    return message if message.startswith(("is ", "has ", "unknown", "'")) else f"is invalid: {message}"
+    return message if message.startswith(("is ", "has ", "must ", "unknown", "'")) else f"is invalid: {message}"
 
 
 def subject_from_dict(raw: Mapping[str, Any]) -> Subject:
