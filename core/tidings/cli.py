@@ -331,7 +331,7 @@ def publish(config_path: str, events_path: str) -> None:
         pipeline.ingest_actor = None   # the embedded default: nothing else would consume an in-memory queue
     published = rejected = 0
     with click.open_file(events_path, encoding="utf-8") as lines:
-        for number, item in events_from_lines(lines):
+        for number, item in events_from_lines(lines, pipeline.reader):
             if isinstance(item, EventError):
                 click.echo(f"line {number}: {item}", err=True)
                 rejected += 1

@@ -49,6 +49,7 @@ class Settings:
     templates: str | None = None          # a directory of template files, relative to the config file
     lease: Duration = Duration(5, "m")    # how long a claimed message waits for its dispatch before it is claimed again
     namespace: str = field(default="tidings", validator=lambda _, attribute, value: _namespace(value, attribute))
+    strict_events: bool = False           # reject events with keys the contract does not define (else: warn once per path)
 
 
 @frozen

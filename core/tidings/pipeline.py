@@ -16,15 +16,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 import dramatiq
-from attrs import define, field
+from attrs import Factory, define, field
 from dramatiq.middleware import CurrentMessage
 
 from tidings.clock import Clock, SystemClock
 from tidings.config import Config, Rule
 from tidings.converter import parse_aware
 from tidings.errors import EventError, PermanentDeliveryError, TemplateError, TransientDeliveryError
+from tidings.intake import EventReader
 from tidings.logging import get_logger, mask
-from tidings.models import Contact, Event, Subject, subject_from_dict, subject_to_dict
+from tidings.models import KINDS, VERBS, Contact, Event, Subject, subject_from_dict, subject_to_dict
 from tidings.plugin_types import Channel, Drop, Intent, Pending, Receipt, RenderedMessage, Restore, Send, Skip, Suspend, Transport
 from tidings.selection import choose
 from tidings.store import ScheduleStore
@@ -89,6 +90,8 @@ class Pipeline:
     dispatch_actor: Any = None
     # called with every delivery-log entry, after the `tidings_delivery_recorded` plugins (hosts, simulate, tests)
     listeners: list[Callable[[dict[str, Any]], Any]] = field(factory=list)
+    # checks events against the configuration: its locations, and keys the contract does not define
+    reader: EventReader = field(default=Factory(lambda self: EventReader.for_config(self.config), takes_self=True))
 
     @property
     def queue(self) -> str:
@@ -104,7 +107,7 @@ class Pipeline:
 
     def publish(self, event: Event | Mapping[str, Any]) -> Event:
         """Validate an event and send it to the ingest actor; raises EventError naming the field."""
-        parsed = Event.from_dict(event)
+        parsed = self.reader.read(event)
         if self.ingest_actor is None:
             self.ingest(parsed.to_dict())
         else:
@@ -116,7 +119,7 @@ class Pipeline:
     def ingest(self, raw: Mapping[str, Any]) -> None:
         """Run every enabled rule's trigger on one event and apply the intents to the store."""
         try:
-            event = Event.from_dict(raw)
+            event = self.reader.read(raw)
         except EventError as e:
             # a malformed event is reported and dropped: it never blocks the events after it
             log.error("event_rejected", event_id=e.event_id, field=e.field, reason=str(e))
@@ -132,12 +135,18 @@ class Pipeline:
             subject_dict = subject_to_dict(event.subject)
             self.store.put_subject(event.kind, subject_dict, occurred_at=event.occurred_at)
             history = StoreHistory(self.store, self.config)
+            reacted = False
             for rule in self.config.rules:
                 if not rule.enabled or rule.kind != event.kind:
                     continue
                 trigger = self.config.registry.triggers[rule.trigger]
                 for intent in trigger.plan(event, rule, history):
-                    self._apply(intent, event, rule)
+                    reacted = self._apply(intent, event, rule) or reacted
+            if not reacted and (event.kind not in KINDS or event.verb not in VERBS):
+                # accepted for third-party triggers, but a typo such as appointment.canceled shows in --explain
+                self._record({"rule": None, "subject": event.subject.id, "event": event.id, "type": event.type,
+                              "client": event.subject.client.id if event.subject.client else None,
+                              "at": _utc(self.clock.now()), "status": "ignored", "reason": "unknown_event_type"})
             # marked last: a crash before this replays the event, and replaying intents is harmless
             self.store.add_event(event.id)
         finally:
@@ -153,7 +162,8 @@ class Pipeline:
             time.sleep(0.005)
             waited += 0.005
 
-    def _apply(self, intent: Intent, event: Event, rule: Rule) -> None:
+    def _apply(self, intent: Intent, event: Event, rule: Rule) -> bool:
+        """Apply one intent to the store; returns whether it changed or recorded anything."""
         subject = event.subject
         scope = getattr(intent, "scope", None) or f"subject:{subject.id}"
         slot = slot_key(rule, scope)
@@ -162,20 +172,22 @@ class Pipeline:
                 "event": event.id, "at": _utc(now)}
         if isinstance(intent, Skip):
             self._record({**base, "status": "skipped", "reason": intent.reason})
-            return
+            return True
         existing = self.store.pending(slot)
         if isinstance(intent, Send):
             if not rule.applies_to(subject.location):
-                return
-            self._send(intent, event, rule, slot, existing, base)
-        elif isinstance(intent, Drop):
+                return False
+            return self._send(intent, event, rule, slot, existing, base)
+        if isinstance(intent, Drop):
             if existing is not None and self.store.drop(slot) is not None:
                 self._record({**base, "subject": existing["subject"], "status": "dropped", "reason": intent.reason,
                               "due": existing["send_at"]})
+                return True
         elif isinstance(intent, Suspend):
             if existing is not None and not existing["suspended"]:
                 self.store.schedule(slot, send_at=None, payload={**existing, "suspended": True})
                 self._record({**base, "subject": existing["subject"], "status": "suspended", "reason": intent.reason})
+                return True
         elif isinstance(intent, Restore):
             if existing is not None and existing["suspended"]:
                 planned = parse_aware(existing["planned"])
@@ -183,9 +195,11 @@ class Pipeline:
                 self.store.schedule(slot, send_at=send_at, payload={**existing, "suspended": False})
                 self._record({**base, "subject": existing["subject"], "status": "restored", "reason": intent.reason,
                               "due": _utc(send_at)})
+                return True
+        return False
 
     def _send(self, intent: Send, event: Event, rule: Rule, slot: str,
-              existing: dict[str, Any] | None, base: dict[str, Any]) -> None:
+              existing: dict[str, Any] | None, base: dict[str, Any]) -> bool:
         subject = event.subject
         zone = self.config.zone(subject.location)
         send_at = rule.delay.after(intent.due, zone)
@@ -196,7 +210,7 @@ class Pipeline:
             if existing is not None:
                 self.store.drop(slot)
             self._record({**base, "status": "skipped", "reason": "already_sent"})
-            return
+            return True
         planned = self._opening(rule, subject.location, send_at)
         payload = {"rule": rule.id, "subject": subject.id, "kind": event.kind, "location": subject.location,
                    "recipient": rule.recipient, "due": nominal.isoformat(), "planned": planned.isoformat(),
@@ -205,12 +219,13 @@ class Pipeline:
                    "event": {"id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat()},
                    "previous": self._previous(event)}
         if existing is not None and all(existing.get(k) == payload[k] for k in ("subject", "due", "planned", "suspended", "info", "services")):
-            return   # nothing changed for this message (a status change that does not move it)
+            return False   # nothing changed for this message (a status change that does not move it)
         self.store.schedule(slot, send_at=None if intent.suspended else planned, payload=payload)
         status = "rescheduled" if existing is not None else "scheduled"
         self._record({**base, "status": status, "reason": intent.reason, "due": _utc(planned)})
         if intent.suspended:
             self._record({**base, "status": "suspended", "reason": intent.reason})
+        return True
 
     def _opening(self, rule: Rule, location_id: str | None, moment: datetime) -> datetime:
         location = self.config.location(location_id)
@@ -413,7 +428,10 @@ class Pipeline:
     def _record(self, entry: dict[str, Any]) -> None:
         self.store.record(entry)
         fields = {k: entry.get(k) for k in ("rule", "subject", "channel", "reason", "detail", "to", "at") if entry.get(k) is not None}
-        log.info(f"message_{entry['status']}", **fields)
+        if entry["status"] == "ignored":   # an event nothing reacted to, not a message
+            log.info("event_ignored", event_id=entry.get("event"), type=entry.get("type"), **fields)
+        else:
+            log.info(f"message_{entry['status']}", **fields)
         # plugins' `tidings_delivery_recorded`, then the host's own listeners, each on its own: a
         # listener that raises is logged and the others still run, and delivery goes on
         for name, recorder in self.config.registry.recorders:
@@ -484,12 +502,16 @@ def open_broker(url: str) -> dramatiq.Broker:
     raise ValueError(f"{url!r} is not a broker URL (use memory://, redis://host:6379/0 or amqp://user:pass@host:5672)")
 
 
-def events_from_lines(lines: Iterable[str]) -> Iterable[tuple[int, Event | EventError]]:
-    """Parse JSON lines into events, yielding the error in place of a malformed one (line numbers from 1)."""
+def events_from_lines(lines: Iterable[str], reader: EventReader | None = None) -> Iterable[tuple[int, Event | EventError]]:
+    """Parse JSON lines into events, yielding the error in place of a malformed one (line numbers from 1).
+
+    Args:
+        reader: checks each event against a configuration too (its locations, unknown keys).
+    """
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            yield number, Event.from_json(line)
+            yield number, reader.read(line) if reader is not None else Event.from_json(line)
         except EventError as e:
             yield number, e

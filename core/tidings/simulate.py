@@ -12,6 +12,7 @@ from attrs import define, field, frozen
 from tidings.clock import VirtualClock
 from tidings.config import Config
 from tidings.errors import EventError
+from tidings.intake import EventReader
 from tidings.logging import get_logger
 from tidings.models import Event
 from tidings.pipeline import Pipeline, build_pipeline, events_from_lines
@@ -21,7 +22,7 @@ from tidings.testing import RecordingTransport
 
 log = get_logger(__name__)
 
-_EXPLAINED = ("skipped", "suspended", "restored", "rescheduled", "dropped", "failed", "scheduled")
+_EXPLAINED = ("skipped", "suspended", "restored", "rescheduled", "dropped", "failed", "scheduled", "ignored")
 _FAR = datetime.max.replace(tzinfo=timezone.utc)
 
 
@@ -82,7 +83,7 @@ def output_records(entries: Iterable[dict[str, Any]], *, explain: bool) -> Itera
     """The output lines of simulate: messages in the order sent (ties by rule, then recipient)."""
     chosen = [e for e in entries if e["status"] == "sent" or (explain and e["status"] in _EXPLAINED)]
     order = sorted(range(len(chosen)), key=lambda i: (chosen[i]["at"], chosen[i]["status"] != "sent",
-                                                      chosen[i]["rule"], chosen[i].get("to") or "", i))
+                                                      chosen[i]["rule"] or "", chosen[i].get("to") or "", i))
     for i in order:
         e = chosen[i]
         if e["status"] == "sent":
@@ -91,7 +92,7 @@ def output_records(entries: Iterable[dict[str, Any]], *, explain: bool) -> Itera
         else:
             record = {"at": e["at"], "rule": e["rule"], "subject": e["subject"], "client": e.get("client"),
                       "status": e["status"], "event": e.get("event"), "reason": e.get("reason")}
-            for extra in ("due", "channel", "to", "error", "refused", "detail"):
+            for extra in ("due", "channel", "to", "error", "refused", "detail", "type"):
                 if e.get(extra) is not None:
                     record[extra] = e[extra]
             yield record
@@ -120,8 +121,11 @@ def run(config: Config, lines: Iterable[str], *, until: datetime | None = None, 
     sim = Simulation(config, store=store or MemoryStore())
     events: list[Event] = []
     rejected = 0
+    # this run's own reader: each unknown key path is printed once per run, beside the rejected lines
+    reader = EventReader.for_config(config, reported=set(), on_unknown=lambda event_id, path: print(
+        f"warning: event {event_id or '?'}: {path} is not a key of the event contract (ignored)", file=errors))
     try:
-        for number, item in events_from_lines(lines):
+        for number, item in events_from_lines(lines, reader):
             if progress is not None:
                 progress()
             if isinstance(item, EventError):

@@ -18,6 +18,7 @@ import tidings_triggers.status_change
 from tidings import Channel, PermanentDeliveryError, Receipt, RenderedMessage, TransientDeliveryError, hookimpl
 from tidings.clock import VirtualClock
 from tidings.config import Config, parse_config
+from tidings.errors import EventError
 from tidings.pipeline import build_pipeline
 from tidings.plugins import registry_for
 from tidings.store.memory import MemoryStore
@@ -206,6 +207,26 @@ def test_a_malformed_event_reaching_a_worker_does_not_block_the_next(stub_pipeli
     stub_pipeline.publish(event(2))
     run(stub_pipeline)
     assert [m.subject for m, _ in transports["sms"].delivered] == ["a-2"]
+
+
+def test_an_event_at_a_location_the_configuration_does_not_define_is_rejected(transports: dict[str, ScriptedTransport]) -> None:
+    pipeline = build_pipeline(None, make_config(), MemoryStore(), transports=transports, clock=VirtualClock(NOW))
+    raw = event()
+    raw["subject"]["location"] = "old-twon"
+    with pytest.raises(EventError) as caught:
+        pipeline.publish(raw)
+    assert caught.value.field == "subject.location"
+    # a worker handed it directly (a host bypassing publish) rejects it too: nothing is planned or marked seen
+    pipeline.ingest(raw)
+    assert pipeline.store.log() == [] and not pipeline.store.has_event("evt-1")
+
+
+@pytest.mark.parametrize("type_", ["appointment.paid", "invoice.created"])
+def test_an_unknown_event_type_no_rule_reacted_to_is_recorded(type_: str, transports: dict[str, ScriptedTransport]) -> None:
+    pipeline = build_pipeline(None, make_config(), MemoryStore(), transports=transports, clock=VirtualClock(NOW))
+    pipeline.publish({**event(), "type": type_})
+    assert [(e["status"], e["reason"], e["event"], e["type"]) for e in pipeline.store.log()] == \
+        [("ignored", "unknown_event_type", "evt-1", type_)]
 
 
 def test_a_dispatch_repeated_after_a_crash_does_not_deliver_again(transports: dict[str, ScriptedTransport]) -> None:
