@@ -85,8 +85,12 @@ def structure_id(value: Any, _: Any = None) -> str:
 
 
 def _strict_class(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    ids = {"id": override(struct_hook=structure_id)} if "id" in attrs.fields_dict(cls) else {}
-    inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys, **ids)
+    inner: Callable[[Any, Any], Any]
+    if "id" in attrs.fields_dict(cls):
+        inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys,
+                                       id=override(struct_hook=structure_id))
+    else:
+        inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys)
 
     def structure(value: Any, type_: Any) -> Any:
         if not isinstance(value, Mapping):
@@ -106,7 +110,8 @@ def _strict_mapping(type_: Any, conv: cattrs.Converter) -> Callable[[Any, Any], 
 
 
 def _strict_sequence(type_: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    inner = homogenous_tuple_structure_factory(type_, conv) if get_origin(type_) is tuple else list_structure_factory(type_, conv)
+    inner: Callable[[Any, Any], Any] = (homogenous_tuple_structure_factory(type_, conv) if get_origin(type_) is tuple
+                                        else list_structure_factory(type_, conv))
 
     def structure(value: Any, cl: Any) -> Any:
         # a string is iterable too: "abc" must not become three services named a, b and c
