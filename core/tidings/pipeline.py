@@ -50,6 +50,21 @@ def idempotency_key(rule_id: str, subject_id: str, recipient: str, due: datetime
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
+def event_order(event_type: str, event_id: str) -> str:
+    """How events of one subject at the same `occurred_at` are ordered: creation first, then by event id.
+
+    Together with `occurred_at` this gives every pair of events of a subject one order, whichever
+    worker takes which first, so the snapshot that wins and the plans that stand are the same.
+    """
+    return f"{0 if event_type.partition('.')[2] == 'created' else 1}:{event_id}"
+
+
+def _later(planned_by: Mapping[str, Any], event: Event) -> bool:
+    """Whether the event that planned a pending message is later than `event` (same subject assumed)."""
+    ours = (event.occurred_at, event_order(event.type, event.id))
+    return (parse_aware(planned_by["occurred_at"]), event_order(planned_by["type"], planned_by["id"])) > ours
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -60,6 +75,10 @@ class StoreHistory:
 
     store: ScheduleStore
     config: Config
+    newer: Subject | None = None    # the stored snapshot, when it is of a later event than the one planned
+
+    def newer_snapshot(self, event: Event) -> Subject | None:
+        return self.newer if self.newer is not None and self.newer.id == event.subject.id else None
 
     def pending(self, rule: str, scope: str) -> Pending | None:
         recipient = self.config.rule(rule).recipient
@@ -133,8 +152,15 @@ class Pipeline:
                 log.info("event_ignored", event_id=event.id, reason="duplicate_event")
                 return
             subject_dict = subject_to_dict(event.subject)
-            self.store.put_subject(event.kind, subject_dict, occurred_at=event.occurred_at)
-            history = StoreHistory(self.store, self.config)
+            newer = None
+            if not self.store.put_subject(event.kind, subject_dict, occurred_at=event.occurred_at,
+                                          order=event_order(event.type, event.id)):
+                # a later event of this subject was ingested first (two workers took them in the other order):
+                # triggers see the stored snapshot as the subject's state, and the core keeps what it planned
+                stored = self.store.subject(event.subject.id)
+                newer = subject_from_dict(stored["subject"]) if stored is not None else None
+                log.info("event_out_of_order", event_id=event.id, subject=event.subject.id, reason="newer_snapshot_stored")
+            history = StoreHistory(self.store, self.config, newer=newer)
             reacted = False
             for rule in self.config.rules:
                 if not rule.enabled or rule.kind != event.kind:
@@ -174,6 +200,11 @@ class Pipeline:
             self._record({**base, "status": "skipped", "reason": intent.reason})
             return True
         existing = self.store.pending(slot)
+        if existing is not None and existing["subject"] == subject.id and _later(existing["event"], event):
+            # an older event of this subject arriving late never overwrites what a later one planned
+            log.info("intent_superseded", rule=rule.id, subject=subject.id, event_id=event.id,
+                     reason=f"planned_by_{existing['event']['id']}")
+            return False
         if isinstance(intent, Send):
             if not rule.applies_to(subject.location):
                 return False

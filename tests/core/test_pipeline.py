@@ -308,10 +308,10 @@ def test_one_clients_events_are_planned_one_at_a_time_across_workers() -> None:
     # the completion's planner reads before the booking is stored, the booking's before the invitation is
     @define
     class SlowStore(MemoryStore):
-        def put_subject(self, kind: str, subject: Any, *, occurred_at: datetime) -> bool:
+        def put_subject(self, kind: str, subject: Any, *, occurred_at: datetime, order: str = "") -> bool:
             if subject["id"] == "a-2":
                 time.sleep(0.05)
-            return super().put_subject(kind, subject, occurred_at=occurred_at)
+            return super().put_subject(kind, subject, occurred_at=occurred_at, order=order)
 
         def schedule(self, slot: str, *, send_at: datetime | None, payload: Any) -> int:
             time.sleep(0.1)

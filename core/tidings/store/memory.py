@@ -38,13 +38,17 @@ class MemoryStore:
         with self._mutex:
             return event_id in self._events
 
-    def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime) -> bool:
+    def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime, order: str = "") -> bool:
+        """Keep this snapshot unless the stored one is of a later event: later `occurred_at`, or the same
+        time and a later `order` (a tie-break string compared by code point; equal replaces)."""
         with self._mutex:
             current = self._subjects.get(subject["id"])
-            if current is not None and current["occurred_at"] > occurred_at.timestamp():
+            if current is not None and (current["occurred_at"], current.get("order", "")) > (occurred_at.timestamp(), order):
                 return False   # an older event arrived late: the newer snapshot stays
-            self._subjects[subject["id"]] = {"kind": kind, "occurred_at": occurred_at.timestamp(),
-                                              "subject": copy.deepcopy(dict(subject))}
+            snapshot = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": copy.deepcopy(dict(subject))}
+            if order:
+                snapshot["order"] = order
+            self._subjects[subject["id"]] = snapshot
             client = (subject.get("client") or {}).get("id")
             if client:
                 self._by_client.setdefault(client, set()).add(subject["id"])

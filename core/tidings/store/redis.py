@@ -9,7 +9,7 @@ key                       type         holds
 ``pending``               hash         slot -> the payload as compact JSON (with ``send_at``)
 ``versions``              hash         slot -> its version, bumped by every `schedule`
 ``due``                   sorted set   slot, scored by its send time (or lease expiry) timestamp
-``subj:{id}``             string       the subject's latest snapshot, JSON (kind, occurred_at, subject)
+``subj:{id}``             string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject)
 ``client:{id}``           set          ids of the client's subjects
 ``event:{id}``            string       a seen event id, kept for `KEEP_SECONDS`
 ``sent:{key}``            string       a sent idempotency key, kept for `KEEP_SECONDS`
@@ -103,12 +103,25 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 """
 
-# KEYS: subj:{id}, client:{id} (optional). ARGV: occurred_at timestamp, snapshot JSON, subject id.
-# An older event arriving late loses to the newer snapshot; an equal one replaces it, as in MemoryStore.
+# KEYS: subj:{id}, client:{id} (optional). ARGV: occurred_at timestamp, snapshot JSON, subject id, order.
+# An older event arriving late loses to the newer snapshot; at the same time the later order wins, and an
+# equal one replaces it, as in MemoryStore. Orders are compared byte by byte (UTF-8: code point order, as
+# Python compares them), not with Lua's `<`, which follows the server's locale.
 _PUT_SUBJECT = """
+local function later(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x > y end
+  end
+  return #a > #b
+end
 local current = redis.call('GET', KEYS[1])
-if current and cjson.decode(current)['occurred_at'] > tonumber(ARGV[1]) then
-  return 0
+if current then
+  local stored = cjson.decode(current)
+  local at = tonumber(ARGV[1])
+  if stored['occurred_at'] > at or (stored['occurred_at'] == at and later(stored['order'] or '', ARGV[4])) then
+    return 0
+  end
 end
 redis.call('SET', KEYS[1], ARGV[2])
 if KEYS[2] then
@@ -188,13 +201,16 @@ class RedisStore:
     def has_event(self, event_id: str) -> bool:
         return bool(self.client.exists(self._key("event", event_id)))
 
-    def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime) -> bool:
-        snapshot = _dumps({"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": dict(subject)})
+    def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime, order: str = "") -> bool:
+        stored: dict[str, Any] = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": dict(subject)}
+        if order:
+            stored["order"] = order
         keys = [self._key("subj", subject["id"])]
         client = (subject.get("client") or {}).get("id")
         if client:
             keys.append(self._key("client", client))
-        return bool(self._scripts.put_subject(keys=keys, args=[repr(occurred_at.timestamp()), snapshot, subject["id"]]))
+        return bool(self._scripts.put_subject(keys=keys, args=[repr(occurred_at.timestamp()), _dumps(stored),
+                                                               subject["id"], order]))
 
     def subject(self, subject_id: str) -> dict[str, Any] | None:
         found = cast("str | None", self.client.get(self._key("subj", subject_id)))

@@ -29,6 +29,14 @@ class PostVisitRule:
 def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
     """Schedule when the status is reached; drop when it moves away before the message went."""
     options: PostVisitRule = rule.options
+    latest = history.newer_snapshot(event)
+    if latest is not None:
+        # an older event arriving late: its change of status still counts while the visit is in that status
+        # (the core keeps a message a later event planned); anything else is the later event's to decide
+        if became(event, options.on_status) and latest.status == options.on_status:
+            zone = history.zone(latest.location)
+            yield Send(due=options.after.after(event.occurred_at, zone), reason=f"became_{options.on_status}")
+        return
     if became(event, options.on_status):
         zone = history.zone(event.subject.location)
         yield Send(due=options.after.after(event.occurred_at, zone), reason=f"became_{options.on_status}")

@@ -39,6 +39,8 @@ def due_time(subject: Subject, rule: Rule, history: History) -> datetime | None:
 
 def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
     """Recompute the one reminder this visit wants from its latest snapshot; the store keeps one per slot."""
+    if history.newer_snapshot(event) is not None:
+        return   # an older event arriving late: the later one planned the reminder from the latest snapshot
     subject = event.subject
     now = event.occurred_at
     if subject.start is None:

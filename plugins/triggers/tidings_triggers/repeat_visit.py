@@ -68,14 +68,16 @@ def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
     """One pending invitation per (rule, client): started by a completed visit, held while rebooked,
     dropped when the client came back."""
     options: RepeatVisitRule = rule.options
-    subject, client = event.subject, event.subject.client
+    # an older event arriving after a later one of its visit: the visit is as the later snapshot says
+    subject = history.newer_snapshot(event) or event.subject
+    client = subject.client
     if client is None:
         return
     scope = f"client:{client.id}"
     pending = history.pending(rule.id, scope)
     others = history.client_subjects(client.id)
     services = matched(subject, options)
-    if became(event, "completed") and services and subject.start is not None:
+    if became(event, "completed") and subject.status == "completed" and services and subject.start is not None:
         if pending is not None and "cycle_start" in pending.info \
                 and datetime.fromisoformat(pending.info["cycle_start"]) > subject.start:
             return   # an older visit marked completed late does not replace the newer cycle

@@ -37,7 +37,9 @@ def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
     previous = event.previous.status if event.previous else None
     if options.from_ is not None and previous not in options.from_:
         return
-    # each event is its own intent: two quick changes are two messages, not one replacing the other
+    # each event is its own intent: two quick changes are two messages, not one replacing the other, and an
+    # event arriving after a later one is still told (a "created" confirmation after the reschedule; its
+    # text is rendered from the latest snapshot when it is sent)
     yield Send(due=event.occurred_at, scope=f"event:{event.id}", reason=event.type)
 
 

@@ -59,3 +59,30 @@ def test_staff_recipients_need_no_consent(run: Any, dsl: Any) -> None:
     events = [dsl.event("status_changed", "2026-04-02 13:15", "a-1", status="completed", start="2026-04-02 12:00", previous={"status": "confirmed"})]
     records = run([rule], events)
     assert [(r["to"], r["channel"]) for r in records] == [("+48600000001", "sms")]
+
+
+# ---------------------------------------------------------------- events of one visit taken out of order
+
+
+def test_a_confirmation_taken_after_the_completion_does_not_drop_the_review_request(run: Any, dsl: Any) -> None:
+    confirmed = dsl.event("status_changed", "2026-04-02 13:15:00.000", "a-1", status="confirmed", start="2026-04-02 12:00",
+                          previous={"status": "pending"})
+    completed = dsl.event("status_changed", "2026-04-02 13:15:00.001", "a-1", status="completed", start="2026-04-02 12:00",
+                          previous={"status": "confirmed"})
+    assert dsl.sent(run([REVIEW], [completed, confirmed])) == [("2026-04-02 14:15", "review-request", "email", "a-1")]
+
+
+def test_a_completion_taken_after_a_later_change_that_kept_the_status_still_asks_for_a_review(run: Any, dsl: Any) -> None:
+    completed = dsl.event("status_changed", "2026-04-02 13:15:00.000", "a-1", status="completed", start="2026-04-02 12:00",
+                          previous={"status": "confirmed"})
+    corrected = dsl.event("rescheduled", "2026-04-02 13:15:00.001", "a-1", status="completed", start="2026-04-02 11:30",
+                          previous={"start": "2026-04-02 12:00"})
+    assert dsl.sent(run([REVIEW], [corrected, completed])) == [("2026-04-02 14:15", "review-request", "email", "a-1")]
+
+
+def test_a_completion_taken_after_the_visit_was_marked_no_show_plans_nothing(run: Any, dsl: Any) -> None:
+    completed = dsl.event("status_changed", "2026-04-02 13:15:00.000", "a-1", status="completed", start="2026-04-02 12:00",
+                          previous={"status": "confirmed"})
+    no_show = dsl.event("status_changed", "2026-04-02 13:15:00.001", "a-1", status="no_show", start="2026-04-02 12:00",
+                        previous={"status": "completed"})
+    assert run([REVIEW], [no_show, completed], explain=True) == []

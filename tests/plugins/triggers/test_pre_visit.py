@@ -122,3 +122,46 @@ def test_a_mute_list_silences_exactly_its_rules_staff_or_client(run: Any, dsl: A
     staff = {**R1, "id": "staff-1h", "recipient": "staff", "channel": "sms"}
     records = run([R24, staff], [dsl.event("created", "2026-03-02 09:00", "a-1", start="2026-03-10 14:00", mute=["staff-1h"])])
     assert dsl.sent(records) == [("2026-03-09 14:00", "reminder-24h", "sms", "a-1")]
+
+
+# ---------------------------------------------------------------- events of one visit taken out of order
+
+
+def booked_then_moved(dsl: Any, *, moved_at: str = "2026-03-02 09:00:00.001") -> tuple[dict[str, Any], dict[str, Any]]:
+    created = dsl.event("created", "2026-03-02 09:00:00.000", "a-1", start="2026-03-10 14:00")
+    moved = dsl.event("rescheduled", moved_at, "a-1", start="2026-03-11 16:00", previous={"start": "2026-03-10 14:00"})
+    return created, moved
+
+
+def test_a_booking_taken_after_its_reschedule_does_not_move_the_reminder_back(run: Any, dsl: Any) -> None:
+    # Given a visit booked and moved a millisecond later, When a worker takes the move first
+    created, moved = booked_then_moved(dsl)
+    records = run([R24], [moved, created], explain=True)
+    # Then the one reminder is for the new time, and nothing is dropped at due time as "visit_moved"
+    assert dsl.sent(records) == [("2026-03-10 16:00", "reminder-24h", "sms", "a-1")]
+    assert [r for r in records if r.get("status") == "skipped"] == []
+
+
+def test_a_booking_taken_after_its_cancellation_brings_no_reminder_back(run: Any, dsl: Any) -> None:
+    created = dsl.event("created", "2026-03-02 09:00:00.000", "a-1", start="2026-03-10 14:00")
+    cancelled = dsl.event("status_changed", "2026-03-02 09:00:00.001", "a-1", status="cancelled", start="2026-03-10 14:00",
+                          previous={"status": "confirmed"})
+    # nothing is planned for the older event: no reminder waits in the store to be skipped at due time
+    assert run([R24], [cancelled, created], explain=True) == []
+
+
+@pytest.mark.parametrize("taken", ["in-order", "reversed"])
+def test_events_at_the_same_moment_plan_the_same_reminder_whichever_is_taken_first(run: Any, dsl: Any, taken: str) -> None:
+    # a creation comes before any other event of its visit at the same moment
+    created, moved = booked_then_moved(dsl, moved_at="2026-03-02 09:00:00.000")
+    events = [created, moved] if taken == "in-order" else [moved, created]
+    assert dsl.sent(run([R24], events)) == [("2026-03-10 16:00", "reminder-24h", "sms", "a-1")]
+
+
+@pytest.mark.parametrize("taken", ["in-order", "reversed"])
+def test_two_changes_at_the_same_moment_are_ordered_by_event_id(run: Any, dsl: Any, taken: str) -> None:
+    first = dsl.event("rescheduled", "2026-03-02 09:00", "a-1", start="2026-03-11 16:00", previous={"start": "2026-03-10 14:00"})
+    second = dsl.event("rescheduled", "2026-03-02 09:00", "a-1", start="2026-03-12 10:00", previous={"start": "2026-03-10 14:00"})
+    first["id"], second["id"] = "evt-0001", "evt-0002"
+    events = [first, second] if taken == "in-order" else [second, first]
+    assert dsl.sent(run([R24], events)) == [("2026-03-11 10:00", "reminder-24h", "sms", "a-1")]

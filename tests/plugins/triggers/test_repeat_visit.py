@@ -157,3 +157,21 @@ def test_one_invitation_per_visit_naming_each_followed_service_once(run: Any, ds
     records = run([NAILS], [visit])
     [message] = records
     assert "(Manicure, Pedicure)" in message["text"]
+
+
+# ---------------------------------------------------------------- events of one visit taken out of order
+
+
+def test_a_completion_taken_after_the_visit_was_marked_no_show_starts_no_invitation(run: Any, dsl: Any, store: Any) -> None:
+    done = completed(dsl, "2026-04-02 12:00:00.000", "a-10", "2026-04-02 11:00")
+    no_show = dsl.event("status_changed", "2026-04-02 12:00:00.001", "a-10", status="no_show", start="2026-04-02 11:00",
+                        previous={"status": "completed"})
+    assert dsl.sent(run([NAILS], [no_show, done])) == []
+    assert store.count_pending() == 0
+
+
+def test_a_completion_taken_after_a_later_correction_counts_from_the_corrected_visit(run: Any, dsl: Any) -> None:
+    done = completed(dsl, "2026-04-02 12:00:00.000", "a-10", "2026-04-02 11:00")
+    corrected = dsl.event("rescheduled", "2026-04-02 12:00:00.001", "a-10", status="completed", start="2026-04-02 10:00",
+                          previous={"start": "2026-04-02 11:00"})
+    assert dsl.sent(run([NAILS], [corrected, done])) == [("2026-04-23 10:00", "nails-repeat", "sms", "a-10")]

@@ -69,3 +69,15 @@ def test_orders_and_leads_accept_any_status(run: Any, dsl: Any, kind: str) -> No
     rule = {"id": "ready", "trigger": "status-change", "kind": kind, "on": "status_changed", "to": ["ready_for_pickup"], "channel": "sms"}
     events = [dsl.event("status_changed", "2026-03-02 10:00", "o-1", status="ready_for_pickup", previous={"status": "in_repair"}, kind=kind)]
     assert dsl.sent(run([rule], events)) == [("2026-03-02 10:00", "ready", "sms", "o-1")]
+
+
+def test_a_creation_taken_after_its_reschedule_is_still_confirmed_and_names_the_new_time(run: Any, dsl: Any) -> None:
+    booked = {"id": "booked", "trigger": "status-change", "on": "created", "channel": "sms"}
+    moved = {"id": "moved", "trigger": "status-change", "on": "rescheduled", "channel": "sms"}
+    created = dsl.event("created", "2026-03-02 09:00:00.000", "a-1", start="2026-03-10 14:00")
+    rescheduled = dsl.event("rescheduled", "2026-03-02 09:00:00.001", "a-1", start="2026-03-11 16:00",
+                            previous={"start": "2026-03-10 14:00"})
+    records = run([booked, moved], [rescheduled, created])
+    assert sorted(r["rule"] for r in records) == ["booked", "moved"]
+    [confirmation] = [r for r in records if r["rule"] == "booked"]
+    assert "16:00" in confirmation["text"] and "14:00" not in confirmation["text"]
