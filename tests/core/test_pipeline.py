@@ -7,15 +7,16 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from attrs import define, field
+from attrs import define, field, frozen
 
 import tidings_triggers.repeat_visit
 import tidings_triggers.status_change
-from tidings import Channel, PermanentDeliveryError, Receipt, RenderedMessage, TransientDeliveryError, hookimpl
+from tidings import (Channel, Drop, PermanentDeliveryError, Receipt, RenderedMessage, Send, TransientDeliveryError, Trigger,
+                     hookimpl)
 from tidings.clock import VirtualClock
 from tidings.config import Config, parse_config
 from tidings.errors import EventError
@@ -337,6 +338,48 @@ def test_one_clients_events_are_planned_one_at_a_time_across_workers() -> None:
     # Then the invitation exists and is held, as if the events had come one after the other
     invitation = store.pending("nails|client:c-ola|client")
     assert invitation is not None and invitation["suspended"] is True
+
+
+@frozen
+class NaiveRule:
+    """A third-party trigger's rule keys: none."""
+
+
+def naive_plan(event: Any, rule: Any, history: Any) -> Iterator[Any]:
+    """A trigger that plans from the event it is given, knowing nothing of events out of order."""
+    if event.subject.status == "cancelled":
+        yield Drop(reason="cancelled")
+    elif event.subject.start is not None:
+        yield Send(due=event.subject.start - timedelta(hours=1))
+
+
+class NaiveTrigger:
+    @hookimpl
+    def tidings_triggers(self) -> Iterator[Trigger]:
+        yield Trigger(name="naive", summary="", rule_type=NaiveRule, default_template="naive", plan=naive_plan)
+
+
+@pytest.mark.parametrize(("older", "newer_start"), [("confirmed", "2026-03-11T16:00:00+01:00"), ("cancelled", "2026-03-11T16:00:00+01:00")],
+                         ids=["an-older-send", "an-older-drop"])
+def test_an_older_event_taken_late_never_overwrites_what_a_later_one_planned(older: str, newer_start: str) -> None:
+    # Given any trigger, even one that ignores the order of events
+    config = parse_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["naive"]},
+                           "rules": [{"id": "naive", "trigger": "naive", "channel": "sms", "template": "t"}],
+                           "templates": {"t": {"sms": "see you"}}},
+                          registry=registry_for(NaiveTrigger(), TestChannels()))
+    store = MemoryStore()
+    pipeline = build_pipeline(None, config, store, transports={"sms": ScriptedTransport()}, clock=VirtualClock(NOW))
+    newer = {**event(1), "id": "evt-new", "occurred_at": "2026-03-02T09:00:00.001+01:00"}
+    newer["subject"] = {**newer["subject"], "start": newer_start}
+    stale = {**event(1), "id": "evt-old", "occurred_at": "2026-03-02T09:00:00+01:00"}
+    stale["subject"] = {**stale["subject"], "status": older}
+    # When the later event is ingested first and the older one after it
+    pipeline.ingest(newer)
+    pipeline.ingest(stale)
+    # Then the message the later event planned stands
+    pending = store.pending("naive|subject:a-1|client")
+    assert pending is not None and pending["event"]["id"] == "evt-new"
+    assert pending["due"] == "2026-03-11T15:00:00+01:00"
 
 
 def test_the_idempotency_key_is_stable_and_handed_to_the_transport(transports: dict[str, ScriptedTransport]) -> None:

@@ -204,6 +204,24 @@ def test_a_subject_snapshot_is_replaced_by_a_newer_event_but_not_by_an_older_one
     assert store.subject("v-unknown") is None
 
 
+def test_at_the_same_moment_the_later_order_wins_whichever_is_stored_first(store: ScheduleStore) -> None:
+    assert store.put_subject("visit", visit("v-1", status="moved"), occurred_at=at(10), order="1:evt-2") is True
+    assert store.put_subject("visit", visit("v-1", status="booked"), occurred_at=at(10), order="0:evt-1") is False
+    found = store.subject("v-1")
+    assert found is not None and found["subject"]["status"] == "moved" and found["order"] == "1:evt-2"
+    # the same event again (a retry) replaces its own snapshot
+    assert store.put_subject("visit", visit("v-1", status="moved"), occurred_at=at(10), order="1:evt-2") is True
+    assert store.put_subject("visit", visit("v-1", status="later"), occurred_at=at(10), order="1:evt-3") is True
+
+
+def test_orders_compare_by_code_point_not_by_locale(store: ScheduleStore) -> None:
+    # "é" (U+00E9) sorts after "z" by code point, though before it in most locales' collation
+    assert store.put_subject("visit", visit("v-1", status="accented"), occurred_at=at(10), order="1:é") is True
+    assert store.put_subject("visit", visit("v-1", status="plain"), occurred_at=at(10), order="1:z") is False
+    assert store.put_subject("visit", visit("v-2", status="short"), occurred_at=at(10), order="1:evt-1") is True
+    assert store.put_subject("visit", visit("v-2", status="longer"), occurred_at=at(10), order="1:evt-10") is True
+
+
 def test_client_subjects_lists_the_client_snapshots_sorted_by_id(store: ScheduleStore) -> None:
     store.put_subject("visit", visit("v-2"), occurred_at=at(0))
     store.put_subject("order", visit("o-1"), occurred_at=at(0))
