@@ -6,6 +6,7 @@ from tidings.errors import (
     ConfigError,
     DeliveryError,
     EventError,
+    InvalidValue,
     PermanentDeliveryError,
     PluginError,
     Problem,
@@ -15,6 +16,7 @@ from tidings.errors import (
 )
 from tidings.models import Contact, Event, Previous, PushSubscription, Service, Subject
 from tidings.plugin_types import (
+    STATUSES,
     Channel,
     Drop,
     NoAddress,
@@ -40,10 +42,10 @@ __all__ = [
     # Plugins
     "hookimpl", "Registry", "build_registry", "registry_for",
     "Channel", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
-    "NoAddress", "RenderedMessage", "Receipt", "Send", "Drop", "Suspend", "Restore", "Skip", "Pending",
+    "NoAddress", "RenderedMessage", "Receipt", "Send", "Drop", "Suspend", "Restore", "Skip", "Pending", "STATUSES",
     # Models
     "Event", "Subject", "Contact", "Service", "Previous", "PushSubscription",
     # Errors
     "TidingsError", "ConfigError", "EventError", "PluginError", "TemplateError", "DeliveryError",
-    "TransientDeliveryError", "PermanentDeliveryError", "Problem",
+    "TransientDeliveryError", "PermanentDeliveryError", "Problem", "InvalidValue",
 ]

@@ -109,8 +109,15 @@ def plugins(config_path: str | None, as_json: bool) -> None:
     from tidings.plugins import GROUPS, installed
     enabled: dict[str, list[str]] = {}
     if config_path:
-        raw = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
-        enabled = {k: list(v) for k, v in raw.get("plugins", {}).items()}
+        try:
+            raw = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise click.ClickException(f"{config_path}: {e}") from None
+        # read from the raw table, so that listing imports no plugin; `tidings check` reports what is malformed
+        table = raw.get("plugins", {})
+        for kind, names in (table.items() if isinstance(table, dict) else ()):
+            listed = [names] if isinstance(names, str) else names if isinstance(names, list) else []
+            enabled[kind] = [name for name in listed if isinstance(name, str)]
     rows = []
     for kind in GROUPS:
         found = installed(kind)

@@ -7,7 +7,7 @@ import functools
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,13 @@ import attrs
 from attrs import field, fields, frozen
 from cattrs.errors import BaseValidationError
 
-from tidings.converter import converter, problems_from
-from tidings.durations import Duration
+from tidings.converter import converter, problems_from, wrong_type
+from tidings.durations import Duration, not_zero
 from tidings.errors import ConfigError, PluginError, Problem
 from tidings.hours import WeekHours
-from tidings.plugins import Registry, build_registry, check_enabled
+from tidings.models import APPOINTMENT_STATUSES
+from tidings.plugin_types import STATUSES
+from tidings.plugins import Registry, build_registry, check_enabled, installed
 
 __all__ = ["Config", "Location", "Rule", "Settings", "load_config", "parse_config", "converter", "channel_order"]
 
@@ -47,7 +49,9 @@ class Settings:
     broker: str = "memory://"
     store: str = "memory://"
     templates: str | None = None          # a directory of template files, relative to the config file
-    lease: Duration = Duration(5, "m")    # how long a claimed message waits for its dispatch before it is claimed again
+    # how long a claimed message waits for its dispatch before it is claimed again; 0 would claim it again at once
+    lease: Duration = field(default=Duration(5, "m"), validator=not_zero("a lease of zero would hand every due message "
+                                                                        "to a second scheduler while the first sends it"))
     namespace: str = field(default="tidings", validator=lambda _, attribute, value: _namespace(value, attribute))
     strict_events: bool = False           # reject events with keys the contract does not define (else: warn once per path)
 
@@ -124,7 +128,7 @@ class Links:
 
     base_url: str = ""
     secret: str = field(default="", repr=False)     # or TIDINGS_LINK_SECRET; never logged
-    ttl: Duration = Duration(7, "d")
+    ttl: Duration = field(default=Duration(7, "d"), validator=not_zero("a link valid for no time cannot be followed"))
 
 
 @frozen
@@ -205,21 +209,54 @@ converter.register_unstructure_hook(ZoneInfo, str)
 _COMMON = tuple(f.name for f in fields(Rule) if f.name != "options")
 
 
-def channel_order(value: Any, enabled: tuple[str, ...]) -> tuple[str, ...]:
-    """Turn a rule's `channel` (a name, prefer_sms / prefer_email, or a list) into an ordered tuple."""
+def channel_order(value: Any, enabled: Sequence[str], *, installed: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Turn a rule's `channel` (a name, prefer_sms / prefer_email, or a list) into an ordered tuple.
+
+    Args:
+        value: the rule's ``channel`` as written.
+        enabled: the names listed in ``[plugins].channels``.
+        installed: the channel plugins installed (None: take the enabled ones), named in the error
+            when a rule names one that is installed but not enabled.
+
+    Raises:
+        ValueError: naming what the user wrote (``prefer_sms needs channels sms and email enabled ...``)
+            and, for an unknown name, the choices that would work with the enabled channels.
+    """
+    known = tuple(enabled) if installed is None else tuple(installed)
+    if isinstance(value, str) and value in POLICIES:
+        missing = [name for name in POLICIES[value] if name not in enabled]
+        if missing:
+            why = "; ".join(f"{name} is {'not enabled' if name in known else 'not installed'}" for name in missing)
+            raise ValueError(f"{value} needs channels {' and '.join(POLICIES[value])} enabled in [plugins].channels ({why})")
+        return POLICIES[value]
     if isinstance(value, str):
-        names = POLICIES.get(value, (value,))
+        names: tuple[str, ...] = (value,)
     elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         names = tuple(value)
     else:
         raise ValueError(f"{value!r} is not a channel policy (a channel name, prefer_sms, prefer_email, or a list of channel names)")
     for name in names:
+        if name in POLICIES:
+            raise ValueError(f"{name} is a policy, not a channel: write channel = {name!r} alone, or list channels")
         if name not in enabled:
-            choices = ", ".join([*enabled, *POLICIES]) or "no channel is enabled in [plugins].channels"
-            raise ValueError(f"{name!r} is not an enabled channel (choose one of: {choices})")
+            raise ValueError(_not_enabled(name, enabled, known))
     if len(set(names)) != len(names):
         raise ValueError(f"{value!r} names a channel twice")
-    return tuple(names)
+    return names
+
+
+def _not_enabled(name: str, enabled: Sequence[str], installed: Sequence[str]) -> str:
+    if name in installed:
+        return (f"{name!r} is not an enabled channel: it is installed, add it to [plugins].channels "
+                f"(enabled: {', '.join(enabled) or 'none'})")
+    # only what would work as written: enabled channels, and the policies whose channels are all enabled
+    choices = [n for n in enabled if n in installed] + [p for p, wanted in POLICIES.items() if all(n in enabled for n in wanted)]
+    inert = [n for n in sorted(installed) if n not in enabled]
+    close = difflib.get_close_matches(name, [*choices, *inert], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listed = f"choose one of: {', '.join(choices)}" if choices else "no channel is enabled in [plugins].channels"
+    more = f"; installed but not enabled: {', '.join(inert)}" if inert else ""
+    return f"{name!r} is not an enabled channel{hint} ({listed}{more})"
 
 
 def load_config(path: str | os.PathLike[str], *, registry: Registry | None = None) -> Config:
@@ -237,7 +274,12 @@ def load_config(path: str | os.PathLike[str], *, registry: Registry | None = Non
 
 
 def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, path: Path | None = None) -> Config:
-    """Validate a configuration already read into a dict; raises ConfigError listing every problem."""
+    """Validate a configuration already read into a dict; raises ConfigError listing every problem.
+
+    Any TOML document gives a Config or a ConfigError, never another exception: a table written as
+    a string, an array where a table belongs, a number where a name belongs are each a problem at
+    their place (tests/core/test_config.py checks this on generated documents).
+    """
     problems: list[Problem] = []
 
     def structure(value: Any, cls: Any, where: str, default: Any = None) -> Any:
@@ -248,6 +290,13 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
         except (ValueError, TypeError) as e:
             problems.append(Problem(where, str(e)))
         return default
+
+    def table(key: str, shape: str) -> Mapping[str, Any]:
+        value = raw.get(key, {})
+        if isinstance(value, Mapping):
+            return value
+        problems.append(Problem(key, wrong_type(value, shape)))
+        return {}
 
     allowed_top = ("tidings", "plugins", "channels", "locations", "rules", "templates", "links")
     for key in raw:
@@ -278,25 +327,23 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
         except PluginError as e:
             problems.append(Problem("plugins", str(e)))
             registry = build_registry({})
+        available = sorted(installed("channels"))
     else:
         for kind in ("channels", "triggers"):
             for i, name in enumerate(getattr(plugins, kind)):
                 if name not in getattr(registry, kind):
                     problems.append(Problem(f"plugins.{kind}[{i}]", f"no {kind[:-1]} plugin named {name!r} is registered "
                                                                      f"(registered: {', '.join(sorted(getattr(registry, kind))) or 'none'})"))
+        available = sorted(registry.channels)
 
     locations: dict[str, Location] = {}
-    raw_locations = raw.get("locations", {})
-    if not isinstance(raw_locations, Mapping):
-        problems.append(Problem("locations", "must be a table of [locations.<id>] tables"))
-        raw_locations = {}
-    for loc_id, table in raw_locations.items():
-        loc = structure({"id": loc_id, **table} if isinstance(table, Mapping) else table, Location, f"locations.{loc_id}")
+    for loc_id, loc_table in table("locations", "a table of [locations.<id>] tables").items():
+        loc = structure({"id": loc_id, **loc_table} if isinstance(loc_table, Mapping) else loc_table, Location, f"locations.{loc_id}")
         if loc is not None:
             locations[loc_id] = loc
 
     channels: dict[str, Any] = {}
-    raw_channels = raw.get("channels", {})
+    raw_channels = table("channels", "a table of [channels.<name>] tables")
     for name in plugins.channels:
         channel = registry.channels.get(name)
         if channel is not None:
@@ -309,23 +356,20 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
     seen: dict[str, int] = {}
     raw_rules = raw.get("rules", [])
     if not isinstance(raw_rules, list):
-        problems.append(Problem("rules", "must be an array of [[rules]] tables"))
+        problems.append(Problem("rules", wrong_type(raw_rules, "an array of [[rules]] tables")))
         raw_rules = []
-    for i, table in enumerate(raw_rules):
+    for i, rule_table in enumerate(raw_rules):
         # duplicates are found on the raw ids: a rule with other mistakes still claims its id
-        rule_id = table.get("id") if isinstance(table, Mapping) else None
+        rule_id = rule_table.get("id") if isinstance(rule_table, Mapping) else None
         if isinstance(rule_id, str) and rule_id:
             if rule_id in seen:
                 problems.append(Problem(f"rules[{i}] ({rule_id}).id", f"duplicate rule id {rule_id!r} (first used by rules[{seen[rule_id]}])"))
             seen.setdefault(rule_id, i)
-        rule = _rule(i, table, registry, plugins, locations, problems)
+        rule = _rule(i, rule_table, registry, plugins, locations, problems, available=available)
         if rule is not None:
             rules.append(rule)
 
-    templates = raw.get("templates", {})
-    if not isinstance(templates, Mapping):
-        problems.append(Problem("templates", "must be a table of [templates.<name>] tables"))
-        templates = {}
+    templates = table("templates", "a table of [templates.<name>] tables")
 
     config = Config(tidings=settings, plugins=plugins, locations=locations, rules=tuple(rules),
                     channels=channels, templates=dict(templates), links=links, registry=registry, path=path)
@@ -349,9 +393,9 @@ def _check_channels(config: Config) -> list[Problem]:
 
 
 def _rule(i: int, table: Any, registry: Registry, plugins: PluginsTable,
-          locations: Mapping[str, Location], problems: list[Problem]) -> Rule | None:
+          locations: Mapping[str, Location], problems: list[Problem], *, available: Sequence[str]) -> Rule | None:
     if not isinstance(table, Mapping):
-        problems.append(Problem(f"rules[{i}]", "must be a table"))
+        problems.append(Problem(f"rules[{i}]", wrong_type(table, "a table")))
         return None
     rule_id = table.get("id")
     place = f"rules[{i}] ({rule_id})" if isinstance(rule_id, str) else f"rules[{i}]"
@@ -379,7 +423,7 @@ def _rule(i: int, table: Any, registry: Registry, plugins: PluginsTable,
         if key in table and key not in ("channel",):
             common[key] = table[key]
     try:
-        channel = channel_order(table.get("channel"), plugins.channels) if "channel" in table else None
+        channel = channel_order(table.get("channel"), plugins.channels, installed=available) if "channel" in table else None
         if channel is None:
             problems.append(Problem(f"{place}.channel", "is required (a channel name, prefer_sms, prefer_email, or a list)"))
     except ValueError as e:
@@ -390,13 +434,11 @@ def _rule(i: int, table: Any, registry: Registry, plugins: PluginsTable,
                      ("working_hours", bool), ("template", str), ("locations", tuple[str, ...])):
         if key in common:
             try:
-                value = converter.structure(common[key], cls)
-                if cls is bool and not isinstance(common[key], bool):
-                    raise ValueError(f"{common[key]!r} is not true or false")
-                checked[key] = value
-            except (BaseValidationError, ValueError, TypeError) as e:
-                message = str(e) if isinstance(e, ValueError) else f"{common[key]!r} has the wrong type"
-                problems.append(Problem(f"{place}.{key}", message))
+                checked[key] = converter.structure(common[key], cls)
+            except BaseValidationError as e:
+                problems.extend(_at(f"{place}.{key}", p) for p in problems_from(e))
+            except (ValueError, TypeError) as e:
+                problems.append(Problem(f"{place}.{key}", str(e)))
     if checked.get("kind", "appointment") not in KINDS:
         problems.append(Problem(f"{place}.kind", f"{checked['kind']!r} is not a kind (choose one of: {', '.join(KINDS)})"))
     if checked.get("recipient", "client") not in RECIPIENTS:
@@ -413,9 +455,32 @@ def _rule(i: int, table: Any, registry: Registry, plugins: PluginsTable,
             problems.extend(_at(place, Problem(p.path.rstrip("_"), p.message)) for p in problems_from(e))
         except (ValueError, TypeError) as e:
             problems.append(Problem(place, str(e)))
+    if options is not None and checked.get("kind", "appointment") == "appointment":
+        problems.extend(_appointment_statuses(place, options))
     if len(problems) > before:
         return None
     return Rule(id=rule_id, trigger=trigger_name, channel=channel or (), options=options, **checked)
+
+
+def _appointment_statuses(place: str, options: Any) -> list[Problem]:
+    """Problems with the keys a trigger marks as statuses (`STATUSES` metadata), for an appointment rule.
+
+    An appointment's statuses are fixed (PRODUCT §3), so ``to = ["confirmd"]`` would never match and
+    the rule would never fire; orders and leads carry the host's own statuses and take any.
+    """
+    found = []
+    for attribute in fields(type(options)):
+        if not attribute.metadata.get(STATUSES):
+            continue
+        value = getattr(options, attribute.name)
+        for status in (value,) if isinstance(value, str) else (value or ()):
+            if status not in APPOINTMENT_STATUSES:
+                close = difflib.get_close_matches(status, APPOINTMENT_STATUSES, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                found.append(Problem(f"{place}.{attribute.name.rstrip('_')}",
+                                     f"{status!r} is not an appointment status{hint} (choose one of: "
+                                     f"{', '.join(APPOINTMENT_STATUSES)}; orders and leads take any status)"))
+    return found
 
 
 def _unknown(key: str, allowed: Any) -> str:
@@ -425,4 +490,7 @@ def _unknown(key: str, allowed: Any) -> str:
 
 
 def _at(prefix: str, problem: Problem) -> Problem:
-    return Problem(f"{prefix}.{problem.path}" if problem.path else prefix, problem.message)
+    if not problem.path:
+        return Problem(prefix, problem.message, problem.warning)
+    joiner = "" if problem.path.startswith("[") else "."
+    return Problem(f"{prefix}{joiner}{problem.path}", problem.message, problem.warning)

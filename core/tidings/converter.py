@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory, is_mapping, list_structure_factory, mapping_structure_factory
-from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 from cattrs.gen import make_dict_structure_fn, override
 
-from tidings.errors import Problem
+from tidings.errors import InvalidValue, Problem
 
 
 def parse_aware(value: Any) -> datetime:
@@ -145,22 +151,129 @@ def _make_strict() -> cattrs.Converter:
     return conv
 
 
-# config is strict about unknown keys; events are read strictly by type, their unknown keys are
+def toml_kind(value: Any) -> str:
+    """What a TOML value is, in the words of the TOML spec ("a string", "an array", "a table")."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, (datetime, date, time)):
+        return "a date-time"
+    return type(value).__name__
+
+
+def wrong_type(value: Any, wanted: str) -> str:
+    """The problem of a value of the wrong TOML type: ``must be a table, not a string ('x')``."""
+    shown = f" ({value!r})" if not isinstance(value, (Mapping, list, tuple)) else ""
+    return f"must be {wanted}, not {toml_kind(value)}{shown}"
+
+
+def _wrong(value: Any, wanted: str) -> ValueError:
+    return ValueError(wrong_type(value, wanted))
+
+
+def _strict(conv: cattrs.Converter) -> None:
+    """Make `conv` read TOML values as they are written: no value of one type is turned into another.
+
+    cattrs' defaults call ``str(value)``, ``int(value)``, ``bool(value)`` and iterate any iterable, so
+    ``template = 3`` became ``"3"``, ``working_hours = "false"`` became true and ``channels = "sms"``
+    became ``("s", "m", "s")``. Here each of those is a problem naming the key, and a table given as
+    anything but a table is one too (cattrs would raise AttributeError on ``.keys()``). One rule
+    widens a type on purpose (docs/configuration.md): a list of names may be written as one name,
+    ``channels = "sms"`` meaning ``channels = ["sms"]``, as rules' ``to`` and ``statuses`` always took.
+    """
+    def exact(kinds: tuple[type, ...], wanted: str, cast: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+        def structure(value: Any, _: Any) -> Any:
+            # bool is an int in Python, never in TOML
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                raise _wrong(value, wanted)
+            return cast(value)
+        return structure
+
+    conv.register_structure_hook(str, exact((str,), "a string", str))
+    conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(int, exact((int,), "an integer", int))
+    conv.register_structure_hook(float, exact((int, float), "a number", float))
+
+    def is_sequence(type_: Any) -> bool:
+        args = get_args(type_)
+        return get_origin(type_) in (tuple, list) and (get_origin(type_) is list or (len(args) == 2 and args[1] is Ellipsis))
+
+    def sequence(type_: Any) -> Callable[[Any, Any], Any]:
+        origin, item = get_origin(type_), get_args(type_)[0]
+
+        def structure(value: Any, _: Any) -> Any:
+            if item is str and isinstance(value, str):
+                value = [value]
+            if not isinstance(value, (list, tuple)):
+                raise _wrong(value, "a list of names" if item is str else "an array")
+            out, errors = [], []
+            for index, element in enumerate(value):
+                try:
+                    out.append(conv.structure(element, item))
+                except Exception as e:   # as cattrs does: every element's error, each with its index
+                    e.add_note(IterableValidationNote(f"Structuring {type_} @ index {index}", index, item))
+                    errors.append(e)
+            if errors:
+                raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+            return origin(out)
+        return structure
+
+    def is_table_type(type_: Any) -> bool:
+        return get_origin(type_) in (dict, Mapping) and len(get_args(type_)) == 2
+
+    def mapping(type_: Any) -> Callable[[Any, Any], Any]:
+        key_type, value_type = get_args(type_)
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise _wrong(value, "a table")
+            out, errors = {}, []
+            for key, element in value.items():
+                try:
+                    out[conv.structure(key, key_type)] = conv.structure(element, value_type)
+                except Exception as e:
+                    e.add_note(IterableValidationNote(f"Structuring mapping value @ key {key!r}", key, value_type))
+                    errors.append(e)
+            if errors:
+                raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+            return out
+        return structure
+
+    conv.register_structure_hook_factory(is_sequence, sequence)
+    conv.register_structure_hook_factory(is_table_type, mapping)
+    conv.register_structure_hook_factory(attrs.has, lambda cls: table_hook(cls, conv))
+
+
+def table_hook(cls: type, conv: cattrs.Converter, **overrides: Any) -> Callable[[Any, Any], Any]:
+    """cattrs' structure function of attrs class `cls`, refusing anything but a table first."""
+    inner: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys, **overrides)
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise _wrong(value, "a table")
+        return inner(value, cls)
+    return structure
+
+
+# config is strict about unknown keys and types; events are read strictly by type, their unknown keys are
 # reported by tidings.intake (a warning, or an error with `strict_events`)
 converter = _make(forbid_extra_keys=True)
-converter.register_structure_hook(bool, _strict_bool)
+_strict(converter)
 event_converter = _make_strict()
 
 
 def renamed(cls: type, conv: cattrs.Converter, **renames: str) -> None:
     """Register a structure hook for `cls` that reads attribute `a` from key `renames[a]` (from_ <- from)."""
-    conv.register_structure_hook(
-        cls,
-        make_dict_structure_fn(
-            cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys,
-            **{attr: override(rename=key) for attr, key in renames.items()},
-        ),
-    )
+    conv.register_structure_hook(cls, table_hook(cls, conv, **{attr: override(rename=key) for attr, key in renames.items()}))
 
 
 def check_fields(instance: Any, checks: Mapping[str, Callable[[Any], str | None]], section: str) -> None:
@@ -211,6 +324,9 @@ def problems_from(exc: BaseException, path: str = "", *, dotted_keys: bool = Fal
         for key in sorted(exc.extra_fields):
             where = f"{path}.{key}" if path else key
             out.append(Problem(where, f"unknown key {key!r} (allowed: {', '.join(allowed)})"))
+    elif isinstance(exc, InvalidValue):
+        for problem in exc.problems:
+            out.append(Problem(".".join(p for p in (path, problem.path) if p), problem.message, problem.warning))
     elif isinstance(exc, KeyError):
         out.append(Problem(path, "is required but missing"))
     elif isinstance(exc, ValueError) and len(exc.args) >= 2 and isinstance(getattr(exc.args[1], "name", None), str):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from attrs import frozen
@@ -58,6 +60,18 @@ class Duration:
             return (moment.astimezone(timezone.utc) + sign * self.elapsed()).astimezone(zone)
         local = moment.astimezone(zone).replace(tzinfo=None) + sign * self.elapsed()
         return localize(local, zone)
+
+
+def not_zero(why: str) -> Callable[[Any, Any, Duration], None]:
+    """An attrs validator refusing a zero duration (``"0d"``) where it means nothing, saying `why`.
+
+    The error names the key (cattrs reports it under the attribute), the value and the reason:
+    ``rules[3] (repeat).after: '0d' is zero: an invitation to come back at the visit itself ...``.
+    """
+    def validate(_: Any, attribute: Any, value: Duration) -> None:
+        if isinstance(value, Duration) and value.amount == 0:
+            raise ValueError(f"{str(value)!r} is zero: {why}; use a positive duration", attribute)
+    return validate
 
 
 def localize(naive: datetime, zone: ZoneInfo) -> datetime:

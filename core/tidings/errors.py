@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from attrs import frozen
@@ -23,6 +23,30 @@ class Problem:
     def __str__(self) -> str:
         text = f"{self.path}: {self.message}" if self.path else self.message
         return f"warning: {text}" if self.warning else text
+
+
+class InvalidValue(ValueError):
+    """Raised by a structure hook or a validator when one value has several problems, each at a place inside it.
+
+    The config reports each under the value's own place: `WeekHours.parse` raises
+    ``InvalidValue([Problem("mon", ...), Problem("tue", ...)])`` and `tidings check` prints
+    ``locations.x.hours.mon: ...`` and ``locations.x.hours.tue: ...``.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+def raise_problems(problems: Iterable[Problem]) -> None:
+    """Raise ConfigError listing `problems`, warnings included, if there are any.
+
+    For a channel's `connect`: what `tidings check` only warns about (a secret absent from its
+    environment) stops a worker, which cannot send without it.
+    """
+    found = [Problem(p.path, p.message) for p in problems]
+    if found:
+        raise ConfigError(found)
 
 
 class ConfigError(TidingsError):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from attrs import frozen
 
 from tidings.durations import localize
+from tidings.errors import InvalidValue, Problem
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
@@ -22,16 +23,25 @@ class WeekHours:
 
     @classmethod
     def parse(cls, table: object) -> WeekHours:
-        """Parse {mon = "09:00-13:00,14:00-18:00", ...}; raises ValueError naming the day and value."""
+        """Parse {mon = "09:00-13:00,14:00-18:00", ...}.
+
+        Raises:
+            InvalidValue: a ValueError listing every bad day and interval at once, each under its
+                day (``mon``: ``'9-18' is not an interval ...``), so that one run of `tidings check`
+                shows them all.
+        """
         if not isinstance(table, dict):
             raise ValueError(f"{table!r} is not a table of days (like {{ mon = \"09:00-18:00\" }})")
-        unknown = sorted(set(table) - set(DAYS))
-        if unknown:
-            raise ValueError(f"unknown day {unknown[0]!r} (choose from: {', '.join(DAYS)})")
+        problems = [Problem(str(day), f"unknown day {day!r} (choose from: {', '.join(DAYS)})")
+                    for day in table if day not in DAYS]
         days = []
         for day in DAYS:
             spec = table.get(day)
-            days.append(() if spec is None else _parse_day(day, spec))
+            intervals, found = ((), []) if spec is None else _parse_day(spec)
+            problems.extend(Problem(day, message) for message in found)
+            days.append(intervals)
+        if problems:
+            raise InvalidValue(problems)
         return cls(tuple(days))
 
     def next_open(self, moment: datetime, zone: ZoneInfo) -> datetime:
@@ -52,21 +62,27 @@ class WeekHours:
         raise AssertionError("a week with an opening always has a next opening")
 
 
-def _parse_day(day: str, spec: object) -> tuple[tuple[time, time | None], ...]:
+def _parse_day(spec: object) -> tuple[tuple[tuple[time, time | None], ...], list[str]]:
+    """One day's intervals, and what is wrong with each bad one (every one, not the first)."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"{day}: {spec!r} is not opening hours (like \"09:00-18:00\" or \"09:00-13:00,14:00-18:00\")")
+        return (), [f"{spec!r} is not opening hours (like \"09:00-18:00\" or \"09:00-13:00,14:00-18:00\")"]
     out: list[tuple[time, time | None]] = []
-    for part in spec.split(","):
-        match = _INTERVAL.match(part.strip())
+    problems: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        match = _INTERVAL.match(part)
         if not match:
-            raise ValueError(f"{day}: {part.strip()!r} is not an interval like \"09:00-18:00\"")
+            problems.append(f"{part!r} is not an interval like \"09:00-18:00\"")
+            continue
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
-            raise ValueError(f"{day}: {part.strip()!r} has an impossible time")
+            problems.append(f"{part!r} has an impossible time")
+            continue
         start, end = time(h1, m1), (None if h2 == 24 else time(h2, m2))
         if end is not None and end <= start:
-            raise ValueError(f"{day}: {part.strip()!r} ends before it starts")
+            problems.append(f"{part!r} ends before it starts")
+            continue
         if out and (out[-1][1] is None or start < out[-1][1]):  # type: ignore[operator]
-            raise ValueError(f"{day}: {part.strip()!r} overlaps or precedes the interval before it")
+            problems.append(f"{part!r} overlaps or precedes the interval before it")
+            continue
         out.append((start, end))
-    return tuple(out)
+    return tuple(out), problems

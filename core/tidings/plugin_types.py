@@ -116,9 +116,19 @@ class Channel:
     # provider reported gone is remembered by it and never used again, until the host sends one with
     # another identity (push: the endpoint with its keys, so a re-subscription is usable at once).
     address_key: Callable[[Contact, str], str | None] | None = None
+    # settings -> what would stop `connect`, found without any network I/O; only `tidings check` and `connect` ask
+    verify: Callable[[Any], Iterable[Problem]] | None = None
 
 
 # ---------------------------------------------------------------- triggers
+
+STATUSES = "tidings.statuses"
+"""The ``metadata`` key marking a trigger's rule key whose values are subject statuses.
+
+``to: tuple[str, ...] | None = field(default=None, metadata={STATUSES: True})``: for a rule of kind
+``appointment`` the core checks each value against the appointment statuses and reports a typo
+with a suggestion; orders and leads take any status (PRODUCT §3).
+"""
 
 
 @frozen
@@ -240,6 +250,6 @@ class TemplateTexts:
 
 
 RegistrationType = Channel | Trigger | TemplateFilter | TemplateGlobal | TemplateTexts
-__all__ = ["Channel", "Drop", "History", "Intent", "NoAddress", "NoConfig", "Pending", "Receipt", "RenderedMessage",
+__all__ = ["STATUSES", "Channel", "Drop", "History", "Intent", "NoAddress", "NoConfig", "Pending", "Receipt", "RenderedMessage",
            "Restore", "Send", "Skip", "Suspend", "TemplateFilter", "TemplateGlobal", "TemplateTexts",
            "Transport", "Trigger", "Iterable"]

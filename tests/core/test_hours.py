@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tidings.errors import InvalidValue
 from tidings.hours import WeekHours
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -60,3 +61,16 @@ def test_a_day_open_until_midnight() -> None:
     late = WeekHours.parse({"fri": "20:00-24:00"})
     assert late.next_open(at(2026, 3, 6, 23, 59), WARSAW) == at(2026, 3, 6, 23, 59)
     assert late.next_open(at(2026, 3, 7, 0, 0), WARSAW) == at(2026, 3, 13, 20, 0)
+
+
+def test_every_bad_day_and_interval_is_reported_at_once_under_its_day() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        WeekHours.parse({"mon": "9-18", "tue": "18:00-09:00,10:00-11:00,10:30-12:00", "monday": "09:00-18:00",
+                         "wed": "09:00-25:00", "sat": "10:00-14:00"})
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("monday", "unknown day 'monday' (choose from: mon, tue, wed, thu, fri, sat, sun)"),
+        ("mon", "'9-18' is not an interval like \"09:00-18:00\""),
+        ("tue", "'18:00-09:00' ends before it starts"),
+        ("tue", "'10:30-12:00' overlaps or precedes the interval before it"),
+        ("wed", "'09:00-25:00' has an impossible time"),
+    ]

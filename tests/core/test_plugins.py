@@ -148,3 +148,20 @@ def test_a_hook_yielding_the_wrong_type_is_refused_naming_the_plugin() -> None:
 def test_channel_registration_is_typed() -> None:
     channel = Channel(name="x", summary="", parts=("text",), addresses=lambda c, s: (), connect=lambda s: None)
     assert channel.config_type.__name__ == "NoConfig"
+
+
+def test_tidings_plugins_reads_a_malformed_plugins_table_without_a_traceback(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tidings.cli import plugins
+    config = tmp_path / "tidings.toml"
+    config.write_text('[plugins]\nchannels = "sms"\ntriggers = 3\ntemplates = [1]\n', encoding="utf-8")
+    result = CliRunner().invoke(plugins, ["--config", str(config)])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()]
+    assert ["channel", "sms", "tidings-sms"] == next(r for r in rows if r[:2] == ["channel", "sms"])[:3]
+    assert next(r for r in rows if r[:2] == ["channel", "sms"])[-1] == "enabled"
+    assert next(r for r in rows if r[:2] == ["channel", "email"])[-1] == "inert"
+    config.write_text("[plugins\n", encoding="utf-8")
+    broken = CliRunner().invoke(plugins, ["--config", str(config)])
+    assert broken.exit_code == 1 and isinstance(broken.exception, SystemExit) and "Traceback" not in broken.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -13,7 +12,8 @@ def names(value: Any) -> tuple[str, ...]:
     """A string or a list of strings, as a tuple (``to = "confirmed"`` or ``to = ["confirmed"]``)."""
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, Iterable) and all(isinstance(v, str) for v in value):
+    # a list or tuple only: a table is iterable too, and would give its keys
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise ValueError(f"{value!r} is not a name or a list of names")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from attrs import frozen
+from attrs import field, frozen
 
-from tidings import Drop, Send, TemplateTexts, Trigger, hookimpl
+from tidings import STATUSES, Drop, Send, TemplateTexts, Trigger, hookimpl
 from tidings.durations import Duration
 from tidings_triggers.common import became
 from tidings_triggers.texts import default_texts
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 class PostVisitRule:
     """The keys of a post-visit rule."""
 
-    after: Duration
-    on_status: str = "completed"
+    after: Duration                  # "0h" is allowed: a thank-you the moment the visit is completed
+    on_status: str = field(default="completed", metadata={STATUSES: True})
 
 
 def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:

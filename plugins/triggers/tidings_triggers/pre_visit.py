@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from attrs import field, frozen, validators
 
-from tidings import Drop, Send, Skip, TemplateTexts, Trigger, hookimpl
-from tidings.durations import Duration
+from tidings import STATUSES, Drop, Send, Skip, TemplateTexts, Trigger, hookimpl
+from tidings.durations import Duration, not_zero
 from tidings_triggers.common import names
 from tidings_triggers.texts import default_texts
 
@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 class PreVisitRule:
     """The keys of a pre-visit rule."""
 
-    before: Duration
-    statuses: tuple[str, ...] = field(default=("pending", "confirmed"), converter=names)
+    # a reminder at the visit's very start reaches the client when it is too late to act on it
+    before: Duration = field(validator=not_zero("a reminder at the start of the visit comes too late to be of use"))
+    statuses: tuple[str, ...] = field(default=("pending", "confirmed"), converter=names, metadata={STATUSES: True})
     late: str = field(default="skip", validator=validators.in_(("skip", "send")))
 
 

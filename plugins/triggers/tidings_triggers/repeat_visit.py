@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from tidings import Drop, Restore, Send, Suspend, TemplateTexts, Trigger, hookimpl
-from tidings.durations import Duration
+from tidings.durations import Duration, not_zero
 from tidings.models import CLOSED_STATUSES, Service
 from tidings_triggers.common import became, names
 from tidings_triggers.texts import default_texts
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 class RepeatVisitRule:
     """The keys of a repeat-visit rule: the services (or categories) it follows, and when they are due again."""
 
-    after: Duration
+    after: Duration = field(validator=not_zero("an invitation to come back is due some time after the visit, "
+                                                "not at the visit itself"))
     services: tuple[str, ...] = field(default=(), converter=names)
     categories: tuple[str, ...] = field(default=(), converter=names)
 

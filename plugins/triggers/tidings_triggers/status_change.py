@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from attrs import field, frozen, validators
 
-from tidings import Send, TemplateTexts, Trigger, hookimpl
+from tidings import STATUSES, Send, TemplateTexts, Trigger, hookimpl
 from tidings.models import VERBS
 from tidings_triggers.common import names
 from tidings_triggers.texts import default_texts
@@ -23,8 +23,10 @@ class StatusChangeRule:
     """The keys of a status-change rule."""
 
     on: str = field(validator=validators.in_(VERBS))
-    to: tuple[str, ...] | None = field(default=None, converter=lambda v: None if v is None else names(v))
-    from_: tuple[str, ...] | None = field(default=None, converter=lambda v: None if v is None else names(v))
+    to: tuple[str, ...] | None = field(default=None, converter=lambda v: None if v is None else names(v),
+                                       metadata={STATUSES: True})
+    from_: tuple[str, ...] | None = field(default=None, converter=lambda v: None if v is None else names(v),
+                                          metadata={STATUSES: True})
 
 
 def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:

@@ -86,3 +86,20 @@ def test_a_completion_taken_after_the_visit_was_marked_no_show_plans_nothing(run
     no_show = dsl.event("status_changed", "2026-04-02 13:15:00.001", "a-1", status="no_show", start="2026-04-02 12:00",
                         previous={"status": "completed"})
     assert run([REVIEW], [no_show, completed], explain=True) == []
+
+
+def test_on_status_of_an_appointment_rule_must_be_an_appointment_status(dsl: Any) -> None:
+    import pytest
+
+    from tidings.errors import ConfigError
+    with pytest.raises(ConfigError) as caught:
+        dsl.config({**REVIEW, "on_status": "complete"})
+    [problem] = caught.value.problems
+    assert problem.path == "rules[0] (review-request).on_status"
+    assert "'complete' is not an appointment status; did you mean 'completed'?" in problem.message
+
+
+def test_after_zero_sends_the_thank_you_the_moment_the_visit_is_completed(run: Any, dsl: Any) -> None:
+    events = [dsl.event("status_changed", "2026-04-02 13:15", "a-1", status="completed", client="ivan",
+                        start="2026-04-02 12:00", previous={"status": "confirmed"})]
+    assert dsl.sent(run([{**REVIEW, "after": "0h"}], events)) == [("2026-04-02 13:15", "review-request", "email", "a-1")]

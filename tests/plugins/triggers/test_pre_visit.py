@@ -165,3 +165,21 @@ def test_two_changes_at_the_same_moment_are_ordered_by_event_id(run: Any, dsl: A
     first["id"], second["id"] = "evt-0001", "evt-0002"
     events = [first, second] if taken == "in-order" else [second, first]
     assert dsl.sent(run([R24], events)) == [("2026-03-11 10:00", "reminder-24h", "sms", "a-1")]
+
+
+def test_statuses_of_an_appointment_reminder_must_be_appointment_statuses(dsl: Any) -> None:
+    from tidings.errors import ConfigError
+    with pytest.raises(ConfigError) as caught:
+        dsl.config({**R24, "statuses": ["confirmed", "booked"]})
+    [problem] = caught.value.problems
+    assert problem.path == "rules[0] (reminder-24h).statuses"
+    assert problem.message.startswith("'booked' is not an appointment status (choose one of: pending, confirmed,")
+
+
+def test_a_reminder_zero_minutes_before_the_visit_is_refused_naming_the_key(dsl: Any) -> None:
+    from tidings.errors import ConfigError
+    with pytest.raises(ConfigError) as caught:
+        dsl.config({**R24, "before": "0m"})
+    assert [str(p) for p in caught.value.problems] == [
+        "rules[0] (reminder-24h).before: '0m' is zero: a reminder at the start of the visit comes too late to be of use; "
+        "use a positive duration"]

@@ -175,3 +175,14 @@ def test_a_completion_taken_after_a_later_correction_counts_from_the_corrected_v
     corrected = dsl.event("rescheduled", "2026-04-02 12:00:00.001", "a-10", status="completed", start="2026-04-02 10:00",
                           previous={"start": "2026-04-02 11:00"})
     assert dsl.sent(run([NAILS], [corrected, done])) == [("2026-04-23 10:00", "nails-repeat", "sms", "a-10")]
+
+
+def test_an_invitation_zero_days_after_the_visit_is_refused_naming_the_key(dsl: Any) -> None:
+    import pytest
+
+    from tidings.errors import ConfigError
+    with pytest.raises(ConfigError) as caught:
+        dsl.config({**NAILS, "after": "0d"})
+    assert [str(p) for p in caught.value.problems] == [
+        "rules[0] (nails-repeat).after: '0d' is zero: an invitation to come back is due some time after the visit, "
+        "not at the visit itself; use a positive duration"]

@@ -81,3 +81,18 @@ def test_a_creation_taken_after_its_reschedule_is_still_confirmed_and_names_the_
     assert sorted(r["rule"] for r in records) == ["booked", "moved"]
     [confirmation] = [r for r in records if r["rule"] == "booked"]
     assert "16:00" in confirmation["text"] and "14:00" not in confirmation["text"]
+
+
+def test_to_and_from_of_an_appointment_rule_must_be_appointment_statuses_with_a_suggestion(dsl: Any) -> None:
+    from tidings.errors import ConfigError
+    rule = {**CONFIRMED, "to": ["confirmd"], "from": "pendng"}
+    with pytest.raises(ConfigError) as caught:
+        dsl.config(rule)
+    assert [(p.path, p.message.split(" (")[0]) for p in caught.value.problems] == [
+        ("rules[0] (confirmed).to", "'confirmd' is not an appointment status; did you mean 'confirmed'?"),
+        ("rules[0] (confirmed).from", "'pendng' is not an appointment status; did you mean 'pending'?")]
+
+
+def test_a_single_status_is_a_list_of_one_not_of_letters(dsl: Any) -> None:
+    rule = dsl.config({**CONFIRMED, "to": "confirmed", "from": "pending"}).rules[0]
+    assert rule.to == ("confirmed",) and rule.from_ == ("pending",)
