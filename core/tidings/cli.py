@@ -15,10 +15,10 @@ import click
 from tidings.errors import ConfigError, EventError, TidingsError
 
 
-def _load(path: str) -> Any:
+def _load(path: str, *, verify: bool = False, require_env: bool = False) -> Any:
     from tidings.config import load_config
     try:
-        return load_config(path)
+        return load_config(path, verify=verify, require_env=require_env)
     except ConfigError as e:
         _report(path, e)
         sys.exit(1)
@@ -51,12 +51,20 @@ def main(json_logs: bool | None, log_level: str) -> None:
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (problems with path, message, warning).")
-def check(config: str, as_json: bool) -> None:
-    """Validate CONFIG and print every problem with its place; exit 1 on any."""
+@click.option("--require-env", is_flag=True,
+              help="Fail, not warn, when a channel's secret or file is missing from this environment "
+                   "(run it where the worker runs).")
+def check(config: str, as_json: bool, require_env: bool) -> None:
+    """Validate CONFIG and print every problem with its place; exit 1 on any.
+
+    Each channel also says whether it could build its transport with its settings, without
+    connecting to anything. A secret it would read from an environment variable, missing here, is a
+    warning (this machine, a CI job say, need not hold the worker's secrets) unless --require-env.
+    """
     if as_json:
-        _check_json(config)
+        _check_json(config, require_env=require_env)
         return
-    cfg = _load(config)
+    cfg = _load(config, verify=True, require_env=require_env)
     rules = len(cfg.rules)
     for warning in cfg.warnings:
         click.echo(f"  {warning}", err=True)
@@ -71,11 +79,11 @@ def _problem(problem: Any) -> dict[str, Any]:
     return {"path": problem.path, "message": problem.message, "warning": problem.warning}
 
 
-def _check_json(config: str) -> None:
+def _check_json(config: str, *, require_env: bool = False) -> None:
     from tidings.config import load_config
     from tidings.preview import sms_costs
     try:
-        cfg = load_config(config)
+        cfg = load_config(config, verify=True, require_env=require_env)
     except ConfigError as e:
         click.echo(json.dumps({"config": config, "ok": False, "problems": [_problem(p) for p in e.problems]}, ensure_ascii=False))
         sys.exit(1)
@@ -276,13 +284,23 @@ def preview(config_path: str, rule_id: str, locale: str | None, event_path: str 
         raise click.ClickException(str(e)) from None
 
 
-def _runtime(config_path: str) -> tuple[Any, Any]:
-    from tidings.pipeline import build_pipeline, open_broker
+def _runtime(config_path: str, *, connect: bool = False) -> tuple[Any, Any]:
+    """The configuration and its pipeline; only with `connect` (the worker) are transports built.
+
+    The scheduler and `publish` never deliver (the scheduler hands due messages to the queue, and
+    `publish` ingests), so they need no provider secret and must not fail for lack of one.
+    """
+    from tidings.pipeline import build_pipeline, connect_transports, open_broker
     from tidings.store import open_store
     cfg = _load(config_path)
+    try:
+        transports = connect_transports(cfg) if connect else {}
+    except ConfigError as e:
+        _report(config_path, e)
+        sys.exit(1)
     broker = open_broker(cfg.tidings.broker)
     store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
-    return cfg, build_pipeline(broker, cfg, store)
+    return cfg, build_pipeline(broker, cfg, store, transports=transports)
 
 
 def _stop_event() -> threading.Event:
@@ -300,7 +318,7 @@ def worker(config_path: str, threads: int) -> None:
     from dramatiq import Worker
 
     from tidings.logging import get_logger
-    cfg, pipeline = _runtime(config_path)
+    cfg, pipeline = _runtime(config_path, connect=True)
     stop = _stop_event()
     pipeline.broker.emit_after("process_boot")
     w = Worker(pipeline.broker, worker_threads=threads)

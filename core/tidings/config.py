@@ -259,8 +259,9 @@ def _not_enabled(name: str, enabled: Sequence[str], installed: Sequence[str]) ->
     return f"{name!r} is not an enabled channel{hint} ({listed}{more})"
 
 
-def load_config(path: str | os.PathLike[str], *, registry: Registry | None = None) -> Config:
-    """Read and validate a TOML configuration; raises ConfigError listing every problem."""
+def load_config(path: str | os.PathLike[str], *, registry: Registry | None = None, verify: bool = False,
+                require_env: bool = False) -> Config:
+    """Read and validate a TOML configuration; raises ConfigError listing every problem (see `parse_config`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -270,17 +271,27 @@ def load_config(path: str | os.PathLike[str], *, registry: Registry | None = Non
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError([Problem(str(path), f"is not valid TOML: {e}")]) from None
-    return parse_config(raw, registry=registry, path=path)
+    return parse_config(raw, registry=registry, path=path, verify=verify, require_env=require_env)
 
 
-def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, path: Path | None = None) -> Config:
+def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, path: Path | None = None,
+                 verify: bool = False, require_env: bool = False) -> Config:
     """Validate a configuration already read into a dict; raises ConfigError listing every problem.
 
     Any TOML document gives a Config or a ConfigError, never another exception: a table written as
     a string, an array where a table belongs, a number where a name belongs are each a problem at
     their place (tests/core/test_config.py checks this on generated documents).
+
+    Args:
+        verify: also ask each enabled channel whether it could build its transport with its settings
+            (`Channel.verify`, no I/O), as ``tidings check`` does. Off for simulate, preview and the
+            pipeline: they never connect, so an incomplete provider table does not stop them.
+        require_env: with `verify`, what a channel finds missing from this process's environment
+            (a secret from an environment variable) is an error instead of a warning; for a check
+            run where the worker runs.
     """
     problems: list[Problem] = []
+    notes: list[Problem] = []     # warnings found here; the templates add theirs
 
     def structure(value: Any, cls: Any, where: str, default: Any = None) -> Any:
         try:
@@ -348,6 +359,14 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
         channel = registry.channels.get(name)
         if channel is not None:
             channels[name] = structure(raw_channels.get(name, {}), channel.config_type, f"channels.{name}")
+    if verify:
+        for name, channel_settings in channels.items():
+            found = _verify_channel(name, registry.channels[name], channel_settings)
+            for problem in found:
+                if problem.warning and not require_env:
+                    notes.append(problem)
+                else:
+                    problems.append(Problem(problem.path, problem.message))
     for name in raw_channels:
         if name not in plugins.channels:
             problems.append(Problem(f"channels.{name}", f"settings for a channel that is not enabled in [plugins].channels (enabled: {', '.join(plugins.channels) or 'none'})"))
@@ -378,7 +397,17 @@ def parse_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pa
     problems.extend(p for p in found if not p.warning)
     if problems:
         raise ConfigError(problems)
-    return attrs.evolve(config, warnings=tuple(p for p in found if p.warning))
+    return attrs.evolve(config, warnings=(*notes, *(p for p in found if p.warning)))
+
+
+def _verify_channel(name: str, channel: Any, settings: Any) -> list[Problem]:
+    """What channel `name` reports it would need to connect, or nothing when it cannot tell."""
+    if channel.verify is None or settings is None:   # None: its table already has problems of its own
+        return []
+    try:
+        return list(channel.verify(settings))
+    except Exception as e:   # a plugin's bug is a problem to show, not a traceback out of `check`
+        return [Problem(f"channels.{name}", f"the {name} channel could not verify its settings: {e!r}")]
 
 
 def _check_channels(config: Config) -> list[Problem]:

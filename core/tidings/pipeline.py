@@ -22,7 +22,7 @@ from dramatiq.middleware import CurrentMessage
 from tidings.clock import Clock, SystemClock
 from tidings.config import Config, Rule
 from tidings.converter import parse_aware
-from tidings.errors import EventError, PermanentDeliveryError, TemplateError, TransientDeliveryError
+from tidings.errors import ConfigError, EventError, PermanentDeliveryError, Problem, TemplateError, TransientDeliveryError
 from tidings.intake import EventReader
 from tidings.logging import get_logger, mask
 from tidings.models import KINDS, VERBS, Contact, Event, Subject, subject_from_dict, subject_to_dict
@@ -488,9 +488,24 @@ class Pipeline:
 
 
 def connect_transports(config: Config) -> dict[str, Transport]:
-    """The real transports of the enabled channels, built from their settings."""
-    return {name: channel.connect(config.channels.get(name)) for name, channel in config.registry.channels.items()
-            if name in config.plugins.channels}
+    """The real transports of the enabled channels, built from their settings (the worker's job only).
+
+    Raises:
+        ConfigError: listing what every channel that cannot connect is missing, not only the first's.
+    """
+    transports: dict[str, Transport] = {}
+    problems: list[Problem] = []
+    for name, channel in config.registry.channels.items():
+        if name in config.plugins.channels:
+            try:
+                transports[name] = channel.connect(config.channels.get(name))
+            except ConfigError as e:
+                problems.extend(e.problems)
+    if problems:
+        for transport in transports.values():
+            transport.close()
+        raise ConfigError(problems)
+    return transports
 
 
 def build_pipeline(broker: dramatiq.Broker | None, config: Config, store: ScheduleStore, *,

@@ -27,6 +27,16 @@ timezone = "Europe/Warsaw"
 channels = ["sms", "email", "push"]
 triggers = ["status-change", "pre-visit", "post-visit", "repeat-visit"]
 
+[channels.sms]
+account_sid = "AC00000000000000000000000000000000"
+sender = "+48600000000"
+
+[channels.email]
+sender = "Salon <hello@salon.example>"
+
+[channels.push]
+vapid_subject = "mailto:ops@salon.example"
+
 [locations.old-town]
 name = "Old Town"
 timezone = "Europe/Warsaw"
@@ -438,3 +448,77 @@ def test_the_channel_choices_are_the_registered_channels_when_a_registry_is_give
            "rules": [{"id": "r", "trigger": "pre-visit", "before": "1h", "channel": "prefer_email"}]}
     assert problems_of(raw, registry=registry) == ["rules[0] (r).channel: prefer_email needs channels email and sms enabled "
                                                    "in [plugins].channels (email is not installed)"]
+
+
+# ---------------------------------------------------------------- can each channel build its transport
+
+def test_tidings_check_reports_channel_settings_no_transport_could_be_built_with(tmp_path: Path) -> None:
+    text = """
+[plugins]
+channels = ["sms", "email"]
+triggers = ["pre-visit"]
+[channels.sms]
+provider = "json"
+[channels.email]
+host = ""
+[[rules]]
+id = "r"
+trigger = "pre-visit"
+before = "0m"
+channel = "sms"
+"""
+    result = check_file(write(tmp_path, text))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    # every problem at once: the channels' and the rules'
+    for line in ("  channels.sms.url: is required by the json provider",
+                 "  channels.email.host: is required: the SMTP server's name or address, like 'smtp.salon.example'",
+                 "  channels.email.sender: is required (senders_by_location only overrides it): "
+                 "the From mailbox, like 'Salon Ola <hello@salon.example>'"):
+        assert line in lines, result.output
+    assert any(line.startswith("  rules[0] (r).before: '0m' is zero") for line in lines)
+    # simulate and preview load the same file without asking the channels: they never connect
+    assert load_config(write(tmp_path, text.replace('before = "0m"', 'before = "1h"'))).channels["sms"].provider == "json"
+
+
+def test_a_secret_absent_from_checks_environment_is_a_warning_and_an_error_with_require_env(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tidings.cli import check, init
+    path = tmp_path / "tidings.toml"
+    assert CliRunner().invoke(init, [str(path)]).exit_code == 0
+    monkeypatch.delenv("TIDINGS_SMS_AUTH_TOKEN", raising=False)
+    warning = ("  warning: channels.sms.auth_token: is required by the twilio provider and is not set here: "
+               "put $TIDINGS_SMS_AUTH_TOKEN in the worker's environment (or auth_token in this table)")
+
+    relaxed = check_file(path)
+    assert relaxed.exit_code == 0 and warning in relaxed.output.splitlines()
+
+    strict = CliRunner().invoke(check, ["--require-env", str(path)])
+    assert strict.exit_code == 1
+    assert warning.replace("warning: ", "") in strict.output.splitlines()
+
+    monkeypatch.setenv("TIDINGS_SMS_AUTH_TOKEN", "secret")
+    ready = CliRunner().invoke(check, ["--require-env", str(path)])
+    assert ready.exit_code == 0 and "auth_token" not in ready.output
+
+
+def test_a_channel_whose_verify_fails_is_a_problem_not_a_traceback() -> None:
+    import types
+
+    from tidings import Channel, hookimpl
+    from tidings.plugins import registry_for
+
+    def broken(settings: Any) -> Any:
+        raise RuntimeError("bug")
+
+    @hookimpl
+    def tidings_channels() -> Any:
+        yield Channel(name="fax", summary="test", parts=("text",), addresses=lambda *_: (), connect=lambda _: None,
+                      verify=broken)
+    registry = registry_for(types.SimpleNamespace(tidings_channels=tidings_channels))
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"plugins": {"channels": ["fax"]}}, registry=registry, verify=True)
+    assert [str(p) for p in caught.value.problems] == ["channels.fax: the fax channel could not verify its settings: "
+                                                       "RuntimeError('bug')"]

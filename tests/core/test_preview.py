@@ -18,6 +18,13 @@ timezone = "Europe/Warsaw"
 channels = ["sms", "email"]
 triggers = ["pre-visit"]
 
+[channels.sms]
+account_sid = "AC00000000000000000000000000000000"
+sender = "+48600000000"
+
+[channels.email]
+sender = "Salon <hello@salon.example>"
+
 [locations.old-town]
 name = "Old Town"
 timezone = "Europe/Warsaw"

@@ -217,6 +217,9 @@ def test_check_prints_warnings_and_still_exits_zero(tmp_path: Path) -> None:
 [plugins]
 channels = ["sms"]
 triggers = ["post-visit"]
+[channels.sms]
+account_sid = "AC00000000000000000000000000000000"
+sender = "+48600000000"
 [[rules]]
 id = "review"
 trigger = "post-visit"

@@ -2,8 +2,8 @@
 
 The core structures the table into `EmailConfig` with its one converter (unknown keys are
 errors); the validators here report a bad value with the key, the value and the way out. A
-missing sender or password is not an error at this stage, because ``tidings check`` and
-``simulate`` never connect: `tidings_email.plugin.connect` reports it.
+missing sender or password is not an error at this stage, because ``simulate`` never connects:
+`tidings_email.plugin.verify` reports it to ``tidings check``, and `connect` refuses it.
 
 Environment:
     ``TIDINGS_SMTP_PASSWORD``: the SMTP password, used when ``password`` is empty, so that the

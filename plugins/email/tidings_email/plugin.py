@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 
 from tidings import hookimpl
-from tidings.errors import ConfigError, Problem
+from tidings.errors import Problem, raise_problems
 from tidings.plugin_types import Channel, Transport
 
 from tidings_email.addresses import email_addresses
@@ -24,32 +24,39 @@ from tidings_email.mime import describe
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="email", summary="E-mail through SMTP (STARTTLS or TLS), plain text + HTML",
                   parts=("subject", "text", "html"), config_type=EmailConfig, addresses=email_addresses,
-                  connect=connect, describe=describe)
+                  connect=connect, describe=describe, verify=verify)
 
 
 def connect(settings: EmailConfig | None) -> Transport:
     """The SMTP transport; it connects at its first send, so a worker starts while the server is down.
 
     Raises:
-        ConfigError: when a setting sending needs is missing or wrong (sender, password, ca_file),
-            listing every one.
+        ConfigError: when a setting sending needs is missing or wrong (host, sender, password,
+            ca_file), listing every one that `verify` finds, its warnings included.
     """
     from tidings_email.smtp import SmtpTransport
 
     config = settings if settings is not None else EmailConfig()
-    password = config.secret()
-    problems = list(_missing(config, password=password))
-    if problems:
-        raise ConfigError(problems)
-    return SmtpTransport(config, password=password)
+    raise_problems(verify(config))
+    return SmtpTransport(config, password=config.secret())
 
 
-def _missing(config: EmailConfig, *, password: str) -> Iterator[Problem]:
+def verify(settings: EmailConfig | None) -> Iterator[Problem]:
+    """The channel's `verify`: what would stop `connect`, found without connecting (``tidings check``).
+
+    A setting missing from the table is an error. What this machine lacks but the worker's may
+    have, the password from ``$TIDINGS_SMTP_PASSWORD`` and the ``ca_file``, is a warning.
+    """
+    config = settings if settings is not None else EmailConfig()
     where = "channels.email"
+    if not config.host.strip():
+        yield Problem(f"{where}.host", "is required: the SMTP server's name or address, like 'smtp.salon.example'")
     if not config.sender:
         yield Problem(f"{where}.sender", "is required (senders_by_location only overrides it): "
                       "the From mailbox, like 'Salon Ola <hello@salon.example>'")
-    if config.username and not password:
-        yield Problem(f"{where}.password", f"is required with username {config.username!r} (or set ${PASSWORD_ENV})")
+    if config.username and not config.secret():
+        yield Problem(f"{where}.password", f"is required with username {config.username!r} and is not set here: put "
+                      f"${PASSWORD_ENV} in the worker's environment (or password in this table)", warning=True)
     if config.ca_file and not os.path.isfile(config.ca_file):
-        yield Problem(f"{where}.ca_file", f"{config.ca_file!r} is not a file: give a PEM file of CA certificates")
+        yield Problem(f"{where}.ca_file", f"{config.ca_file!r} is not a file here: give a PEM file of CA certificates "
+                      "that exists where the worker runs", warning=True)

@@ -3,8 +3,8 @@
 The core structures the table into `PushConfig` with its one converter (unknown keys are errors);
 `PushConfig` itself checks the values and reports every bad one with its key, the value and the
 way out. A VAPID key written in the table is parsed here, so ``tidings check`` catches a broken
-one; the key is not required at this stage, because ``check`` and ``simulate`` never connect:
-`connect` reports a missing one.
+one; the key is not required at this stage, because ``simulate`` never connects:
+`tidings_push.plugin.verify` reports a missing one to ``tidings check``, and `connect` refuses it.
 
 Environment:
     ``TIDINGS_VAPID_PRIVATE_KEY``: the VAPID private key (PEM text, base64url, or a file's path),

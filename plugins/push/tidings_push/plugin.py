@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tidings import hookimpl
-from tidings.errors import ConfigError, Problem
+from tidings.errors import Problem, raise_problems
 from tidings.plugin_types import Channel, Transport
 
 from tidings_push.addresses import push_addresses, subscription_key
@@ -23,7 +23,7 @@ from tidings_push.config import VAPID_KEY_ENV, PushConfig
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="push", summary="Web Push to browsers and phones (VAPID, RFC 8291 encryption), dropping gone subscriptions",
                   parts=("title", "body"), config_type=PushConfig, addresses=push_addresses, connect=connect,
-                  address_key=subscription_key)
+                  address_key=subscription_key, verify=verify)
 
 
 def connect(settings: PushConfig | None) -> Transport:
@@ -31,27 +31,35 @@ def connect(settings: PushConfig | None) -> Transport:
 
     Raises:
         ConfigError: when the VAPID key or subject is missing, or the key (from the environment)
-            cannot be read, listing every problem.
+            cannot be read, listing every problem that `verify` finds, its warnings included.
+    """
+    config = settings if settings is not None else PushConfig()
+    raise_problems(verify(config))
+    from tidings_push.keys import load_private_key
+    from tidings_push.webpush import WebPushTransport
+
+    return WebPushTransport.connect(config, key=load_private_key(config.private_key_source()[0]))
+
+
+def verify(settings: PushConfig | None) -> Iterator[Problem]:
+    """The channel's `verify`: what would stop `connect`, found without any network I/O (``tidings check``).
+
+    A missing ``vapid_subject`` is an error. The key from ``$TIDINGS_VAPID_PRIVATE_KEY`` belongs to
+    the environment, which may differ where the worker runs: missing or unreadable, it is a warning.
+    (A key written in the table was read when the table was structured.)
     """
     config = settings if settings is not None else PushConfig()
     value, where = config.private_key_source()
-    problems = []
-    key = None
     if not value.strip():
-        problems.append(Problem("channels.push.vapid_private_key",
-                                f"is required to sign push requests (or set ${VAPID_KEY_ENV})"))
-    else:
-        from tidings_push.keys import load_private_key
+        yield Problem("channels.push.vapid_private_key", f"is required to sign push requests and is not set here: put "
+                      f"${VAPID_KEY_ENV} in the worker's environment (or vapid_private_key in this table)", warning=True)
+    elif where != "channels.push.vapid_private_key":
+        from tidings_push.keys import load_private_key   # imports cryptography: only when the key is in the environment
 
         try:
-            key = load_private_key(value)
+            load_private_key(value)
         except ValueError as e:
-            problems.append(Problem(where, str(e)))
+            yield Problem(where, str(e), warning=True)
     if not config.vapid_subject:
-        problems.append(Problem("channels.push.vapid_subject",
-                                "is required: a mailto: address or an https URL where push services can reach you"))
-    if problems or key is None:
-        raise ConfigError(problems)
-    from tidings_push.webpush import WebPushTransport
-
-    return WebPushTransport.connect(config, key=key)
+        yield Problem("channels.push.vapid_subject",
+                      "is required: a mailto: address or an https URL where push services can reach you")

@@ -2,8 +2,9 @@
 
 The core structures the table into `SmsConfig` with its one converter (unknown keys are errors);
 `SmsConfig` itself checks the values and reports every bad one with its key, the value and
-the way out. Credentials are not required at this stage, because ``tidings check`` and
-``simulate`` never connect: `connect` reports a missing one.
+the way out. Credentials are not required at this stage, because ``simulate`` never connects:
+`tidings_sms.plugin.verify` reports a missing one to ``tidings check`` (a warning when the token
+would come from the environment), and `connect` refuses it.
 
 Environment:
     ``TIDINGS_SMS_AUTH_TOKEN``: the provider's secret, used when ``auth_token`` is empty, so that

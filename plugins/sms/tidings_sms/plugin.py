@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from tidings import hookimpl
-from tidings.errors import ConfigError, Problem
+from tidings.errors import Problem, raise_problems
 from tidings.plugin_types import Channel, Transport
 from tidings_sms.addresses import check_regions, sms_addresses, sms_settings_at
 from tidings_sms.config import AUTH_TOKEN_ENV, SmsConfig
@@ -23,7 +23,8 @@ from tidings_sms.transliterate import describe, prepare
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="sms", summary="SMS through a Twilio-style or JSON HTTP provider API, with segment counting",
                   parts=("text",), config_type=SmsConfig, addresses=sms_addresses, connect=connect,
-                  describe=describe, locate=sms_settings_at, prepare=prepare, check=check_regions)
+                  describe=describe, locate=sms_settings_at, prepare=prepare, check=check_regions,
+                  verify=verify)
 
 
 def connect(settings: SmsConfig | None) -> Transport:
@@ -31,13 +32,11 @@ def connect(settings: SmsConfig | None) -> Transport:
 
     Raises:
         ConfigError: when a setting the provider needs is missing (credentials, sender, url),
-            listing every one.
+            listing every one that `verify` finds, its warnings included.
     """
     config = settings if settings is not None else SmsConfig()
+    raise_problems(verify(config))
     token = config.secret()
-    problems = list(_missing(config, token=token))
-    if problems:
-        raise ConfigError(problems)
     transport: Transport
     if config.provider == "twilio":
         from tidings_sms.twilio import TwilioTransport
@@ -50,13 +49,21 @@ def connect(settings: SmsConfig | None) -> Transport:
     return transport
 
 
-def _missing(config: SmsConfig, *, token: str) -> Iterator[Problem]:
+def verify(settings: SmsConfig | None) -> Iterator[Problem]:
+    """The channel's `verify`: what would stop `connect`, found without any I/O (``tidings check``).
+
+    A setting missing from the table is an error. A secret that is neither in the table nor in
+    ``$TIDINGS_SMS_AUTH_TOKEN`` is a warning: the variable may be set only where the worker runs.
+    """
+    config = settings if settings is not None else SmsConfig()
     where = "channels.sms"
+    token = config.secret()
+    unset = f"is not set here: put ${AUTH_TOKEN_ENV} in the worker's environment (or auth_token in this table)"
     if config.provider == "twilio":
         if not config.account_sid:
             yield Problem(f"{where}.account_sid", "is required by the twilio provider")
         if not token:
-            yield Problem(f"{where}.auth_token", f"is required by the twilio provider (or set ${AUTH_TOKEN_ENV})")
+            yield Problem(f"{where}.auth_token", f"is required by the twilio provider and {unset}", warning=True)
         if not config.sender and not config.messaging_service_sid:
             yield Problem(f"{where}.sender", "is required by the twilio provider unless messaging_service_sid is set")
     elif not config.url:
@@ -64,4 +71,4 @@ def _missing(config: SmsConfig, *, token: str) -> Iterator[Problem]:
     else:
         uses_token = any("{auth_token}" in value for value in config.headers.values())
         if uses_token and not token:
-            yield Problem(f"{where}.auth_token", f"is used by headers but empty (set it or ${AUTH_TOKEN_ENV})")
+            yield Problem(f"{where}.auth_token", f"is used by headers and {unset}", warning=True)

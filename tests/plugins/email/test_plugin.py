@@ -55,3 +55,17 @@ def test_connect_opens_no_connection_until_the_first_send(email_channel: Channel
     # a worker starts while the SMTP server is down; the first send then fails transiently
     transport = email_channel.connect(EmailConfig(host="127.0.0.1", port=closed_port, sender="hello@salon.example"))
     transport.close()
+
+
+def test_verify_finds_a_missing_host_and_sender_and_warns_of_what_this_machine_lacks(
+        email_channel: Channel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIDINGS_SMTP_PASSWORD", raising=False)
+    assert email_channel.verify is not None
+    found = list(email_channel.verify(EmailConfig(host="", username="tidings", ca_file=str(tmp_path / "missing.pem"))))
+    assert [(p.path, p.warning) for p in found] == [
+        ("channels.email.host", False), ("channels.email.sender", False),
+        ("channels.email.password", True), ("channels.email.ca_file", True)]
+    assert "$TIDINGS_SMTP_PASSWORD in the worker's environment" in found[2].message
+    monkeypatch.setenv("TIDINGS_SMTP_PASSWORD", "secret")
+    assert list(email_channel.verify(EmailConfig(host="smtp.salon.example", sender="hello@salon.example",
+                                                 username="tidings"))) == []

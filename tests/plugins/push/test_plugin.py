@@ -83,3 +83,17 @@ def test_registering_and_finding_addresses_never_import_the_crypto_and_http_stac
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
 
     assert result.stdout.strip() == "[]"
+
+
+def test_verify_needs_a_subject_and_warns_of_a_key_absent_or_unreadable_in_the_environment(
+        push_channel: Channel, vapid_pem: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert push_channel.verify is not None
+    monkeypatch.delenv(VAPID_KEY_ENV, raising=False)
+    assert [(p.path, p.warning) for p in push_channel.verify(PushConfig())] == [
+        ("channels.push.vapid_private_key", True), ("channels.push.vapid_subject", False)]
+    monkeypatch.setenv(VAPID_KEY_ENV, "not-a-key")
+    assert [(p.path, p.warning) for p in push_channel.verify(PushConfig(vapid_subject=SUBJECT))] == [(f"${VAPID_KEY_ENV}", True)]
+    monkeypatch.setenv(VAPID_KEY_ENV, vapid_pem)
+    assert list(push_channel.verify(PushConfig(vapid_subject=SUBJECT))) == []
+    # a key written in the table was checked when the table was read; verify has nothing to add
+    assert list(push_channel.verify(PushConfig(vapid_private_key=vapid_pem, vapid_subject=SUBJECT))) == []

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
+import pytest
+
+from tidings.errors import ConfigError
 from tidings.plugin_types import Channel
 
 import tidings_sms.plugin
@@ -40,6 +43,55 @@ def test_registering_and_checking_never_import_the_http_client() -> None:
         "[channel] = plugin.tidings_channels()\n"
         "channel.addresses(Contact(id='c', phone='+48600100200'), channel.config_type(default_region='PL'))\n"
         "channel.describe({'text': 'hi'})\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in ('httpx', 'httpcore')\n"
+        "             or m in ('tidings_sms.twilio', 'tidings_sms.json_api', 'tidings_sms.http')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def problems(channel: Channel, settings: SmsConfig) -> list[tuple[str, bool]]:
+    assert channel.verify is not None
+    return [(p.path, p.warning) for p in channel.verify(settings)]
+
+
+def test_verify_finds_what_the_twilio_table_lacks_and_warns_of_a_token_absent_here(
+        sms_channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIDINGS_SMS_AUTH_TOKEN", raising=False)
+    assert problems(sms_channel, SmsConfig()) == [
+        ("channels.sms.account_sid", False), ("channels.sms.auth_token", True), ("channels.sms.sender", False)]
+    complete = SmsConfig(account_sid="AC1", sender="+48600000000")
+    [warning] = sms_channel.verify(complete)  # type: ignore[misc]
+    assert warning.message.endswith("is not set here: put $TIDINGS_SMS_AUTH_TOKEN in the worker's environment "
+                                    "(or auth_token in this table)")
+    monkeypatch.setenv("TIDINGS_SMS_AUTH_TOKEN", "secret")
+    assert problems(sms_channel, complete) == []
+
+
+def test_verify_of_the_json_provider_needs_its_url_and_a_token_only_when_headers_use_it(
+        sms_channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIDINGS_SMS_AUTH_TOKEN", raising=False)
+    assert problems(sms_channel, SmsConfig(provider="json")) == [("channels.sms.url", False)]
+    assert problems(sms_channel, SmsConfig(provider="json", url="https://sms.example/send")) == []
+    assert problems(sms_channel, SmsConfig(provider="json", url="https://sms.example/send",
+                                           headers={"Authorization": "Bearer {auth_token}"})) == [("channels.sms.auth_token", True)]
+
+
+def test_connect_refuses_what_verify_only_warns_of(sms_channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIDINGS_SMS_AUTH_TOKEN", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        sms_channel.connect(SmsConfig(account_sid="AC1", sender="+48600000000"))
+    assert [(p.path, p.warning) for p in caught.value.problems] == [("channels.sms.auth_token", False)]
+
+
+def test_verifying_imports_no_http_client() -> None:
+    script = (
+        "import sys\n"
+        "import tidings\n"
+        "before = set(sys.modules)\n"
+        "import tidings_sms.plugin as plugin\n"
+        "[channel] = plugin.tidings_channels()\n"
+        "list(channel.verify(channel.config_type(provider='json', url='https://sms.example/send')))\n"
         "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in ('httpx', 'httpcore')\n"
         "             or m in ('tidings_sms.twilio', 'tidings_sms.json_api', 'tidings_sms.http')))\n"
     )
