@@ -224,7 +224,7 @@ FULL: dict[str, Any] = {
     ],
     "templates": {"short": {"sms": "Hi {{ client.name }}", "email": {"subject": "Hi", "text": "Hi {{ client.name }}"},
                             "push": {"title": "Hi", "body": "See you"}}},
-    "links": {"base_url": "https://salon.example/l", "secret": "s3cret", "ttl": "7d"},
+    "links": {"base_url": "https://salon.example/l", "secret": "a-link-secret-of-at-least-32-bytes!", "ttl": "7d"},
 }
 
 # values a deployer might plausibly write, besides arbitrary ones

@@ -103,6 +103,8 @@ triggers = ["pre-visit"]
 
 [channels.sms]
 transliterate = {transliterate}
+provider = "json"
+url = "https://sms.example/send"
 
 [[rules]]
 id = "reminder-24h"

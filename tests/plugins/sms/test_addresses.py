@@ -192,12 +192,16 @@ def test_check_does_not_warn_when_the_default_region_applies() -> None:
     assert not [w for w in config.warnings if "national phone numbers" in w.message]
 
 
+# a provider table `tidings check` finds complete with no secret, so that only region warnings are printed
+JSON_PROVIDER = '[channels.sms]\nprovider = "json"\nurl = "https://sms.example/send"\n'
+
+
 def test_check_warns_of_the_default_location_when_none_is_configured(tmp_path: Path) -> None:
     path = tmp_path / "tidings.toml"
-    path.write_text('[tidings]\ntimezone = "UTC"\n[plugins]\nchannels = ["sms"]\n', encoding="utf-8")
+    path.write_text('[tidings]\ntimezone = "UTC"\n[plugins]\nchannels = ["sms"]\n' + JSON_PROVIDER, encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "tidings.cli", "check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "warning: tidings.timezone: national phone numbers (without +) cannot be read here" in result.stderr
-    path.write_text('[tidings]\ntimezone = "Europe/Rome"\n[plugins]\nchannels = ["sms"]\n', encoding="utf-8")
+    path.write_text('[tidings]\ntimezone = "Europe/Rome"\n[plugins]\nchannels = ["sms"]\n' + JSON_PROVIDER, encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "tidings.cli", "check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
