@@ -35,7 +35,28 @@ def _setup_logging(json_logs: bool | None, level: str) -> None:
     configure(json=json_logs, level=level)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a user's mistake (a missing file, an unreachable Redis) is one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as e:
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{e.strerror or e}") from None
+        except (TidingsError, UnicodeError) as e:
+            raise click.ClickException(str(e)) from None
+        except Exception as e:
+            # the broker's or the store's client cannot reach its server (redis, pika, dramatiq)
+            if type(e).__module__.split(".")[0] in ("redis", "pika", "dramatiq") and "Connection" in type(e).__name__:
+                from tidings.logging import mask
+                raise click.ClickException(f"cannot reach the broker or the store: {mask(str(e)) or type(e).__name__}") from None
+            raise
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tidings")
 @click.option("--log-json/--log-text", "json_logs", default=None, help="Log format (default: JSON unless on a terminal).")
 @click.option("--log-level", default="warning", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
@@ -172,7 +193,7 @@ def simulate(config_path: str, events_path: str, until: str | None, output_path:
     from tidings.simulate import run
     cfg = _load(config_path)
     stop = _time(until)
-    with click.open_file(events_path, encoding="utf-8") as events:
+    with click.open_file(events_path, "rb") as events:   # bytes: a line that is not UTF-8 is one rejected event
         lines = events if events_path == "-" else events.readlines()
         total = None if events_path == "-" else sum(1 for line in lines if line.strip())
         with progress_bar(total, label="simulating") as tick:
@@ -189,6 +210,10 @@ def simulate(config_path: str, events_path: str, until: str | None, output_path:
         click.echo(summary_text(Summary.of_run(result, cfg)), err=True, nl=False)
         if report_path:
             click.echo(f"report: {report_path}", err=True)
+    if result.rejected:
+        # every other event ran; the exit status tells a script that some did not (each is named above)
+        click.echo(f"{result.rejected} event{'s were' if result.rejected != 1 else ' was'} rejected", err=True)
+        sys.exit(1)
 
 
 def _month(value: str | None) -> Any:
@@ -355,7 +380,7 @@ def publish(config_path: str, events_path: str) -> None:
     if cfg.tidings.broker.startswith("memory://"):
         pipeline.ingest_actor = None   # the embedded default: nothing else would consume an in-memory queue
     published = rejected = 0
-    with click.open_file(events_path, encoding="utf-8") as lines:
+    with click.open_file(events_path, "rb") as lines:
         for number, item in events_from_lines(lines, pipeline.reader):
             if isinstance(item, EventError):
                 click.echo(f"line {number}: {item}", err=True)

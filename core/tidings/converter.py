@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from typing import Any, get_args, get_origin
 
 import attrs
@@ -21,6 +21,10 @@ from cattrs.gen import make_dict_structure_fn, override
 from tidings.errors import InvalidValue, Problem
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2199, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+
+
 def parse_aware(value: Any) -> datetime:
     """Parse an RFC 3339 time that must carry a UTC offset."""
     if isinstance(value, datetime):
@@ -34,6 +38,9 @@ def parse_aware(value: Any) -> datetime:
         raise ValueError(f"{value!r} is not an RFC 3339 time string")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{value!r} has no UTC offset")
+    # a time far from now cannot be a visit, and months added or taken from it would leave datetime's range
+    if not EARLIEST <= parsed.astimezone(timezone.utc) <= LATEST:
+        raise ValueError(f"{value!r} is outside the years {EARLIEST.year} to {LATEST.year}")
     return parsed
 
 

@@ -10,7 +10,6 @@ is kept out of templates either way, and reported once per path per process as a
 from __future__ import annotations
 
 import functools
-import json
 import re
 import threading
 import typing
@@ -23,7 +22,7 @@ from attrs import define, field
 
 from tidings.errors import EventError
 from tidings.logging import get_logger
-from tidings.models import Event
+from tidings.models import Event, decode_event
 
 __all__ = ["EventReader", "unknown_keys"]
 
@@ -116,11 +115,8 @@ class EventReader:
 
     def read(self, raw: Any) -> Event:
         """Parse and check one event (a JSON line, a dict or an `Event`); raises EventError naming the field."""
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise EventError(f"event is not JSON: {e}") from None
+        if isinstance(raw, (str, bytes)):
+            raw = decode_event(raw)
         if isinstance(raw, Mapping):
             self._check_keys(raw)
         event = Event.from_dict(raw)

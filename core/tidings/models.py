@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,8 @@ VERBS = ("created", "status_changed", "rescheduled")
 APPOINTMENT_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "completed", "no_show")
 # statuses after which a visit will not happen (PRODUCT §5)
 CLOSED_STATUSES = ("cancelled", "rejected", "no_show")
+MAX_EVENT_BYTES = 256 * 1024   # one event as JSON; a real one is a few kilobytes
+MAX_DEPTH = 32                 # levels of nesting, `data` included
 
 
 @frozen
@@ -105,13 +108,9 @@ class Event:
         return self.type.partition(".")[2]
 
     @classmethod
-    def from_json(cls, line: str) -> Event:
+    def from_json(cls, line: str | bytes) -> Event:
         """Parse one JSON line; raises EventError naming the field and the problem."""
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise EventError(f"event is not JSON: {e}") from None
-        return cls.from_dict(raw)
+        return cls.from_dict(decode_event(line))
 
     @classmethod
     def from_dict(cls, raw: Any) -> Event:
@@ -122,6 +121,11 @@ class Event:
             raise EventError(f"an event must be a JSON object, not {type(raw).__name__}")
         event_id = raw.get("id")
         label = f"event {event_id}" if isinstance(event_id, str) and event_id else "event"
+        problem = harmful_value(raw)
+        if problem is not None:
+            where, message = problem
+            raise EventError(f"{label}: {where} {message}", event_id=event_id if isinstance(event_id, str) else None,
+                             field=where)
         data = dict(raw)
         # `mute` may stand at the top of the event or in the subject: it belongs to the snapshot
         if "mute" in data and isinstance(data.get("subject"), Mapping):
@@ -168,6 +172,60 @@ class Event:
         if isinstance(mute, tuple):
             out["subject"]["mute"] = list(mute)
         return out
+
+
+def decode_event(data: str | bytes) -> Any:
+    """The JSON value of one event as the host sent it; EventError for anything that is not one.
+
+    Refused before any parsing: more than `MAX_EVENT_BYTES`, bytes that are not UTF-8; while parsing:
+    nesting too deep to parse. (``NaN`` and ``Infinity`` are read, and refused by `from_dict` naming
+    their field.)
+    """
+    if len(data) > MAX_EVENT_BYTES:
+        raise EventError(f"event is larger than {MAX_EVENT_BYTES:,} bytes ({len(data):,})")
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            data = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise EventError(f"event is not UTF-8 text (byte {e.start}: {bytes(data)[e.start:e.start + 1]!r})") from None
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as e:
+        raise EventError(f"event is not JSON: {e}") from None
+    except RecursionError:
+        raise EventError(f"event is nested more than {MAX_DEPTH} levels deep") from None
+
+
+def harmful_value(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """The first value that would break a later step (storing, rendering), as (field, problem), or None.
+
+    Found here, at validation, so the event is refused naming its field instead of crashing ingest:
+    nesting deeper than `MAX_DEPTH`, strings that are not valid Unicode (a lone surrogate from
+    ``"\\ud800"``), numbers that are not finite, keys that are not strings.
+    """
+    if depth > MAX_DEPTH:
+        return path or "event", f"is nested more than {MAX_DEPTH} levels deep"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "event", "holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not text"
+    elif isinstance(value, float) and not math.isfinite(value):
+        return path or "event", f"is {value!r}, which JSON cannot hold"
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return path or "event", f"has a key that is not a string: {key!r}"
+            found = harmful_value(key, f"{path}.{key!r}" if path else repr(key), depth + 1) or \
+                harmful_value(item, f"{path}.{key}" if path else key, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = harmful_value(item, f"{path}[{index}]", depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _structure_mute(value: Any, _: Any) -> bool | tuple[str, ...]:

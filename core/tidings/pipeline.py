@@ -548,13 +548,14 @@ def open_broker(url: str) -> dramatiq.Broker:
     raise ValueError(f"{url!r} is not a broker URL (use memory://, redis://host:6379/0 or amqp://user:pass@host:5672)")
 
 
-def events_from_lines(lines: Iterable[str], reader: EventReader | None = None) -> Iterable[tuple[int, Event | EventError]]:
+def events_from_lines(lines: Iterable[str | bytes], reader: EventReader | None = None) -> Iterable[tuple[int, Event | EventError]]:
     """Parse JSON lines into events, yielding the error in place of a malformed one (line numbers from 1).
 
     Args:
         reader: checks each event against a configuration too (its locations, unknown keys).
     """
     for number, line in enumerate(lines, 1):
+        # a line is text or bytes (files are read as bytes, so a line that is not UTF-8 is one bad event)
         if not line.strip():
             continue
         try:
