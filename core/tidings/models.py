@@ -121,11 +121,6 @@ class Event:
             raise EventError(f"an event must be a JSON object, not {type(raw).__name__}")
         event_id = raw.get("id")
         label = f"event {event_id}" if isinstance(event_id, str) and event_id else "event"
-        problem = harmful_value(raw)
-        if problem is not None:
-            where, message = problem
-            raise EventError(f"{label}: {where} {message}", event_id=event_id if isinstance(event_id, str) else None,
-                             field=where)
         data = dict(raw)
         # `mute` may stand at the top of the event or in the subject: it belongs to the snapshot
         if "mute" in data and isinstance(data.get("subject"), Mapping):
@@ -139,6 +134,12 @@ class Event:
                              field=first.path) from None
         except (ValueError, TypeError) as e:
             raise EventError(f"{label}: {e}", event_id=event_id if isinstance(event_id, str) else None) from None
+        # types first (the field's own error reads best), then values that would break a later step
+        problem = harmful_value(raw)
+        if problem is not None:
+            where, message = problem
+            raise EventError(f"{label}: {where} {message}", event_id=event_id if isinstance(event_id, str) else None,
+                             field=where)
         event.validate()
         return event
 
