@@ -41,3 +41,37 @@ def test_every_common_rule_key_is_documented_in_the_configuration_reference() ->
     for attribute in fields(Rule):
         if attribute.name != "options":
             assert f"`{attribute.name}`" in reference, attribute.name
+
+
+def _plugin_readme(module: str) -> str:
+    """The README of the distribution a plugin module belongs to (plugins/<name>/README.md)."""
+    top = module.split(".")[0]
+    for readme in (ROOT / "plugins").glob("*/README.md"):
+        if (readme.parent / top).is_dir():
+            return readme.read_text(encoding="utf-8")
+    return ""
+
+
+def test_every_key_a_plugin_or_the_core_declares_is_documented() -> None:
+    from tidings.config import Links, Location, Settings
+    from tidings.plugins import build_registry
+
+    reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing: list[str] = []
+    for section, cls in (("[tidings]", Settings), ("[links]", Links), ("[locations.ID]", Location)):
+        for attribute in fields(cls):
+            if attribute.name != "id" and f"`{attribute.name}`" not in reference:
+                missing.append(f"{section} {attribute.name} (docs/configuration.md)")
+    registry = build_registry({"channels": ["sms", "email", "push"],
+                               "triggers": ["status-change", "pre-visit", "post-visit", "repeat-visit"]})
+    for name, channel in registry.channels.items():
+        readme = _plugin_readme(channel.connect.__module__)
+        for attribute in fields(channel.config_type):
+            if f"`{attribute.name}`" not in readme:
+                missing.append(f"[channels.{name}] {attribute.name} (the plugin's README)")
+    for name, trigger in registry.triggers.items():
+        for attribute in fields(trigger.rule_type):
+            key = attribute.name.rstrip("_")
+            if f"`{key}`" not in reference:
+                missing.append(f"{name} rule key {key} (docs/configuration.md)")
+    assert not missing, "undocumented keys: " + "; ".join(missing)
