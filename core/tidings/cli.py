@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -244,8 +245,6 @@ def demo(directory: str, month: str | None, seed: int, force: bool, report: bool
     the files it wrote, but keeps (and uses) config.toml or events.jsonl if you edited them; --force
     replaces them too.
     """
-    import shlex
-
     from tidings.demo import prepare
     from tidings.report import (
         Summary,
@@ -283,8 +282,20 @@ def demo(directory: str, month: str | None, seed: int, force: bool, report: bool
     quote = shlex.quote
     click.echo(f"wrote {folder.config}, {folder.events}, {folder.messages}" + (f" and {folder.report}" if report else ""))
     click.echo("edit them and run the demo again, or run them yourself:")
-    click.echo(f"  tidings simulate --config {quote(str(folder.config))} --events {quote(str(folder.events))} --explain "
+    click.echo(f"  {_this_command()} simulate --config {quote(str(folder.config))} --events {quote(str(folder.events))} --explain "
                f"--output {quote(str(folder.messages))}" + (f" --report {quote(str(folder.report))}" if report else ""))
+
+
+def _this_command() -> str:
+    """How the user can run tidings again: `tidings` when that is on PATH, else this script's path (.venv/bin/tidings)."""
+    import os
+    import shutil
+    script = Path(sys.argv[0])
+    found = shutil.which("tidings")
+    if script.name == "tidings" and (found is None or Path(found).resolve() != script.resolve()):
+        relative = os.path.relpath(script)
+        return shlex.quote(relative if not relative.startswith("..") else str(script))
+    return "tidings"
 
 
 @main.command()

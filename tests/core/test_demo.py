@@ -280,3 +280,18 @@ def test_the_progress_bar_is_drawn_on_stderr_when_it_is_a_terminal(tmp_path: Pat
     assert b"simulating the month" in drawn and b"event" in drawn
     assert re.search(rb"\d+/\d+", drawn)
     assert stdout.startswith("tidings demo: Lumen, a salon chain in Warsaw and Kyiv, March 2026 (seed 2026)")
+
+
+def test_run_from_the_virtual_environment_the_demo_prints_a_command_the_user_can_paste(tmp_path: Path) -> None:
+    import shutil
+    script = Path(sys.executable).with_name("tidings")
+    # a PATH without the virtual environment, as after `make demo` in a fresh shell
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p).resolve() != script.parent.resolve())
+    if shutil.which("tidings", path=path):
+        pytest.skip("another tidings is on PATH")
+    result = subprocess.run([str(script), "demo", "--dir", str(tmp_path / "d")], capture_output=True, text=True,
+                            cwd=tmp_path, env={**os.environ, "PATH": path}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = next(line.strip() for line in result.stdout.splitlines() if " simulate --config " in line)
+    command = shlex.split(line)[0]
+    assert Path(command).resolve() == script.resolve()
