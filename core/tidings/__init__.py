@@ -34,7 +34,10 @@ from tidings.plugin_types import (
     Transport,
     Trigger,
 )
-from tidings.plugins import Registry, build_registry, hookimpl, registry_for
+from tidings.deployment import Deployment
+from tidings.hookspecs import hookimpl
+from tidings.plugins import build_registry, registry_for
+from tidings.registry import Registry
 
 __version__ = "0.1.0"
 
@@ -44,7 +47,7 @@ __all__ = [
     "Channel", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
     "NoAddress", "RenderedMessage", "Receipt", "Send", "Drop", "Suspend", "Restore", "Skip", "Pending", "STATUSES",
     # Models
-    "Event", "Subject", "Contact", "Service", "Previous", "PushSubscription",
+    "Deployment", "Event", "Subject", "Contact", "Service", "Previous", "PushSubscription",
     # Errors
     "TidingsError", "ConfigError", "EventError", "PluginError", "TemplateError", "DeliveryError",
     "TransientDeliveryError", "PermanentDeliveryError", "Problem", "InvalidValue",

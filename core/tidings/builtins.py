@@ -19,7 +19,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 
-from tidings.plugins import hookimpl
+from tidings.hookspecs import hookimpl
 from tidings.plugin_types import TemplateFilter, TemplateGlobal
 
 STYLES = ("short", "medium", "long", "full")

@@ -17,9 +17,10 @@ from tidings.errors import ConfigError, EventError, TidingsError
 
 
 def _load(path: str, *, verify: bool = False, require_env: bool = False) -> Any:
-    from tidings.config import load_config
+    """The deployment of the configuration at `path`, checked (every command refuses one with problems)."""
+    from tidings.check import checked
     try:
-        return load_config(path, verify=verify, require_env=require_env)
+        return checked(path, verify=verify, require_env=require_env)
     except ConfigError as e:
         _report(path, e)
         sys.exit(1)
@@ -86,12 +87,13 @@ def check(config: str, as_json: bool, require_env: bool) -> None:
     if as_json:
         _check_json(config, require_env=require_env)
         return
-    cfg = _load(config, verify=True, require_env=require_env)
+    deployment = _load(config, verify=True, require_env=require_env)
+    cfg = deployment.config
     rules = len(cfg.rules)
-    for warning in cfg.warnings:
+    for warning in deployment.warnings:
         click.echo(f"  {warning}", err=True)
     from tidings.preview import sms_costs
-    for line in sms_costs(cfg):
+    for line in sms_costs(deployment):
         click.echo(f"  {line}")
     click.echo(f"{config}: ok ({rules} rule{'s' if rules != 1 else ''}, {len(cfg.locations)} location{'s' if len(cfg.locations) != 1 else ''}, "
                f"channels: {', '.join(cfg.plugins.channels) or 'none'}, triggers: {', '.join(cfg.plugins.triggers) or 'none'})")
@@ -102,17 +104,18 @@ def _problem(problem: Any) -> dict[str, Any]:
 
 
 def _check_json(config: str, *, require_env: bool = False) -> None:
-    from tidings.config import load_config
+    from tidings.check import checked
     from tidings.preview import sms_costs
     try:
-        cfg = load_config(config, verify=True, require_env=require_env)
+        deployment = checked(config, verify=True, require_env=require_env)
     except ConfigError as e:
         click.echo(json.dumps({"config": config, "ok": False, "problems": [_problem(p) for p in e.problems]}, ensure_ascii=False))
         sys.exit(1)
-    click.echo(json.dumps({"config": config, "ok": True, "problems": [_problem(p) for p in cfg.warnings],
+    cfg = deployment.config
+    click.echo(json.dumps({"config": config, "ok": True, "problems": [_problem(p) for p in deployment.warnings],
                            "rules": [r.id for r in cfg.rules], "locations": list(cfg.locations),
                            "channels": list(cfg.plugins.channels), "triggers": list(cfg.plugins.triggers),
-                           "sms_costs": sms_costs(cfg)}, ensure_ascii=False))
+                           "sms_costs": sms_costs(deployment)}, ensure_ascii=False))
 
 
 @main.command()
@@ -192,13 +195,14 @@ def simulate(config_path: str, events_path: str, until: str | None, output_path:
     """Run EVENTS through the real pipeline on a virtual clock and write what would be sent."""
     from tidings.report.progress import progress_bar
     from tidings.simulate import run
-    cfg = _load(config_path)
+    deployment = _load(config_path)
+    cfg = deployment.config
     stop = _time(until)
     with click.open_file(events_path, "rb") as events:   # bytes: a line that is not UTF-8 is one rejected event
         lines = events if events_path == "-" else events.readlines()
         total = None if events_path == "-" else sum(1 for line in lines if line.strip())
         with progress_bar(total, label="simulating") as tick:
-            result = run(cfg, lines, until=stop, errors=sys.stderr, progress=tick)
+            result = run(deployment, lines, until=stop, errors=sys.stderr, progress=tick)
     with click.open_file(output_path, "w", encoding="utf-8") as out:
         for record in result.records(explain=explain):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -259,10 +263,11 @@ def demo(directory: str, month: str | None, seed: int, force: bool, report: bool
     folder = prepare(directory, month=chosen, seed=seed, force=force)
     for name in folder.kept:
         click.echo(f"kept your edited {folder.directory / name} (pass --force to regenerate it)", err=True)
-    cfg = _load(str(folder.config))
+    deployment = _load(str(folder.config))
+    cfg = deployment.config
     lines = folder.events.read_text(encoding="utf-8").splitlines(keepends=True)
     with progress_bar(sum(1 for line in lines if line.strip()), label="simulating the month") as tick:
-        result = run(cfg, lines, errors=sys.stderr, progress=tick)
+        result = run(deployment, lines, errors=sys.stderr, progress=tick)
     with folder.messages.open("w", encoding="utf-8") as out:
         for record in result.records(explain=True):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -328,15 +333,16 @@ def _runtime(config_path: str, *, connect: bool = False) -> tuple[Any, Any]:
     """
     from tidings.pipeline import build_pipeline, connect_transports, open_broker
     from tidings.store import open_store
-    cfg = _load(config_path)
+    deployment = _load(config_path)
+    cfg = deployment.config
     try:
-        transports = connect_transports(cfg) if connect else {}
+        transports = connect_transports(deployment) if connect else {}
     except ConfigError as e:
         _report(config_path, e)
         sys.exit(1)
     broker = open_broker(cfg.tidings.broker)
     store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
-    return cfg, build_pipeline(broker, cfg, store, transports=transports)
+    return cfg, build_pipeline(broker, deployment, store, transports=transports)
 
 
 def _stop_event() -> threading.Event:
@@ -418,7 +424,7 @@ def log_(config_path: str, subject_id: str | None, client_id: str | None, output
     from tidings.store import open_store
     if not subject_id and not client_id:
         raise click.UsageError("name a SUBJECT_ID or a --client")
-    cfg = _load(config_path)
+    cfg = _load(config_path).config
     store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
     entries = store.log(subject=subject_id, client=client_id)
     if output_format == "json":

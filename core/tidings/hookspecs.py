@@ -27,6 +27,19 @@ if TYPE_CHECKING:
 
 _hookspec = pluggy.HookspecMarker("tidings")
 
+hookimpl = pluggy.HookimplMarker("tidings")
+"""Marker to be imported and used in plugins (and for own implementations)::
+
+    from tidings import hookimpl
+
+    @hookimpl
+    def tidings_channels():
+        yield Channel(...)
+
+It sits beside the specifications, as pluggy's and conda's markers do, so that it is a leaf: the
+plugin types and the core's own filters import it without importing the plugin loader.
+"""
+
 # hooks the core calls per event, not once while it builds the registry
 BROADCAST_HOOKS = ("tidings_delivery_recorded",)
 

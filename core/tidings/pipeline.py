@@ -20,7 +20,9 @@ from attrs import Factory, define, field
 from dramatiq.middleware import CurrentMessage
 
 from tidings.clock import Clock, SystemClock
-from tidings.config import Config, Rule
+from tidings.deployment import Deployment, as_deployment
+from tidings.registry import Registry
+from tidings.rules import Config, Rule
 from tidings.converter import parse_aware
 from tidings.errors import ConfigError, EventError, PermanentDeliveryError, Problem, TemplateError, TransientDeliveryError
 from tidings.intake import EventReader
@@ -97,9 +99,9 @@ class StoreHistory:
 
 @define
 class Pipeline:
-    """Ingest and dispatch, bound to one configuration, store, clock and set of transports."""
+    """Ingest and dispatch, bound to one deployment, store, clock and set of transports."""
 
-    config: Config
+    deployment: Deployment
     store: ScheduleStore
     transports: Mapping[str, Transport]
     clock: Clock = field(factory=SystemClock)
@@ -113,14 +115,21 @@ class Pipeline:
     reader: EventReader = field(default=Factory(lambda self: EventReader.for_config(self.config), takes_self=True))
 
     @property
+    def config(self) -> Config:
+        return self.deployment.config
+
+    @property
+    def registry(self) -> Registry:
+        return self.deployment.registry
+
+    @property
     def queue(self) -> str:
         """The Dramatiq queue of this deployment: its namespace, so deployments can share a broker."""
         return self.config.tidings.namespace
 
     def __attrs_post_init__(self) -> None:
         if self.templates is None:
-            from tidings.templates import Templates
-            self.templates = Templates.from_config(self.config)
+            self.templates = self.deployment.templates
 
     # ------------------------------------------------------------ publishing
 
@@ -165,7 +174,7 @@ class Pipeline:
             for rule in self.config.rules:
                 if not rule.enabled or rule.kind != event.kind:
                     continue
-                trigger = self.config.registry.triggers[rule.trigger]
+                trigger = self.registry.triggers[rule.trigger]
                 for intent in trigger.plan(event, rule, history):
                     reacted = self._apply(intent, event, rule) or reacted
             if not reacted and (event.kind not in KINDS or event.verb not in VERBS):
@@ -328,7 +337,7 @@ class Pipeline:
         # mute is read from the latest snapshot, also at due time (PRODUCT §3)
         if subject.mutes(rule.id, recipient=rule.recipient):
             return "muted"
-        trigger = self.config.registry.triggers.get(rule.trigger)
+        trigger = self.registry.triggers.get(rule.trigger)
         if trigger is not None and trigger.still_due is not None:
             view = Pending(slot=pending["slot"], rule=rule.id, subject=pending["subject"], due=parse_aware(pending["due"]),
                            suspended=pending["suspended"], info=pending.get("info", {}))
@@ -346,7 +355,7 @@ class Pipeline:
             self._record({**base, "status": "skipped", "reason": f"no_{rule.recipient}"})
             return
         location = self.config.location(subject.location)
-        choice = choose(rule.channel, recipient, role=rule.recipient, channels=self.config.registry.channels,
+        choice = choose(rule.channel, recipient, role=rule.recipient, channels=self.registry.channels,
                         settings=self.config.channels, location=location,
                         gone=lambda channel, addresses: self._gone(channel, recipient, addresses))
         if not choice.usable:
@@ -465,7 +474,7 @@ class Pipeline:
             log.info(f"message_{entry['status']}", **fields)
         # plugins' `tidings_delivery_recorded`, then the host's own listeners, each on its own: a
         # listener that raises is logged and the others still run, and delivery goes on
-        for name, recorder in self.config.registry.recorders:
+        for name, recorder in self.registry.recorders:
             self._notify(name, lambda: recorder(record=copy.deepcopy(entry)), fields)
         for listener in self.listeners:
             self._notify(getattr(listener, "__qualname__", repr(listener)), lambda: listener(entry), fields)
@@ -487,15 +496,17 @@ class Pipeline:
         return int(message.options.get("retries", 0)) if message is not None else MAX_RETRIES
 
 
-def connect_transports(config: Config) -> dict[str, Transport]:
+def connect_transports(source: Deployment | Config) -> dict[str, Transport]:
     """The real transports of the enabled channels, built from their settings (the worker's job only).
 
     Raises:
         ConfigError: listing what every channel that cannot connect is missing, not only the first's.
     """
+    deployment = as_deployment(source)
+    config = deployment.config
     transports: dict[str, Transport] = {}
     problems: list[Problem] = []
-    for name, channel in config.registry.channels.items():
+    for name, channel in deployment.registry.channels.items():
         if name in config.plugins.channels:
             try:
                 transports[name] = channel.connect(config.channels.get(name))
@@ -508,17 +519,19 @@ def connect_transports(config: Config) -> dict[str, Transport]:
     return transports
 
 
-def build_pipeline(broker: dramatiq.Broker | None, config: Config, store: ScheduleStore, *,
+def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, store: ScheduleStore, *,
                    transports: Mapping[str, Transport] | None = None, clock: Clock | None = None,
                    min_backoff_ms: int = 1000) -> Pipeline:
     """A pipeline with its ingest and dispatch actors declared on `broker` (None: run inline).
 
     Args:
+        config: the deployment (or a configuration: its plugins are loaded from their entry points).
         min_backoff_ms: the first retry's delay after a transient delivery failure; it doubles
             with each retry, up to five minutes.
     """
-    pipeline = Pipeline(config=config, store=store, clock=clock or SystemClock(),
-                        transports=transports if transports is not None else connect_transports(config), broker=broker)
+    deployment = as_deployment(config)
+    pipeline = Pipeline(deployment=deployment, store=store, clock=clock or SystemClock(),
+                        transports=transports if transports is not None else connect_transports(deployment), broker=broker)
     if broker is not None:
         if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
             broker.add_middleware(CurrentMessage())

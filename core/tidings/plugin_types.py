@@ -15,7 +15,7 @@ from attrs import field, frozen
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from tidings.config import Location, Rule
+    from tidings.rules import Location, Rule
     from tidings.errors import Problem
     from tidings.models import Contact, Event, Subject
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType, ModuleType
 from typing import Any
@@ -10,11 +10,14 @@ from typing import Any
 import pluggy
 from attrs import frozen
 
-from tidings import hookspecs
+from tidings import builtins, hookspecs
 from tidings.errors import PluginError, Problem
+from tidings.hookspecs import hookimpl
 from tidings.plugin_types import Channel, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
+from tidings.registry import Registry
 
-hookimpl = pluggy.HookimplMarker("tidings")
+__all__ = ["GROUPS", "PluginInfo", "Registry", "build_registry", "check_enabled", "hookimpl", "installed",
+           "plugin_manager", "registry_for", "registry_from"]
 
 GROUPS = {"channels": "tidings.channels", "triggers": "tidings.triggers", "templates": "tidings.templates"}
 
@@ -58,26 +61,11 @@ def check_enabled(kind: str, names: Sequence[str], *, path: str) -> list[Problem
     return problems
 
 
-@frozen
-class Registry:
-    """Everything the enabled plugins registered, by name; built once, never changed."""
-
-    channels: Mapping[str, Channel]
-    triggers: Mapping[str, Trigger]
-    filters: Mapping[str, TemplateFilter]
-    globals: Mapping[str, TemplateGlobal]
-    texts: tuple[TemplateTexts, ...]
-    plugins: Mapping[str, Any]     # entry-point name -> loaded module, for `tidings plugins`
-    # (plugin name, implementation) of `tidings_delivery_recorded`, called per entry by the core
-    recorders: tuple[tuple[str, Callable[..., Any]], ...] = ()
-
-
 def plugin_manager(modules: Iterable[ModuleType | object]) -> pluggy.PluginManager:
     """A fresh plugin manager with tidings' hookspecs and the given plugin modules registered."""
     pm = pluggy.PluginManager("tidings")
     pm.add_hookspecs(hookspecs)
-    from tidings import builtins   # the core's own template filters and globals
-    pm.register(builtins, name="tidings.builtins")
+    pm.register(builtins, name="tidings.builtins")   # the core's own template filters and globals
     for module in modules:
         if pm.get_name(module) is None and not pm.is_registered(module):
             pm.register(module)
@@ -151,3 +139,19 @@ def build_registry(enabled: Mapping[str, Sequence[str]], *, extra: Iterable[obje
 def registry_for(*modules: object) -> Registry:
     """A registry of just these plugin modules, for tests: ``registry_for(tidings_triggers.pre_visit)``."""
     return registry_from(plugin_manager(modules))
+
+
+def load_registry(enabled: Mapping[str, Sequence[str]]) -> tuple[Registry, list[Problem]]:
+    """The registry of what a configuration's ``[plugins]`` table enables, and the problems at their places.
+
+    A name that is not installed (or that two distributions claim) is a problem at
+    ``plugins.<kind>[i]`` and is left out, so the rest of the configuration is still checked
+    against the plugins that are there.
+    """
+    problems = [p for kind, names in enabled.items() for p in check_enabled(kind, names, path=f"plugins.{kind}")]
+    usable = {kind: [n for i, n in enumerate(names) if not any(p.path == f"plugins.{kind}[{i}]" for p in problems)]
+              for kind, names in enabled.items()}
+    try:
+        return build_registry(usable), problems
+    except PluginError as e:
+        return build_registry({}), [*problems, Problem("plugins", str(e))]

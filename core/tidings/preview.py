@@ -15,14 +15,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from tidings.deployment import Deployment, as_deployment
 from tidings.errors import TemplateError, TidingsError
 from tidings.models import evolve
 from tidings.plugin_types import RenderedMessage
-from tidings.templates import Templates, normalize_locale, sample_context, sample_event
+from tidings.templates import normalize_locale, sample_context, sample_event
 
 if TYPE_CHECKING:
-    from tidings.config import Config, Rule
     from tidings.models import Event
+    from tidings.rules import Config, Rule
 
 __all__ = ["in_month", "preview", "preview_parts", "sms_costs"]
 
@@ -49,8 +50,8 @@ def _alternatives(infos: Sequence[Info]) -> list[str]:
     return list(dict.fromkeys(k for info in infos for k, v in info.items() if isinstance(v, Mapping)))
 
 
-def _describe(config: Config, channel: str, parts: Mapping[str, str]) -> str:
-    found = config.registry.channels.get(channel)
+def _describe(deployment: Deployment, channel: str, parts: Mapping[str, str]) -> str:
+    found = deployment.registry.channels.get(channel)
     if found is None or found.describe is None:
         return ""
     info = found.describe(parts)
@@ -111,21 +112,22 @@ def in_month(config: Config, event: Event, month: int) -> Event:
     return moved_event
 
 
-def _costs(config: Config, templates: Templates, rule: Rule, channel: str, locale: str | None,
+def _costs(deployment: Deployment, rule: Rule, channel: str, locale: str | None,
            event: Event | None = None) -> str | None:
     """A rule's cost through `channel` in `locale` over a sample visit in each month, or None if it has none."""
-    found = config.registry.channels.get(channel)
+    config, templates = deployment.config, deployment.templates
+    found = deployment.registry.channels.get(channel)
     if found is None or found.describe is None:
         return None
-    base = event or sample_event(config, rule)
-    settings = _settings_at(config, channel, base.subject.location)
+    base = event or sample_event(deployment, rule)
+    settings = _settings_at(deployment, channel, base.subject.location)
     written: dict[int, Info] = {}
     sent: dict[int, Info] = {}
     for month in range(1, 13) if base.subject.start is not None else (base.occurred_at.month,):
         sample = in_month(config, base, month)
         try:
             parts = templates.render(rule=rule, channel=channel, parts=found.parts,
-                                     context=sample_context(config, rule, event=sample, locale=locale), locale=locale)
+                                     context=sample_context(deployment, rule, event=sample, locale=locale), locale=locale)
         except TemplateError:
             return None    # reported as a problem by check
         written[month] = found.describe(parts)
@@ -149,7 +151,7 @@ def _costs(config: Config, templates: Templates, rule: Rule, channel: str, local
     return text
 
 
-def preview_parts(config: Config, rule_id: str, *, locale: str | None = None,
+def preview_parts(source: Deployment | Config, rule_id: str, *, locale: str | None = None,
                   event: Event | None = None) -> dict[str, Any]:
     """A rule's rendered message per channel, as data (what `preview` prints, and `preview --json`).
 
@@ -160,12 +162,13 @@ def preview_parts(config: Config, rule_id: str, *, locale: str | None = None,
         (the cost over the months of a year, or None). A channel with no text in the template has
         ``"template": None`` and ``"parts": None``, and names the template in ``missing_from``.
     """
+    deployment = as_deployment(source)
+    config, templates = deployment.config, deployment.templates
     try:
         rule = config.rule(rule_id)
     except KeyError:
         raise TidingsError(f"no rule {rule_id!r} in the configuration (rules: {', '.join(r.id for r in config.rules) or 'none'})") from None
-    templates = Templates.from_config(config)
-    context = sample_context(config, rule, event=event, locale=locale)
+    context = sample_context(deployment, rule, event=event, locale=locale)
     wanted = locale or context["_locale"]
     channels: list[dict[str, Any]] = []
     for channel in rule.channel:
@@ -175,26 +178,27 @@ def preview_parts(config: Config, rule_id: str, *, locale: str | None = None,
                              "locale": None, "parts": None, "as_sent": None, "info": {}, "by_month": None})
             continue
         used, name, _ = found
-        registered = config.registry.channels[channel]
+        registered = deployment.registry.channels[channel]
         parts = templates.render(rule=rule, channel=channel, parts=registered.parts, context=context, locale=wanted)
-        sent = _as_sent(config, channel, parts, locale=wanted, location=context["subject"]["location"])
+        sent = _as_sent(deployment, channel, parts, locale=wanted, location=context["subject"]["location"])
         channels.append({"channel": channel, "template": name, "locale": used or config.tidings.locale,
                          "parts": dict(parts), "as_sent": dict(sent),
                          "info": dict(registered.describe(parts)) if registered.describe else {},
-                         "by_month": _costs(config, templates, rule, channel, wanted, event)})
+                         "by_month": _costs(deployment, rule, channel, wanted, event)})
     return {"rule": rule.id, "locale": wanted, "channels": channels}
 
 
-def preview(config: Config, rule_id: str, *, locale: str | None = None, event: Event | None = None) -> str:
+def preview(source: Deployment | Config, rule_id: str, *, locale: str | None = None, event: Event | None = None) -> str:
     """Every channel's rendered message of a rule, for a sample subject or the given event."""
+    deployment = as_deployment(source)
     lines: list[str] = []
-    for found in preview_parts(config, rule_id, locale=locale, event=event)["channels"]:
+    for found in preview_parts(deployment, rule_id, locale=locale, event=event)["channels"]:
         channel, parts = found["channel"], found["parts"]
         header = f"== {rule_id} · {channel}"
         if parts is None:
             lines += [header, f"   (no text for this channel in template {found['missing_from']!r})", ""]
             continue
-        detail = _describe(config, channel, parts)
+        detail = _describe(deployment, channel, parts)
         lines.append(f"{header} · template {found['template']!r} · locale {found['locale']}" + (f" · {detail}" if detail else ""))
         if found["by_month"] is not None:
             lines.append(f"   by month: {found['by_month']}")
@@ -209,25 +213,28 @@ def preview(config: Config, rule_id: str, *, locale: str | None = None, event: E
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _as_sent(config: Config, channel: str, parts: Mapping[str, str], *, locale: str, location: str | None) -> Mapping[str, str]:
+def _as_sent(deployment: Deployment, channel: str, parts: Mapping[str, str], *, locale: str,
+             location: str | None) -> Mapping[str, str]:
     """The parts as the channel's `prepare` sends them (the SMS channel's transliteration), at `location`."""
-    found = config.registry.channels[channel]
+    found = deployment.registry.channels[channel]
     if found.prepare is None:
         return parts
     message = RenderedMessage(channel=channel, to="", parts=parts, locale=locale)
-    return found.prepare(message, _settings_at(config, channel, location)).parts
+    return found.prepare(message, _settings_at(deployment, channel, location)).parts
 
 
-def _settings_at(config: Config, channel: str, location: str | None) -> Any:
+def _settings_at(deployment: Deployment, channel: str, location: str | None) -> Any:
     """A channel's settings as they apply at a location, as the pipeline hands them to `prepare`."""
-    found = config.registry.channels[channel]
+    config = deployment.config
+    found = deployment.registry.channels[channel]
     settings = config.channels.get(channel)
     return found.locate(settings, config.location(location)) if found.locate is not None else settings
 
 
-def _locales(config: Config, templates: Templates, rule: Rule) -> list[str]:
+def _locales(deployment: Deployment, rule: Rule) -> list[str]:
     """The locales a rule's SMS can go out in: those its template (or the built-in one) has, and the default."""
-    trigger = config.registry.triggers.get(rule.trigger)
+    config, templates = deployment.config, deployment.templates
+    trigger = deployment.registry.triggers.get(rule.trigger)
     names = [n for n in (rule.template, trigger.default_template if trigger else None) if n]
     found: list[str] = []
     for name in names:
@@ -236,23 +243,24 @@ def _locales(config: Config, templates: Templates, rule: Rule) -> list[str]:
     return list(dict.fromkeys([normalize_locale(config.tidings.locale), *sorted(found)]))
 
 
-def sms_costs(config: Config) -> list[str]:
+def sms_costs(source: Deployment | Config) -> list[str]:
     """One line per SMS rule: per locale, encoding and segments over a sample visit in each month."""
-    if "sms" not in config.registry.channels:
+    deployment = as_deployment(source)
+    config, templates = deployment.config, deployment.templates
+    if "sms" not in deployment.registry.channels:
         return []
-    templates = Templates.from_config(config)
     lines: list[str] = []
     for rule in config.rules:
-        if "sms" not in rule.channel or rule.trigger not in config.registry.triggers:
+        if "sms" not in rule.channel or rule.trigger not in deployment.registry.triggers:
             continue
         costs: list[str] = []
         seen: set[tuple[str, str | None]] = set()
-        for locale in _locales(config, templates, rule):
+        for locale in _locales(deployment, rule):
             found = templates.resolve(rule, "sms", locale)
             if found is None or (found[1], found[0]) in seen:
                 continue    # this locale gets a text already counted
             seen.add((found[1], found[0]))
-            cost = _costs(config, templates, rule, "sms", locale)
+            cost = _costs(deployment, rule, "sms", locale)
             if cost is not None:
                 costs.append(f"{found[0] or 'default'} {cost}")
         if costs:

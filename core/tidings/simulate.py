@@ -10,7 +10,8 @@ from typing import Any, TextIO
 from attrs import define, field, frozen
 
 from tidings.clock import VirtualClock
-from tidings.config import Config
+from tidings.deployment import Deployment, as_deployment
+from tidings.rules import Config
 from tidings.errors import EventError
 from tidings.intake import EventReader
 from tidings.logging import get_logger
@@ -30,7 +31,7 @@ _FAR = datetime.max.replace(tzinfo=timezone.utc)
 class Simulation:
     """A pipeline on a virtual clock; feed it events, then run it until a time or until nothing is pending."""
 
-    config: Config
+    deployment: Deployment = field(converter=as_deployment)   # a Config is taken too: its plugins are loaded
     store: ScheduleStore = field(factory=MemoryStore)
     clock: VirtualClock = field(factory=lambda: VirtualClock(datetime(1970, 1, 1, tzinfo=timezone.utc)))
     entries: list[dict[str, Any]] = field(factory=list)
@@ -43,8 +44,8 @@ class Simulation:
 
         broker = StubBroker()
         broker.emit_after("process_boot")
-        transports = {name: RecordingTransport(name, self.clock) for name in self.config.plugins.channels}
-        self.pipeline = build_pipeline(broker, self.config, self.store, transports=transports, clock=self.clock)
+        transports = {name: RecordingTransport(name, self.clock) for name in self.deployment.config.plugins.channels}
+        self.pipeline = build_pipeline(broker, self.deployment, self.store, transports=transports, clock=self.clock)
         self.pipeline.listeners.append(self.entries.append)
         # one worker thread: the same actors as production, one message at a time, in order
         self._worker = Worker(broker, worker_threads=1, worker_timeout=50)
@@ -111,18 +112,18 @@ class Run:
         return list(output_records(self.entries, explain=explain))
 
 
-def run(config: Config, lines: Iterable[str], *, until: datetime | None = None, errors: TextIO = sys.stderr,
+def run(config: Deployment | Config, lines: Iterable[str], *, until: datetime | None = None, errors: TextIO = sys.stderr,
         store: ScheduleStore | None = None, progress: Callable[[], None] | None = None) -> Run:
     """Run events (JSON lines) through the real pipeline on a virtual clock; returns all that happened.
 
     Args:
         progress: called once per input line read (a progress bar's tick).
     """
-    sim = Simulation(config, store=store or MemoryStore())
+    sim = Simulation(as_deployment(config), store=store or MemoryStore())
     events: list[Event] = []
     rejected = 0
     # this run's own reader: each unknown key path is printed once per run, beside the rejected lines
-    reader = EventReader.for_config(config, reported=set(), on_unknown=lambda event_id, path: print(
+    reader = EventReader.for_config(sim.deployment.config, reported=set(), on_unknown=lambda event_id, path: print(
         f"warning: event {event_id or '?'}: {path} is not a key of the event contract (ignored)", file=errors))
     try:
         for number, item in events_from_lines(lines, reader):
@@ -143,7 +144,7 @@ def run(config: Config, lines: Iterable[str], *, until: datetime | None = None, 
     return Run(entries=sim.entries, events=events, rejected=rejected)
 
 
-def simulate(config: Config, lines: Iterable[str], *, until: datetime | None = None, explain: bool = False,
+def simulate(config: Deployment | Config, lines: Iterable[str], *, until: datetime | None = None, explain: bool = False,
              errors: TextIO = sys.stderr, store: ScheduleStore | None = None) -> list[dict[str, Any]]:
     """Run events (JSON lines) through the real pipeline on a virtual clock; returns the output records."""
     return run(config, lines, until=until, errors=errors, store=store).records(explain=explain)

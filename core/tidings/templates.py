@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
 from attrs import define, field
@@ -43,11 +43,14 @@ from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
+from tidings import builtins
 from tidings.errors import Problem, TemplateError
 
 if TYPE_CHECKING:
-    from tidings.config import Config, Location, Rule
     from tidings.models import Contact, Event, Previous, Subject
+    from tidings.plugin_types import TemplateFilter, TemplateGlobal
+    from tidings.registry import Registry
+    from tidings.rules import Config, Links, Location, Rule
 
 __all__ = ["MAX_PART", "Templates", "build_context", "check_templates", "locale_chain", "render_text",
            "sample_context", "template_problems"]
@@ -314,33 +317,32 @@ def _capped(function: Any, name: str = "") -> Any:
     return filter_
 
 
-def make_environment(config: Config | None = None, *, html: bool = False) -> Sandbox:
-    """A sandbox with the filters and globals of the enabled plugins (and the core's own)."""
+def make_environment(*, filters: Iterable[TemplateFilter] | None = None, globals: Iterable[TemplateGlobal] | None = None,
+                     links: Links | None = None, html: bool = False) -> Sandbox:
+    """A sandbox with these filters and globals (by default the core's own) and the ``[links]`` its link globals sign with."""
     env = Sandbox(undefined=StrictUndefined, autoescape=html, trim_blocks=True, lstrip_blocks=True,
                   keep_trailing_newline=False, auto_reload=False, cache_size=0)
     for unsafe in ("cycler", "joiner", "lipsum", "namespace"):
         env.globals.pop(unsafe, None)   # lipsum builds unbounded text; none of them is needed in a message
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}   # `tojson` refuses undefined values
-    registry = config.registry if config is not None else _core_registry()
-    for flt in registry.filters.values():
+    for flt in builtins.tidings_template_filters() if filters is None else filters:
         env.filters[flt.name] = pass_context(_bind(flt.function)) if flt.needs_context else flt.function
-    for glob in registry.globals.values():
+    for glob in builtins.tidings_template_globals() if globals is None else globals:
         env.globals[glob.name] = pass_context(_bind(glob.value)) if glob.needs_context and callable(glob.value) else glob.value
     env.filters = {name: _capped(fn, name) for name, fn in env.filters.items()}
-    env.tidings_links = config.links if config is not None else None   # type: ignore[attr-defined]  # read by the link globals
+    env.tidings_links = links   # type: ignore[attr-defined]  # read by the link globals
     return env
+
+
+def registry_environment(registry: Registry, links: Links | None, *, html: bool) -> Sandbox:
+    """A sandbox with the filters and globals of a registry's plugins (the core's own among them)."""
+    return make_environment(filters=registry.filters.values(), globals=registry.globals.values(), links=links, html=html)
 
 
 def _bind(function: Any) -> Any:
     def bound(*args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
     return bound
-
-
-@functools.cache
-def _core_registry() -> Any:
-    from tidings.plugins import build_registry
-    return build_registry({})
 
 
 def render_source(env: Sandbox, source: str | Any, context: Mapping[str, Any], *, where: str = "template") -> str:
@@ -373,9 +375,9 @@ def render_source(env: Sandbox, source: str | Any, context: Mapping[str, Any], *
 
 
 def render_text(source: str, context: Mapping[str, Any], *, locale: str = "en", zone: str = "UTC",
-                html: bool = False, config: Config | None = None) -> str:
-    """Render one template string with the built-in filters, in a locale and time zone (tests, previews)."""
-    env = make_environment(config, html=html)
+                html: bool = False, registry: Registry | None = None) -> str:
+    """Render one template string with the core's filters (or a registry's), in a locale and time zone (tests, previews)."""
+    env = make_environment(html=html) if registry is None else registry_environment(registry, None, html=html)
     return render_source(env, source, {**context, "_locale": locale, "_zone": zone})
 
 
@@ -482,10 +484,21 @@ def _about(services: list[dict[str, Any]], ids: Iterable[str]) -> list[dict[str,
     return out
 
 
-def sample_event(config: Config, rule: Rule) -> Event:
+class Deployed(Protocol):
+    """What the sample functions need of a deployment: its configuration and its plugins (a `Deployment`)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def registry(self) -> Registry: ...
+
+
+def sample_event(deployed: Deployed, rule: Rule) -> Event:
     """A full event of the rule's kind (every optional field set), for `check` and `preview`."""
     from tidings.models import Event
-    trigger = config.registry.triggers.get(rule.trigger)
+    config = deployed.config
+    trigger = deployed.registry.triggers.get(rule.trigger)
     if trigger is not None and trigger.sample is not None:
         return trigger.sample()
     location = rule.locations[0] if rule.locations else next(iter(config.locations), None)
@@ -510,10 +523,11 @@ class SampleData(dict[str, Any]):
         return f"[{key}]"
 
 
-def sample_context(config: Config, rule: Rule, *, event: Event | None = None, locale: str | None = None) -> dict[str, Any]:
+def sample_context(deployed: Deployed, rule: Rule, *, event: Event | None = None, locale: str | None = None) -> dict[str, Any]:
     """The context a rule's template sees for a sample (or the given) event."""
     from tidings.models import evolve
-    event = event or sample_event(config, rule)
+    config = deployed.config
+    event = event or sample_event(deployed, rule)
     subject = event.subject
     recipient = subject.client if rule.recipient == "client" else subject.staff
     if locale is not None and recipient is not None:
@@ -538,6 +552,7 @@ class Templates:
     """Every template a configuration can use, compiled once, rendered per message."""
 
     config: Config
+    registry: Registry
     deployer: Sources
     builtin: Sources
     places: dict[tuple[str, str | None, str, str], str] = field(factory=dict)   # where each deployer text is written
@@ -546,24 +561,28 @@ class Templates:
     _compiled: dict[tuple[str, bool], Any] = field(factory=dict)
 
     @classmethod
-    def from_config(cls, config: Config) -> Templates:
+    def build(cls, config: Config, registry: Registry) -> Templates:
+        """The templates of a configuration, with the texts, filters and globals of its registry's plugins.
+
+        Sources that cannot be read are kept in `problems` (``tidings check`` reports them), not raised.
+        """
         problems: list[Problem] = []
         places: dict[tuple[str, str | None, str, str], str] = {}
         deployer: Sources = {}
-        _from_tables(config, deployer, places, problems)
+        _from_tables(config, registry, deployer, places, problems)
         if config.tidings.templates:
             base = (config.path.parent if config.path is not None else Path.cwd()) / config.tidings.templates
-            _from_directory(base, config, deployer, places, problems)
+            _from_directory(base, config, registry, deployer, places, problems)
         builtin: Sources = {}
-        for texts in config.registry.texts:
+        for texts in registry.texts:
             entry = builtin.setdefault(texts.name, {}).setdefault(normalize_locale(texts.locale), {})
             for channel, parts in texts.channels.items():
                 entry.setdefault(channel, {}).update(parts)
-        return cls(config=config, deployer=deployer, builtin=builtin, places=places, problems=problems)
+        return cls(config=config, registry=registry, deployer=deployer, builtin=builtin, places=places, problems=problems)
 
     def env(self, html: bool) -> Sandbox:
         if html not in self._envs:
-            self._envs[html] = make_environment(self.config, html=html)
+            self._envs[html] = registry_environment(self.registry, self.config.links, html=html)
         return self._envs[html]
 
     def compiled(self, source: str, html: bool) -> Any:
@@ -582,7 +601,7 @@ class Templates:
 
     def resolve(self, rule: Rule, channel: str, locale: str | None) -> tuple[str | None, str, Mapping[str, str]] | None:
         """(locale, template name, part sources) of the text a rule sends through a channel, or None."""
-        trigger = self.config.registry.triggers.get(rule.trigger)
+        trigger = self.registry.triggers.get(rule.trigger)
         default = trigger.default_template if trigger is not None else None
         name = rule.template or default or ""
         chain = locale_chain(locale, self.config.tidings.locale)
@@ -635,28 +654,28 @@ class Templates:
         return out
 
 
-def _channel_names(config: Config) -> tuple[str, ...]:
-    return tuple(dict.fromkeys([*config.plugins.channels, *config.registry.channels, *KNOWN_CHANNELS]))
+def _channel_names(config: Config, registry: Registry) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*config.plugins.channels, *registry.channels, *KNOWN_CHANNELS]))
 
 
-def _parts_of(config: Config, channel: str) -> tuple[str, ...] | None:
-    found = config.registry.channels.get(channel)
+def _parts_of(registry: Registry, channel: str) -> tuple[str, ...] | None:
+    found = registry.channels.get(channel)
     if found is not None:
         return found.parts
     return {"sms": ("text",), "email": ("subject", "text", "html"), "push": ("title", "body")}.get(channel)
 
 
-def _texts(config: Config, table: Mapping[str, Any], where: str, name: str, locale: str | None,
+def _texts(config: Config, registry: Registry, table: Mapping[str, Any], where: str, name: str, locale: str | None,
            places: dict[tuple[str, str | None, str, str], str], problems: list[Problem]) -> tuple[Texts, dict[str, Any]]:
     """The channel texts of one table; returns them and the keys that are not channels (locales)."""
     texts: Texts = {}
     rest: dict[str, Any] = {}
-    channels = _channel_names(config)
+    channels = _channel_names(config, registry)
     for key, value in table.items():
         if key not in channels:
             rest[key] = value
             continue
-        parts = _parts_of(config, key) or ("text",)
+        parts = _parts_of(registry, key) or ("text",)
         if isinstance(value, str):
             part = "text" if "text" in parts else parts[0]
             texts[key] = {part: value}
@@ -675,21 +694,21 @@ def _texts(config: Config, table: Mapping[str, Any], where: str, name: str, loca
     return texts, rest
 
 
-def _from_tables(config: Config, into: Sources, places: dict[tuple[str, str | None, str, str], str],
+def _from_tables(config: Config, registry: Registry, into: Sources, places: dict[tuple[str, str | None, str, str], str],
                  problems: list[Problem]) -> None:
-    channels = _channel_names(config)
+    channels = _channel_names(config, registry)
     for name, table in config.templates.items():
         where = f"templates.{name}"
         if not isinstance(table, Mapping):
             problems.append(Problem(where, "must be a table: [templates.NAME] with sms, email, push or locale subtables"))
             continue
-        texts, rest = _texts(config, table, where, name, None, places, problems)
+        texts, rest = _texts(config, registry, table, where, name, None, places, problems)
         if texts:
             into.setdefault(name, {})[None] = texts
         for key, value in rest.items():
             if _LOCALE.match(key) and isinstance(value, Mapping):
                 locale = normalize_locale(key)
-                localised, unknown = _texts(config, value, f"{where}.{key}", name, locale, places, problems)
+                localised, unknown = _texts(config, registry, value, f"{where}.{key}", name, locale, places, problems)
                 into.setdefault(name, {})[locale] = localised
                 for bad in unknown:
                     problems.append(Problem(f"{where}.{key}.{bad}", f"{bad!r} is not a channel{_suggest(bad, channels)}"))
@@ -698,12 +717,12 @@ def _from_tables(config: Config, into: Sources, places: dict[tuple[str, str | No
                                                           "nor a locale subtable like [templates.NAME.pl]"))
 
 
-def _from_directory(base: Path, config: Config, into: Sources, places: dict[tuple[str, str | None, str, str], str],
-                    problems: list[Problem]) -> None:
+def _from_directory(base: Path, config: Config, registry: Registry, into: Sources,
+                    places: dict[tuple[str, str | None, str, str], str], problems: list[Problem]) -> None:
     if not base.is_dir():
         problems.append(Problem("tidings.templates", f"{str(base)!r} is not a directory"))
         return
-    channels = _channel_names(config)
+    channels = _channel_names(config, registry)
 
     def load(folder: Path, name: str, locale: str | None) -> None:
         for file in sorted(folder.iterdir()):
@@ -711,10 +730,10 @@ def _from_directory(base: Path, config: Config, into: Sources, places: dict[tupl
                 continue
             channel, _, ext = file.name.partition(".")
             part = FILES.get(ext, None if ext == "text" else ext)
-            parts = _parts_of(config, channel)
+            parts = _parts_of(registry, channel)
             where = str(file.relative_to(base.parent)) if base.parent in file.parents else str(file)
             if channel not in channels or parts is None or part is None or part not in parts:
-                allowed = [f"{c}.{'txt' if p == 'text' else p}" for c in channels for p in (_parts_of(config, c) or ())]
+                allowed = [f"{c}.{'txt' if p == 'text' else p}" for c in channels for p in (_parts_of(registry, c) or ())]
                 problems.append(Problem(where, f"unknown template file {file.name!r}{_suggest(file.name, allowed)}"))
                 continue
             try:
@@ -835,9 +854,9 @@ def _attribute_problems(tree: nodes.Template) -> Iterator[str]:
             yield f"line {node.lineno}: {node.name}() reads {key!r}, and {label} has no {key!r}{_suggest(key, keys)}"
 
 
-def check_templates(config: Config) -> list[Problem]:
+def check_templates(templates: Templates) -> list[Problem]:
     """Every template problem of a configuration: compile, static checks, and a render on a sample per rule."""
-    templates = Templates.from_config(config)
+    config, registry = templates.config, templates.registry
     problems = list(templates.problems)
     for (name, locale, channel, part), where in sorted(templates.places.items(), key=lambda kv: kv[1]):
         source = templates.deployer[name][locale][channel][part]
@@ -845,7 +864,7 @@ def check_templates(config: Config) -> list[Problem]:
     static = {p.path for p in problems}
     for index, rule in enumerate(config.rules):
         place = f"rules[{index}] ({rule.id})"
-        if rule.trigger not in config.registry.triggers:
+        if rule.trigger not in registry.triggers:
             continue
         if rule.template and rule.template not in templates.names():
             # the rule still sends: its trigger's built-in texts stand in (PRODUCT §4: the default)
@@ -854,7 +873,7 @@ def check_templates(config: Config) -> list[Problem]:
             hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(Problem(f"{place}.template", f"no template named {rule.template!r} ({hint}defined: {defined}); "
                                                          f"the built-in {rule.trigger} texts are used", warning=True))
-        context = sample_context(config, rule)
+        context = sample_context(templates, rule)
         for channel in rule.channel:
             found = templates.resolve(rule, channel, config.tidings.locale)
             if found is None:
@@ -864,7 +883,7 @@ def check_templates(config: Config) -> list[Problem]:
             locale, name, sources = found
             if any(templates.places.get((name, locale, channel, part)) in static for part in sources):
                 continue    # already reported where the text is written
-            channel_parts = _parts_of(config, channel) or tuple(sources)
+            channel_parts = _parts_of(registry, channel) or tuple(sources)
             try:
                 templates.render(rule=rule, channel=channel, parts=channel_parts, context=context,
                                  locale=config.tidings.locale)

@@ -16,7 +16,9 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tidings.check import checked
 from tidings.config import Location, load_config, parse_config
+from tidings.deployment import Deployment
 from tidings.errors import ConfigError
 
 GOOD = """
@@ -111,7 +113,7 @@ def test_a_good_configuration_loads_with_its_rules_and_trigger_keys(tmp_path: Pa
 
 def test_six_different_mistakes_are_all_reported_with_their_places(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, SIX_MISTAKES))
+        checked(write(tmp_path, SIX_MISTAKES))
     text = str(caught.value)
     assert "plugins.channels[2]: no channel plugin named 'whatsap' is installed (installed: " in text
     assert "rules[0] (reminder-24h).before: '3 months' is not a duration" in text
@@ -274,7 +276,7 @@ def mutated_configurations(draw: st.DrawFn) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def registry() -> Any:
     # the registry of FULL's plugins, built once: entry-point discovery is most of a parse's time
-    return parse_config(FULL).registry
+    return Deployment.from_config(FULL).registry
 
 
 def test_the_full_configuration_used_for_generation_is_valid(registry: Any) -> None:
@@ -287,7 +289,7 @@ def test_the_full_configuration_used_for_generation_is_valid(registry: Any) -> N
 @given(doc=mutated_configurations())
 def test_any_mutated_configuration_gives_a_config_or_a_config_error_and_nothing_else(doc: dict[str, Any], registry: Any) -> None:
     try:
-        parse_config(doc, registry=registry)
+        checked(doc, registry=registry)   # structured, then checked as `tidings check` does
     except ConfigError as e:
         assert e.problems and all(isinstance(p.path, str) and p.message for p in e.problems)
 
@@ -519,6 +521,6 @@ def test_a_channel_whose_verify_fails_is_a_problem_not_a_traceback() -> None:
                       verify=broken)
     registry = registry_for(types.SimpleNamespace(tidings_channels=tidings_channels))
     with pytest.raises(ConfigError) as caught:
-        parse_config({"plugins": {"channels": ["fax"]}}, registry=registry, verify=True)
+        checked({"plugins": {"channels": ["fax"]}}, registry=registry, verify=True)
     assert [str(p) for p in caught.value.problems] == ["channels.fax: the fax channel could not verify its settings: "
                                                        "RuntimeError('bug')"]

@@ -18,7 +18,7 @@ import tidings_triggers.status_change
 from tidings import (Channel, Drop, PermanentDeliveryError, Receipt, RenderedMessage, Send, TransientDeliveryError, Trigger,
                      hookimpl)
 from tidings.clock import VirtualClock
-from tidings.config import Config, parse_config
+from tidings.deployment import Deployment
 from tidings.errors import EventError
 from tidings.pipeline import build_pipeline
 from tidings.plugins import registry_for
@@ -62,8 +62,8 @@ class TestChannels:
                       addresses=lambda c, s: (c.email,) if c.email and "@" in c.email else ())
 
 
-def make_config(**tidings: Any) -> Config:
-    return parse_config({"tidings": {"timezone": "Europe/Warsaw", **tidings},
+def make_config(**tidings: Any) -> Deployment:
+    return Deployment.from_config({"tidings": {"timezone": "Europe/Warsaw", **tidings},
                          "plugins": {"channels": ["sms", "email"], "triggers": ["status-change"]},
                          "rules": [{"id": "confirmed", "trigger": "status-change", "on": "status_changed",
                                     "to": ["confirmed"], "channel": "prefer_sms"}]},
@@ -318,7 +318,7 @@ def test_one_clients_events_are_planned_one_at_a_time_across_workers() -> None:
             time.sleep(0.1)
             return super().schedule(slot, send_at=send_at, payload=payload)
 
-    config = parse_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["repeat-visit"]},
+    config = Deployment.from_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["repeat-visit"]},
                            "rules": [{"id": "nails", "trigger": "repeat-visit", "categories": ["nails"], "after": "3w", "channel": "sms"}]},
                           registry=registry_for(tidings_triggers.repeat_visit, TestChannels()))
     store = SlowStore()
@@ -363,7 +363,7 @@ class NaiveTrigger:
                          ids=["an-older-send", "an-older-drop"])
 def test_an_older_event_taken_late_never_overwrites_what_a_later_one_planned(older: str, newer_start: str) -> None:
     # Given any trigger, even one that ignores the order of events
-    config = parse_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["naive"]},
+    config = Deployment.from_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["naive"]},
                            "rules": [{"id": "naive", "trigger": "naive", "channel": "sms", "template": "t"}],
                            "templates": {"t": {"sms": "see you"}}},
                           registry=registry_for(NaiveTrigger(), TestChannels()))
@@ -431,8 +431,8 @@ def test_events_flow_through_rabbitmq(rabbitmq_url: str, transports: dict[str, S
     _broker_roundtrip(RabbitmqBroker(url=rabbitmq_url), MemoryStore(), transports)
 
 
-def config_with_template(sms: str) -> Config:
-    return parse_config({"tidings": {"timezone": "Europe/Warsaw", "locale": "en"},
+def config_with_template(sms: str) -> Deployment:
+    return Deployment.from_config({"tidings": {"timezone": "Europe/Warsaw", "locale": "en"},
                          "plugins": {"channels": ["sms", "email"], "triggers": ["status-change"]},
                          "rules": [{"id": "confirmed", "trigger": "status-change", "on": "status_changed", "to": ["confirmed"],
                                     "channel": "prefer_sms", "template": "t"}],

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tidings.config import load_config, parse_config
+from tidings.check import checked
+from tidings.deployment import Deployment
 from tidings.errors import ConfigError, TemplateError
-from tidings.templates import Templates, build_context, locale_chain, render_text, sample_context
+from tidings.templates import build_context, locale_chain, render_text, sample_context
 
 BASE = {
     "tidings": {"timezone": "Europe/Warsaw", "locale": "en"},
@@ -21,11 +22,11 @@ BASE = {
 START = datetime(2026, 3, 10, 14, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
 
 
-def config_with(templates: dict[str, Any], *, template: str | None = "t", channel: Any = "sms", **extra: Any) -> Any:
+def config_with(templates: dict[str, Any], *, template: str | None = "t", channel: Any = "sms", **extra: Any) -> Deployment:
     rule = {"id": "reminder", "trigger": "pre-visit", "before": "24h", "channel": channel}
     if template:
         rule["template"] = template
-    return parse_config({**BASE, "rules": [rule], "templates": templates, **extra})
+    return checked({**BASE, "rules": [rule], "templates": templates, **extra})
 
 
 def problems_of(templates: dict[str, Any], **kwargs: Any) -> str:
@@ -35,10 +36,10 @@ def problems_of(templates: dict[str, Any], **kwargs: Any) -> str:
 
 
 def render(config: Any, *, channel: str = "sms", locale: str | None = None, **parts: Any) -> dict[str, str]:
-    rule = config.rules[0]
+    rule = config.config.rules[0]
     found = config.registry.channels[channel].parts
-    return Templates.from_config(config).render(rule=rule, channel=channel, parts=found,
-                                                context=sample_context(config, rule, locale=locale), locale=locale)
+    return config.templates.render(rule=rule, channel=channel, parts=found,
+                                   context=sample_context(config, rule, locale=locale), locale=locale)
 
 
 # ---------------------------------------------------------------- escapes: refused by check, and at render time
@@ -68,7 +69,7 @@ def test_an_escape_attempt_is_refused_by_check(source: str, named: str) -> None:
 @pytest.mark.parametrize(("source", "named"), ESCAPES)
 def test_an_escape_attempt_cannot_run_in_a_worker(source: str, named: str) -> None:
     # a worker renders what is there, even if check never ran: the sandbox refuses it at run time
-    context = sample_context(config_with({"t": {"sms": "ok"}}), config_with({"t": {"sms": "ok"}}).rules[0])
+    context = sample_context(config_with({"t": {"sms": "ok"}}), config_with({"t": {"sms": "ok"}}).config.rules[0])
     with pytest.raises(TemplateError):
         render_text(source, context)
 
@@ -80,7 +81,7 @@ def test_an_escape_hidden_in_a_branch_the_sample_never_takes_is_still_refused() 
 
 def test_the_context_is_immutable() -> None:
     config = config_with({"t": {"sms": "ok"}})
-    context = sample_context(config, config.rules[0])
+    context = sample_context(config, config.config.rules[0])
     with pytest.raises(TemplateError, match="sandbox"):
         render_text("{{ services.append(1) }}", context)
     assert len(context["services"]) == 1
@@ -171,9 +172,9 @@ def test_ordinary_loops_and_arithmetic_still_work() -> None:
 def test_html_parts_are_escaped_and_text_parts_are_not() -> None:
     config = config_with({"t": {"email": {"subject": "{{ data.note }}", "text": "{{ data.note }}", "html": "<p>{{ data.note }}</p>"}}},
                          channel="email")
-    rule = config.rules[0]
+    rule = config.config.rules[0]
     context = {**sample_context(config, rule), "data": {"note": "<b>Tom & Jerry</b>"}}
-    parts = Templates.from_config(config).render(rule=rule, channel="email", parts=("subject", "text", "html"),
+    parts = config.templates.render(rule=rule, channel="email", parts=("subject", "text", "html"),
                                                  context=context, locale=None)
     assert parts["text"] == "<b>Tom & Jerry</b>" and parts["subject"] == "<b>Tom & Jerry</b>"
     assert parts["html"] == "<p>&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;</p>"
@@ -308,7 +309,7 @@ template = "t"
 [templates.t]
 email = { subject = "from the config", text = "from the config" }
 """, encoding="utf-8")
-    config = load_config(tmp_path / "tidings.toml")
+    config = checked(tmp_path / "tidings.toml")
     assert render(config, channel="email", locale="pl") == {
         "subject": "Wizyta 10 mar 2026", "text": "Cześć Ola Nowak", "html": "<p>Cześć Ola Nowak</p>"}
     assert render(config, channel="email", locale="en") == {"subject": "Visit Mar 10, 2026", "text": "Hi Ola Nowak"}
@@ -332,7 +333,7 @@ def test_free_form_data_keys_pass_check_with_a_placeholder() -> None:
 
 def test_the_context_holds_what_the_spec_lists() -> None:
     config = config_with({"t": {"sms": "x"}})
-    context = sample_context(config, config.rules[0])
+    context = sample_context(config, config.config.rules[0])
     assert {"client", "staff", "subject", "previous", "services", "location", "rule", "data", "event"} <= set(context)
     assert context["client"]["first_name"] == "Ola"
     assert context["location"]["name"] == "Old Town"
@@ -372,14 +373,14 @@ def test_durations_are_spelt_out_in_the_locale(locale: str, expected: str) -> No
 
 def test_build_context_uses_the_recipients_locale_and_the_locations_zone() -> None:
     config = config_with({"t": {"sms": "x"}})
-    event_context = sample_context(config, config.rules[0], locale="uk")
+    event_context = sample_context(config, config.config.rules[0], locale="uk")
     assert event_context["_locale"] == "uk" and event_context["_zone"] == "Europe/Warsaw"
-    rule = config.rules[0]
+    rule = config.config.rules[0]
     from tidings.models import Event
     event = Event.from_dict({"id": "e", "type": "appointment.created", "occurred_at": "2026-03-01T10:00:00+01:00",
                              "subject": {"id": "a", "status": "confirmed", "start": "2026-03-10T14:00:00+01:00"}})
-    context = build_context(config=config, rule=rule, subject=event.subject, previous=None, event=event, recipient=None,
-                            location=config.location(None))
+    context = build_context(config=config.config, rule=rule, subject=event.subject, previous=None, event=event, recipient=None,
+                            location=config.config.location(None))
     assert context["client"] is None and context["services"] == [] and context["_locale"] == "en"
 
 
@@ -390,8 +391,8 @@ def test_services_named_by_the_message_are_the_only_ones_its_template_lists() ->
                              "subject": {"id": "a", "services": [{"id": "manicure", "name": "Manicure"},
                                                                  {"id": "colour", "name": "Hair colouring"},
                                                                  {"id": "manicure", "name": "Manicure"}]}})
-    context = build_context(config=config, rule=config.rules[0], subject=event.subject, previous=None, event=event,
-                            recipient=None, location=config.location(None), services=("manicure",))
+    context = build_context(config=config.config, rule=config.config.rules[0], subject=event.subject, previous=None, event=event,
+                            recipient=None, location=config.config.location(None), services=("manicure",))
     assert [s["name"] for s in context["services"]] == ["Manicure"]
     assert len(context["subject"]["services"]) == 3     # the snapshot itself stays whole
 
@@ -403,9 +404,9 @@ def test_confirm_and_cancel_links_carry_a_token_the_host_can_verify() -> None:
     from tidings.links import verify
     config = config_with({"t": {"sms": "Confirm {{ confirm_url() }} or cancel {{ cancel_url() }}"}},
                          links={"base_url": "https://salon.example/v", "secret": "k3y-of-the-salon-at-least-32-bytes", "ttl": "2d"})
-    rule = config.rules[0]
+    rule = config.config.rules[0]
     context = sample_context(config, rule)
-    text = Templates.from_config(config).render(rule=rule, channel="sms", parts=("text",), context=context, locale=None)["text"]
+    text = config.templates.render(rule=rule, channel="sms", parts=("text",), context=context, locale=None)["text"]
     confirm, cancel = [word for word in text.split() if word.startswith("https://")]
     assert confirm.startswith("https://salon.example/v/confirm?token=") and "/v/cancel?token=" in cancel
     claim = verify(confirm, secret="k3y-of-the-salon-at-least-32-bytes", now=context["_now"])
@@ -470,11 +471,11 @@ LEAKS = [
 def test_an_undefined_value_is_a_render_error_naming_the_template_and_the_missing_key(source: str, problem: str) -> None:
     # a worker renders what is there, even if check never ran (here: the source replaced after loading)
     config = config_with({"t": {"sms": "ok"}})
-    templates = Templates.from_config(config)
+    templates = config.templates
     templates.deployer["t"][None]["sms"]["text"] = source
     with pytest.raises(TemplateError) as caught:
-        templates.render(rule=config.rules[0], channel="sms", parts=("text",),
-                         context=sample_context(config, config.rules[0]), locale=None)
+        templates.render(rule=config.config.rules[0], channel="sms", parts=("text",),
+                         context=sample_context(config, config.config.rules[0]), locale=None)
     assert str(caught.value).startswith("template 't' (default) sms.text: ") and problem in str(caught.value)
 
 
@@ -482,7 +483,7 @@ def test_a_guarded_undefined_value_still_renders_while_an_unguarded_one_is_refus
     guarded = ("{{ (services | first | attr('nmae')) is defined }} {{ client | attr('nmae') | default('-') }} "
                "{{ services | map(attribute='nmae', default='?') | join }}")
     config = config_with({"t": {"sms": "x"}})
-    assert render_text(guarded, sample_context(config, config.rules[0])) == "False - ?"
+    assert render_text(guarded, sample_context(config, config.config.rules[0])) == "False - ?"
     with pytest.raises(TemplateError, match="has no 'nmae'"):
         render_text("{{ [client | attr('nmae')] }}", {"client": {"name": "Ola"}})
 

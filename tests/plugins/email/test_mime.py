@@ -131,22 +131,22 @@ def builtin_subjects() -> dict[tuple[str, str], set[str]]:
     for every kind and verb of event, every status (the appointment statuses, and every word the texts'
     own sources compare a status with), client and staff recipients, and a visit in every month.
     """
-    from tidings.config import parse_config
+    from tidings.deployment import Deployment
     from tidings.models import APPOINTMENT_STATUSES, KINDS, VERBS, Event
-    from tidings.templates import Templates, sample_context
+    from tidings.templates import sample_context
 
     triggers = list(TRIGGER_RULES)
-    config = parse_config({
+    deployment = Deployment.from_config({
         "tidings": {"timezone": "Europe/Warsaw"},
         "plugins": {"channels": ["email"], "triggers": triggers},
         "locations": {"old-town": {"name": "Salon Piękności Stare Miasto", "address": "Rynek Starego Miasta 1",
                                    "timezone": "Europe/Warsaw"}},
         "rules": [{"id": f"{trigger}-{recipient}", "trigger": trigger, "channel": "email", "recipient": recipient,
                    **TRIGGER_RULES[trigger]} for trigger in triggers for recipient in ("client", "staff")]})
-    templates = Templates.from_config(config)
-    texts = [t for t in config.registry.texts if "subject" in t.channels.get("email", {})]
+    config, registry, templates = deployment.config, deployment.registry, deployment.templates
+    texts = [t for t in registry.texts if "subject" in t.channels.get("email", {})]
     assert texts, "no built-in e-mail texts are registered"
-    by_template = {config.registry.triggers[t].default_template: t for t in triggers}
+    by_template = {registry.triggers[t].default_template: t for t in triggers}
     assert {t.name for t in texts} <= set(by_template), "a built-in text no trigger uses would go untested"
     words = {w for t in texts for w in re.findall(r"""["']([a-z][a-z_]*)["']""", t.channels["email"]["subject"])}
     statuses = {"appointment": set(APPOINTMENT_STATUSES)}
@@ -172,7 +172,7 @@ def builtin_subjects() -> dict[tuple[str, str], set[str]]:
             event = Event.from_dict({"id": "e-1", "type": f"{kind}.{verb}", "occurred_at": "2026-01-01T10:00:00+01:00",
                                      "subject": subject, "previous": previous})
             rule = config.rule(f"{trigger}-{recipient}")
-            context = sample_context(config, rule, event=event, locale=text.locale)
+            context = sample_context(deployment, rule, event=event, locale=text.locale)
             rendered = templates.render(rule=rule, channel="email", parts=("subject",), context=context,
                                         locale=text.locale)
             subjects.setdefault((text.name, text.locale), set()).add(rendered["subject"])

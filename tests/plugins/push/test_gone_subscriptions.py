@@ -16,7 +16,7 @@ import tidings_sms.plugin
 import tidings_triggers.status_change
 from tidings import hookimpl
 from tidings.clock import VirtualClock
-from tidings.config import parse_config
+from tidings.deployment import Deployment
 from tidings.pipeline import Pipeline, build_pipeline, connect_transports
 from tidings.plugins import build_registry, registry_for
 from tidings.store import ScheduleStore
@@ -61,7 +61,7 @@ def hook() -> HostHook:
 def pipeline(push_service: Any, vapid_pem: str, sms_provider: LocalJsonProvider, store: ScheduleStore,
              hook: HostHook) -> Iterator[Pipeline]:
     registry = registry_for(tidings_push.plugin, tidings_sms.plugin, tidings_triggers.status_change, hook)
-    config = parse_config({
+    config = Deployment.from_config({
         "tidings": {"timezone": "Europe/Warsaw"},
         "plugins": {"channels": ["push", "sms"], "triggers": ["status-change"]},
         "channels": {"push": {"vapid_private_key": vapid_pem, "vapid_subject": "mailto:ops@salon.example", "timeout": 5.0},
@@ -184,7 +184,7 @@ def test_a_raising_hook_and_listener_are_logged_and_delivery_goes_on(
 
     recorder = HostHook()
     registry = build_registry({"channels": ["push", "sms"], "triggers": ["status-change"]}, extra=[Broken(), recorder])
-    config = parse_config({
+    config = Deployment.from_config({
         "tidings": {"timezone": "Europe/Warsaw"},
         "plugins": {"channels": ["push", "sms"], "triggers": ["status-change"]},
         "channels": {"push": {"vapid_private_key": vapid_pem, "vapid_subject": "mailto:ops@salon.example"},

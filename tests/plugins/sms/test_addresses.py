@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tidings import Contact, NoAddress
+from tidings.check import checked
 from tidings.config import Location, parse_config
 from tidings.plugin_types import Channel
 from tidings.simulate import simulate
@@ -181,14 +182,14 @@ def regions_config(**changes: Any) -> dict[str, Any]:
 
 
 def test_check_warns_of_each_location_where_national_numbers_cannot_be_read() -> None:
-    config = parse_config(regions_config())
+    config = checked(regions_config())
     assert [(w.path, w.warning) for w in config.warnings if "national phone numbers" in w.message] == [
         ("locations.ship", True)]   # warsaw and home (in [tidings].timezone) have a zone's country, lab its region
     assert "'UTC'" in config.warnings[0].message and "region" in config.warnings[0].message
 
 
 def test_check_does_not_warn_when_the_default_region_applies() -> None:
-    config = parse_config(regions_config(channels={"sms": {"default_region": "PL"}}))
+    config = checked(regions_config(channels={"sms": {"default_region": "PL"}}))
     assert not [w for w in config.warnings if "national phone numbers" in w.message]
 
 

@@ -12,6 +12,7 @@ import pytest
 from tidings import RenderedMessage
 from tidings.clock import VirtualClock
 from tidings.config import Config, parse_config
+from tidings.deployment import Deployment
 from tidings.models import Event
 from tidings.pipeline import Pipeline, build_pipeline, connect_transports
 from tidings.plugin_types import Channel
@@ -201,8 +202,8 @@ RULES = {"status-change": {"on": "status_changed"}, "pre-visit": {"before": "24h
 ONE_SEGMENT = ("status-change", "pre-visit")
 
 
-def builtin_config(recipient: str) -> Config:
-    return parse_config({
+def builtin_config(recipient: str) -> Deployment:
+    return Deployment.from_config({
         "tidings": {"timezone": "Europe/Warsaw", "locale": "pl"},
         "plugins": {"channels": ["sms"], "triggers": list(RULES)},
         "channels": {"sms": {"transliterate": True}},
@@ -223,13 +224,14 @@ def sample(kind: str = "appointment", verb: str = "status_changed", previous: di
 
 @pytest.mark.parametrize("recipient", ["client", "staff"])
 def test_every_polish_builtin_sms_is_gsm7_in_every_month_when_transliterated(recipient: str) -> None:
-    config = builtin_config(recipient)
-    channel = config.registry.channels["sms"]
+    deployment = builtin_config(recipient)
+    config, registry = deployment.config, deployment.registry
+    channel = registry.channels["sms"]
     assert channel.prepare is not None
-    templates = Templates.from_config(config)
+    templates = deployment.templates
     # every built-in text with a Polish SMS, whichever the texts plugin registers
-    names = {t.name for t in config.registry.texts if t.locale == "pl" and "sms" in t.channels}
-    rules = [r for r in config.rules if config.registry.triggers[r.trigger].default_template in names]
+    names = {t.name for t in registry.texts if t.locale == "pl" and "sms" in t.channels}
+    rules = [r for r in config.rules if registry.triggers[r.trigger].default_template in names]
     assert {r.trigger for r in rules} == set(RULES)
     rendered = 0
     for rule in rules:
@@ -238,7 +240,7 @@ def test_every_polish_builtin_sms_is_gsm7_in_every_month_when_transliterated(rec
             for month in range(1, 13):
                 event = in_month(config, sample(**changes), month)
                 parts = templates.render(rule=rule, channel="sms", parts=("text",), locale="pl",
-                                         context=sample_context(config, rule, event=event, locale="pl"))
+                                         context=sample_context(deployment, rule, event=event, locale="pl"))
                 message = RenderedMessage(channel="sms", to="+48600100200", parts=parts, locale="pl")
                 text = channel.prepare(message, config.channels["sms"]).parts["text"]
                 info = segment_info(text)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tidings.config import parse_config
+from tidings.deployment import Deployment
 from tidings.models import Event
 from tidings.templates import Templates, sample_context
 from tidings_sms.segments import segment_info
@@ -48,8 +48,8 @@ def language_of(text: str) -> str:
     return "?"
 
 
-def config(recipient: str = "client") -> Any:
-    return parse_config({
+def config(recipient: str = "client") -> Deployment:
+    return Deployment.from_config({
         "tidings": {"timezone": "Europe/Warsaw"},
         "plugins": {"channels": ["sms", "email", "push"], "triggers": list(TRIGGERS)},
         "locations": {"old-town": {"name": "Old Town", "address": "Rynek 1", "timezone": "Europe/Warsaw"}},
@@ -58,7 +58,7 @@ def config(recipient: str = "client") -> Any:
 
 
 CONFIG = config()
-TEMPLATES = Templates.from_config(CONFIG)
+TEMPLATES = CONFIG.templates
 
 
 def event(**subject: Any) -> Event:
@@ -75,7 +75,7 @@ def event(**subject: Any) -> Event:
 
 def render(trigger: str, channel: str, locale: str = "en", *, cfg: Any = CONFIG, templates: Templates = TEMPLATES,
            ev: Event | None = None) -> dict[str, str]:
-    rule = cfg.rule(trigger)
+    rule = cfg.config.rule(trigger)
     context = sample_context(cfg, rule, event=ev or event(), locale=locale)
     return templates.render(rule=rule, channel=channel, parts=PARTS[channel], context=context, locale=locale)
 
@@ -150,7 +150,7 @@ def test_a_rescheduled_email_names_the_old_and_the_new_time() -> None:
 
 def test_staff_get_a_notice_naming_the_client() -> None:
     cfg = config("staff")
-    templates = Templates.from_config(cfg)
+    templates = cfg.templates
     sms = render("status-change", "sms", cfg=cfg, templates=templates, ev=event(verb="created"))["text"]
     assert sms.startswith("New booking: Ola Nowak for Manicure on Mar 10, 2026, 2:00 PM")
     upcoming = render("pre-visit", "sms", cfg=cfg, templates=templates)["text"]
@@ -198,13 +198,13 @@ GENDERED = {"pl": r"\b(Pan|Pani|Panie|Drogi|Droga|Szanown[ya]|byłeś|byłaś|za
             "it": r"\b(Car[oa]|Signor[ae]?|Sig\.|[Bb]envenut[oa]|content[oa]|soddisfatt[oa]|vist[oa]\b)"}
 POLISH_LETTERS = re.compile("[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
 
-WORLD = {recipient: parse_config({
+WORLD = {recipient: Deployment.from_config({
     "tidings": {"timezone": "Europe/Warsaw"},
     "plugins": {"channels": ["sms", "email", "push"], "triggers": list(TRIGGERS)},
     "locations": {"old-town": {"name": PLACE, "address": "Rynek 1", "timezone": "Europe/Warsaw"}},
     "rules": [{"id": t, "trigger": t, "channel": "sms", "recipient": recipient, **RULES[t]} for t in TRIGGERS]})
     for recipient in ("client", "staff")}
-WORLD_TEMPLATES = {recipient: Templates.from_config(cfg) for recipient, cfg in WORLD.items()}
+WORLD_TEMPLATES = {recipient: deployment.templates for recipient, deployment in WORLD.items()}
 
 APPOINTMENT = ("pending", "confirmed", "rejected", "cancelled", "completed", "no_show")
 ORDER = ("new", "confirmed", "in_repair", "processing", "ready_for_pickup", "done", "collected", "cancelled", "rejected")
@@ -242,7 +242,7 @@ def visit(locale: str, **changes: Any) -> Event:
 
 def as_a_worker_renders(trigger: str, channel: str, ev: Event, *, recipient: str = "client") -> dict[str, str]:
     from tidings.templates import build_context
-    cfg, rule = WORLD[recipient], WORLD[recipient].rule(trigger)
+    cfg, rule = WORLD[recipient].config, WORLD[recipient].config.rule(trigger)
     person = ev.subject.client if recipient == "client" else ev.subject.staff
     assert person is not None
     context = build_context(config=cfg, rule=rule, subject=ev.subject, previous=ev.previous, event=ev, recipient=person,
@@ -401,13 +401,13 @@ def test_a_language_pack_in_the_same_format_gives_every_trigger_its_texts(tmp_pa
     registry = registry_for(tidings_triggers.status_change, GermanPack())
     assert sorted((t.name, t.locale) for t in registry.texts if t.locale == "de") == [
         ("post-visit", "de"), ("pre-visit", "de"), ("repeat-visit", "de"), ("status-change", "de")]
-    cfg = parse_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["status-change"]},
-                        "rules": [{"id": "c", "trigger": "status-change", "on": "status_changed", "channel": "sms"}]},
-                       registry=registry_for(tidings_triggers.status_change, GermanPack(), *_sms_channel()))
+    cfg = Deployment.from_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["status-change"]},
+                                  "rules": [{"id": "c", "trigger": "status-change", "on": "status_changed", "channel": "sms"}]},
+                                 registry=registry_for(tidings_triggers.status_change, GermanPack(), *_sms_channel()))
     # Then a German client's confirmation is the pack's, with German dates
     ev = visit("en", client={"id": "c-1", "name": "Jonas", "phone": "+48600100200", "locale": "de"})
-    context = sample_context(cfg, cfg.rule("c"), event=ev)
-    text = Templates.from_config(cfg).render(rule=cfg.rule("c"), channel="sms", parts=("text",), context=context, locale="de")
+    context = sample_context(cfg, cfg.config.rule("c"), event=ev)
+    text = cfg.templates.render(rule=cfg.config.rule("c"), channel="sms", parts=("text",), context=context, locale="de")
     assert text == {"text": "Hallo Jonas, Ihr Termin (Manicure) am 13.10.2026, 11:00 ist bestätigt. Bis bald!"}
 
 
