@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tidings.errors import (
     ConfigError,
     DeliveryError,
@@ -41,7 +43,28 @@ from tidings.registry import Registry
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+
+    from tidings.client import Client
+    from tidings.clock import Clock
+    from tidings.rules import Config
+
+
+def connect(config: str | os.PathLike[str] | Mapping[str, Any] | Config | Deployment, *,
+            transports: Mapping[str, Transport] | None = None, clock: Clock | None = None) -> Client:
+    """A client of a deployment, for a host program: ``tidings.connect("tidings.toml").publish(event)``.
+
+    See `tidings.client.connect` (imported on first use: ``import tidings`` stays light).
+    """
+    from tidings.client import connect as _connect
+    return _connect(config, transports=transports, clock=clock)
+
+
 __all__ = [
+    # Hosts
+    "connect",
     # Plugins
     "hookimpl", "Registry", "build_registry", "registry_for",
     "Channel", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
