@@ -19,7 +19,7 @@ from tidings.models import Event
 from tidings.pipeline import Pipeline, build_pipeline, events_from_lines
 from tidings.store import ScheduleStore
 from tidings.store.memory import MemoryStore
-from tidings.testing import RecordingTransport
+from tidings.recording import RecordingTransport
 
 log = get_logger(__name__)
 
