@@ -6,7 +6,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -20,9 +20,10 @@ from tidings import (Channel, Drop, PermanentDeliveryError, Receipt, RenderedMes
 from tidings.clock import VirtualClock
 from tidings.deployment import Deployment
 from tidings.errors import EventError
-from tidings.pipeline import build_pipeline
+from tidings.pipeline import Pipeline, build_pipeline
 from tidings.plugins import registry_for
 from tidings.store.memory import MemoryStore
+from tidings.testing import StubPipeline
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -84,19 +85,9 @@ def transports() -> dict[str, ScriptedTransport]:
 
 
 @pytest.fixture
-def stub_pipeline(transports: dict[str, ScriptedTransport]) -> Iterator[Any]:
-    """The real actors on Dramatiq's stub broker with a real worker thread, retries 10 ms apart."""
-    from dramatiq import Worker
-    from dramatiq.brokers.stub import StubBroker
-    broker = StubBroker()
-    broker.emit_after("process_boot")
-    pipeline = build_pipeline(broker, make_config(), MemoryStore(), transports=transports,
-                              clock=VirtualClock(NOW), min_backoff_ms=10)
-    worker = Worker(broker, worker_threads=1, worker_timeout=20)
-    worker.start()
-    yield pipeline
-    worker.stop()
-    broker.close()
+def stub_pipeline(transports: dict[str, ScriptedTransport], start_pipeline: Callable[..., StubPipeline]) -> Pipeline:
+    """The real actors on Dramatiq's stub broker with a real worker thread, retries 10 ms apart (the kit's)."""
+    return start_pipeline(make_config(), transports=transports, clock=VirtualClock(NOW), min_backoff_ms=10).pipeline
 
 
 def run(pipeline: Any) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 
 from tidings import Channel, PluginError, Trigger, hookimpl
 from tidings.plugins import registry_for
+from tidings.testing import LocalHttpService
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,35 +60,11 @@ print(pipeline.enqueue_due())
 """
 
 
-@pytest.fixture(scope="module")
-def installed_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example distribution, really installed by pip into a folder of its own."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(ROOT / "docs" / "example-plugin")], check=True, capture_output=True)
-    return target
-
-
 @pytest.fixture
-def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            received.append({"body": body, "key": self.headers["Idempotency-Key"]})
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
+def receiver(start_service: Callable[[LocalHttpService], LocalHttpService]) -> tuple[str, LocalHttpService]:
+    """A local HTTP endpoint answering 200 to every request, and keeping them."""
+    hooks = start_service(LocalHttpService())
+    return f"{hooks.url}/hook", hooks
 
 
 def run(args: list[str], site: Path | None) -> subprocess.CompletedProcess[str]:
@@ -106,13 +81,14 @@ def test_an_installed_plugin_is_listed_with_its_distribution(installed_plugin: P
     assert any(line.split()[:3] == ["trigger", "pre-visit", "tidings-triggers"] for line in result.stdout.splitlines())
 
 
-def test_an_enabled_out_of_tree_channel_delivers(installed_plugin: Path, receiver: tuple[str, list[dict[str, Any]]],
+def test_an_enabled_out_of_tree_channel_delivers(installed_plugin: Path, receiver: tuple[str, LocalHttpService],
                                                   tmp_path: Path) -> None:
-    url, received = receiver
+    url, hooks = receiver
     config = tmp_path / "tidings.toml"
     config.write_text(CONFIG.format(url=url))
     result = run(["-c", DELIVER, str(config), json.dumps(EVENT)], installed_plugin)
     assert result.returncode == 0, result.stderr
+    received = [{"body": r.json, "key": r.headers["idempotency-key"]} for r in hooks.requests]
     assert [r["body"]["parts"] for r in received] == [{"text": "Confirmed, Ola"}]
     assert received[0]["body"]["to"] == "webhook:c-ola" and len(received[0]["key"]) == 40
 

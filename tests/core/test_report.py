@@ -7,7 +7,6 @@ Locally the browser tests skip when /usr/bin/chromium is missing; under CI=true 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from tidings.report import (
 )
 from tidings.report.page import render, report_data
 from tidings.simulate import run
+from tidings.testing import unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -296,10 +296,7 @@ class Chromium:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Chromium]:
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
     with ExitStack() as stack:
         yield Chromium(stack)
 

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +46,10 @@ sms = "Booked: {{{{ subject.id }}}}"
 
 
 @pytest.fixture
-def setup(private_redis: str, tmp_path: Path) -> Iterator[tuple[Path, LocalJsonProvider]]:
-    provider = LocalJsonProvider()
+def setup(private_redis: str, local_json_provider: LocalJsonProvider, tmp_path: Path) -> tuple[Path, LocalJsonProvider]:
     config = tmp_path / "tidings.toml"
-    config.write_text(CONFIG.format(redis=private_redis, url=provider.url), encoding="utf-8")
-    yield config, provider
-    provider.stop()
+    config.write_text(CONFIG.format(redis=private_redis, url=local_json_provider.url), encoding="utf-8")
+    return config, local_json_provider
 
 
 def tidings(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:

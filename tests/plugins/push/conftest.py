@@ -1,4 +1,4 @@
-"""A real local push service for the push channel's tests: an HTTP server on 127.0.0.1 in a thread.
+"""A real local push service for the push channel's tests: the kit's local HTTP service on 127.0.0.1.
 
 `PushService` plays both ends a push message travels between. As a browser, `subscribe()` makes
 a subscription the way ``pushManager.subscribe()`` does: a fresh P-256 key pair (``p256dh``), a
@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import http_ece
 import pytest
 import tidings_push.plugin
-from attrs import define, field, frozen
+from attrs import frozen
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -35,9 +32,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from py_vapid import Vapid
 from tidings import Contact, PushSubscription, RenderedMessage, registry_for
 from tidings.plugin_types import Channel
+from tidings.testing import LocalHttpService, Reply, Request
 from tidings_push.config import PushConfig
 
-HANG_LIMIT = 10.0          # a hung request is released at teardown, or after this many seconds at worst
 MAX_BODY = 4096            # RFC 8291 §4: what a push service must accept, and all this one does
 SUBJECT = "mailto:ops@salon.example"
 _TOPIC = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -133,31 +130,18 @@ class Received:
     connection: tuple[str, int]
 
 
-@frozen
-class Answer:
-    status: int
-    headers: Mapping[str, str] = field(factory=dict)
-
-
-@define
-class PushService:
-    """A push service on an ephemeral port of 127.0.0.1; see the module docstring."""
+class PushService(LocalHttpService):
+    """A push service on an ephemeral port of 127.0.0.1 (the kit's local HTTP service); see the module docstring."""
 
     Refused: ClassVar[type[VapidRefused]] = VapidRefused
 
-    browsers: dict[str, Browser] = field(factory=dict)
-    received: list[Received] = field(factory=list)
-    refused: list[tuple[int, str]] = field(factory=list)   # (status, why) of every request not accepted
-    answers: dict[str, Answer] = field(factory=dict)
-    hanging: set[str] = field(factory=set)
-    release: threading.Event = field(factory=threading.Event)
-    server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+    def __init__(self) -> None:
+        super().__init__()
+        self.browsers: dict[str, Browser] = {}
+        self.received: list[Received] = []
+        self.refused: list[tuple[int, str]] = []   # (status, why) of every request not accepted
+        self.answers: dict[str, Reply] = {}
+        self.hanging: set[str] = set()
 
     def verify(self, header: str | None, *, now: float) -> dict[str, Any]:
         """The claims of a VAPID header, checked as this service checks every request (see `verify_vapid`)."""
@@ -179,7 +163,7 @@ class PushService:
 
     def answer(self, browser: Browser, status: int, headers: Mapping[str, str] | None = None) -> None:
         """Answer every request for `browser` with `status` from now on (410: unsubscribed)."""
-        self.answers[browser.id] = Answer(status, dict(headers or {}))
+        self.answers[browser.id] = Reply(status, headers=dict(headers or {}))
 
     def hang(self, browser: Browser) -> None:
         """Never answer a request for `browser` (until the test ends)."""
@@ -188,14 +172,14 @@ class PushService:
     def messages(self, browser: Browser) -> list[Any]:
         return [r.message for r in self.received if r.browser == browser.id]
 
-    def handle(self, path: str, headers: Mapping[str, str], body: bytes, connection: tuple[str, int]) -> Answer:
+    def respond(self, request: Request) -> Reply:
+        path, headers, body = request.path, request.headers, request.body
         browser_id = path.removeprefix("/push/")
-        browser = self.browsers.get(browser_id) if path.startswith("/push/") else None
+        browser = self.browsers.get(browser_id) if path.startswith("/push/") and request.method == "POST" else None
         if browser is None:
             return self._refuse(404, f"no subscription at {path!r}")
         if browser_id in self.hanging:
-            self.release.wait(HANG_LIMIT)
-            return self._refuse(503, "hung")
+            return self._refuse(503, "hung", hang=True)
         if browser_id in self.answers:
             return self._refuse(self.answers[browser_id].status, "told to", self.answers[browser_id].headers)
         try:
@@ -219,62 +203,18 @@ class PushService:
         except (http_ece.ECEException, ValueError) as e:
             return self._refuse(400, f"cannot decrypt: {e}")
         self.received.append(Received(browser=browser_id, headers=headers, claims=claims, message=message,
-                                      connection=connection))
-        return Answer(201, {"Location": f"{self.url}/message/{len(self.received)}"})
+                                      connection=request.connection))
+        return Reply(201, headers={"Location": f"{self.url}/message/{len(self.received)}"})
 
-    def _refuse(self, status: int, why: str, headers: Mapping[str, str] | None = None) -> Answer:
+    def _refuse(self, status: int, why: str, headers: Mapping[str, str] | None = None, *, hang: bool = False) -> Reply:
         self.refused.append((status, why))
-        return Answer(status, dict(headers or {}))
-
-    def start(self) -> None:
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"   # keep-alive, so connection reuse is observable
-            timeout = 5                     # an idle kept-alive connection ends on its own
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                answer = service.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
-                                        self.client_address[:2])
-                try:
-                    self.send_response(answer.status)
-                    for name, value in answer.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                except OSError:
-                    pass   # the client gave up waiting (the hang test)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                         name="push-service", daemon=True).start()
-
-    def stop(self) -> None:
-        self.release.set()
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        return Reply(status, headers=dict(headers or {}), hang=hang)
 
 
 @pytest.fixture
-def push_service() -> Iterator[PushService]:
+def push_service(start_service: Callable[[PushService], PushService]) -> PushService:
     """A running local push service; fails the test under CI=true when it cannot start, else skips."""
-    service = PushService()
-    try:
-        service.start()
-    except OSError as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"could not start the local push service: {e}")
-        pytest.skip(f"could not start the local push service: {e}")
-    try:
-        yield service
-    finally:
-        service.stop()
+    return start_service(PushService())
 
 
 @pytest.fixture

@@ -37,13 +37,6 @@ class HostHook:
         self.records.append(dict(record))
 
 
-@pytest.fixture
-def sms_provider() -> Iterator[LocalJsonProvider]:
-    provider = LocalJsonProvider()
-    yield provider
-    provider.stop()
-
-
 @pytest.fixture(params=["memory", "redis"])
 def store(request: pytest.FixtureRequest) -> ScheduleStore:
     if request.param == "memory":
@@ -58,14 +51,14 @@ def hook() -> HostHook:
 
 
 @pytest.fixture
-def pipeline(push_service: Any, vapid_pem: str, sms_provider: LocalJsonProvider, store: ScheduleStore,
+def pipeline(push_service: Any, vapid_pem: str, local_json_provider: LocalJsonProvider, store: ScheduleStore,
              hook: HostHook) -> Iterator[Pipeline]:
     registry = registry_for(tidings_push.plugin, tidings_sms.plugin, tidings_triggers.status_change, hook)
     config = Deployment.from_config({
         "tidings": {"timezone": "Europe/Warsaw"},
         "plugins": {"channels": ["push", "sms"], "triggers": ["status-change"]},
         "channels": {"push": {"vapid_private_key": vapid_pem, "vapid_subject": "mailto:ops@salon.example", "timeout": 5.0},
-                     "sms": {"provider": "json", "url": sms_provider.url, "sender": "Salon", "default_region": "PL"}},
+                     "sms": {"provider": "json", "url": local_json_provider.url, "sender": "Salon", "default_region": "PL"}},
         "rules": [{"id": "booked", "trigger": "status-change", "on": "created", "channel": ["push", "sms"],
                    "template": "booked"}],
         "templates": {"booked": {"sms": "Booked {{ subject.id }}",
@@ -98,7 +91,7 @@ def entries(pipeline: Pipeline, subject: str) -> list[tuple[str, str | None, str
 
 
 def test_a_gone_subscription_falls_back_to_sms_once_and_is_never_posted_to_again(
-        pipeline: Pipeline, push_service: Any, server_key: str, sms_provider: LocalJsonProvider, hook: HostHook) -> None:
+        pipeline: Pipeline, push_service: Any, server_key: str, local_json_provider: LocalJsonProvider, hook: HostHook) -> None:
     # Given a client whose only push subscription the push service answers with 410
     browser = push_service.subscribe(server_key=server_key)
     push_service.answer(browser, 410)
@@ -108,7 +101,7 @@ def test_a_gone_subscription_falls_back_to_sms_once_and_is_never_posted_to_again
 
     # Then push fails as subscription_gone, the log names the endpoint, and SMS carries the message
     assert told_posts(push_service) == 1
-    assert sms_provider.texts() == ["Booked a-1"]
+    assert local_json_provider.texts() == ["Booked a-1"]
     assert entries(pipeline, "a-1") == [("failed", "push", "subscription_gone"), ("gone", "push", "address_gone"),
                                         ("sent", "sms", None)]
     failed, gone = (e for e in pipeline.store.log(subject="a-1") if e["status"] in ("failed", "gone"))
@@ -121,7 +114,7 @@ def test_a_gone_subscription_falls_back_to_sms_once_and_is_never_posted_to_again
 
     # Then the push service never hears of it: push has no address left, and SMS carries it
     assert told_posts(push_service) == 1
-    assert sms_provider.texts() == ["Booked a-1", "Booked a-2"]
+    assert local_json_provider.texts() == ["Booked a-1", "Booked a-2"]
     [skipped_push] = [e for e in pipeline.store.log(subject="a-2") if e["status"] == "sent"]
     assert skipped_push["channel"] == "sms"
 
@@ -131,7 +124,7 @@ def test_a_gone_subscription_falls_back_to_sms_once_and_is_never_posted_to_again
 
 
 def test_the_same_endpoint_with_new_keys_is_posted_to_again(
-        pipeline: Pipeline, push_service: Any, server_key: str, sms_provider: LocalJsonProvider) -> None:
+        pipeline: Pipeline, push_service: Any, server_key: str, local_json_provider: LocalJsonProvider) -> None:
     # Given a subscription that went
     browser = push_service.subscribe(server_key=server_key)
     push_service.answer(browser, 410)
@@ -150,7 +143,7 @@ def test_the_same_endpoint_with_new_keys_is_posted_to_again(
 
     # Then it is posted to and decrypted with the new keys, and no SMS is needed
     assert [m["body"] for m in push_service.messages(resubscribed)] == ["Booked a-2"]
-    assert sms_provider.texts() == ["Booked a-1"]
+    assert local_json_provider.texts() == ["Booked a-1"]
     assert entries(pipeline, "a-2") == [("sent", "push", None)]
 
     # And the old keys at that endpoint stay gone
@@ -160,7 +153,7 @@ def test_the_same_endpoint_with_new_keys_is_posted_to_again(
 
 
 def test_one_gone_subscription_of_two_is_remembered_while_the_other_gets_the_message(
-        pipeline: Pipeline, push_service: Any, server_key: str, sms_provider: LocalJsonProvider) -> None:
+        pipeline: Pipeline, push_service: Any, server_key: str, local_json_provider: LocalJsonProvider) -> None:
     phone, laptop = push_service.subscribe(server_key=server_key), push_service.subscribe(server_key=server_key)
     push_service.answer(laptop, 404)
 
@@ -171,11 +164,11 @@ def test_one_gone_subscription_of_two_is_remembered_while_the_other_gets_the_mes
     assert [status for status, _ in push_service.refused] == [404]    # the laptop was asked once only
     assert entries(pipeline, "a-1") == [("sent", "push", None), ("gone", "push", "address_gone")]
     assert entries(pipeline, "a-2") == [("sent", "push", None)]
-    assert sms_provider.texts() == []
+    assert local_json_provider.texts() == []
 
 
 def test_a_raising_hook_and_listener_are_logged_and_delivery_goes_on(
-        push_service: Any, vapid_pem: str, sms_provider: LocalJsonProvider, server_key: str) -> None:
+        push_service: Any, vapid_pem: str, local_json_provider: LocalJsonProvider, server_key: str) -> None:
     # Given a plugin and a host listener that both raise on every entry, and one that records
     class Broken:
         @hookimpl
@@ -188,7 +181,7 @@ def test_a_raising_hook_and_listener_are_logged_and_delivery_goes_on(
         "tidings": {"timezone": "Europe/Warsaw"},
         "plugins": {"channels": ["push", "sms"], "triggers": ["status-change"]},
         "channels": {"push": {"vapid_private_key": vapid_pem, "vapid_subject": "mailto:ops@salon.example"},
-                     "sms": {"provider": "json", "url": sms_provider.url, "sender": "Salon", "default_region": "PL"}},
+                     "sms": {"provider": "json", "url": local_json_provider.url, "sender": "Salon", "default_region": "PL"}},
         "rules": [{"id": "booked", "trigger": "status-change", "on": "created", "channel": ["push", "sms"],
                    "template": "booked"}],
         "templates": {"booked": {"sms": "Booked {{ subject.id }}", "push": {"title": "Booked", "body": "Booked"}}},
