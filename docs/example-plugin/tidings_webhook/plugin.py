@@ -37,6 +37,7 @@ class WebhookTransport:
             with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
                 return Receipt(provider_id=response.headers.get("X-Request-Id"))
         except urllib.error.HTTPError as e:
+            e.close()   # the error holds the answer's connection open
             if e.code == 429 or e.code >= 500:
                 raise TransientDeliveryError(f"webhook answered {e.code}") from None
             raise PermanentDeliveryError(f"webhook answered {e.code}", reason="provider_rejected") from None

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 import tidings_email.plugin
+from tidings import Contact
 from tidings.errors import ConfigError
 from tidings.plugin_types import Channel
+from tidings.testing import Arrival, ChannelContract, ContractPeer
 from tidings_email.addresses import email_addresses
 from tidings_email.config import EmailConfig
+from tidings_email.headers import IDEMPOTENCY_HEADER
+
+from .conftest import MailServer
+
+
+class TestEmailChannelContract(ChannelContract):
+    """The channel contract, against a local aiosmtpd server."""
+
+    plugin = tidings_email.plugin
+    name = "email"
+    distribution = "tidings-email"
+    sample_table = {"host": "smtp.salon.example", "port": 587, "security": "starttls", "username": "tidings",
+                    "password": "secret", "sender": "Salon Ola <hello@salon.example>"}
+
+    @pytest.fixture
+    def peer(self, smtp_server: MailServer) -> ContractPeer:
+        def arrivals() -> list[Arrival]:
+            found = []
+            for received in smtp_server.handler.received:
+                email = received.message
+                bodies = {kind: email.get_body((kind,)) for kind in ("plain", "html")}
+                found.append(Arrival(str(email[IDEMPOTENCY_HEADER]), {
+                    "subject": str(email["Subject"]),
+                    **{part: body.get_content() for part, body in (("text", bodies["plain"]), ("html", bodies["html"]))
+                       if body is not None}}))
+            return found
+
+        handler = smtp_server.handler
+        return ContractPeer(settings=smtp_server.config(), contact=Contact(id="c-1", email="anna@example.com"),
+                            addresses=("anna@example.com",), arrivals=arrivals,
+                            fail_next=lambda transient: handler.then("451 4.3.0 try again later" if transient
+                                                                     else "554 5.6.0 message content rejected"))
 
 
 def test_the_plugin_registers_one_email_channel_with_subject_text_and_html(email_channel: Channel) -> None:
@@ -20,13 +53,6 @@ def test_the_plugin_registers_one_email_channel_with_subject_text_and_html(email
     assert email_channel.config_type is EmailConfig
     assert email_channel.addresses is email_addresses
     assert email_channel.summary
-
-
-def test_the_entry_point_named_email_loads_the_plugin_module() -> None:
-    [entry_point] = [ep for ep in entry_points(group="tidings.channels") if ep.name == "email"]
-    assert entry_point.value == "tidings_email.plugin"
-    assert entry_point.load() is tidings_email.plugin
-    assert entry_point.dist is not None and entry_point.dist.metadata["Name"] == "tidings-email"
 
 
 @pytest.mark.parametrize(("parts", "fmt"), [

@@ -4,16 +4,41 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from importlib.metadata import entry_points
 
 import pytest
 import tidings_push.plugin
+from tidings import Contact
 from tidings.errors import ConfigError
 from tidings.plugin_types import Channel
+from tidings.testing import Arrival, ChannelContract, ContractPeer
 from tidings_push.addresses import push_addresses
 from tidings_push.config import VAPID_KEY_ENV, PushConfig
 
+from .conftest import PushService
+
 SUBJECT = "mailto:ops@salon.example"
+
+
+class TestPushChannelContract(ChannelContract):
+    """The channel contract, against a local push service that checks VAPID and decrypts what it gets."""
+
+    plugin = tidings_push.plugin
+    name = "push"
+    distribution = "tidings-push"
+    sample_table = {"vapid_subject": SUBJECT, "ttl": 3600, "urgency": "high", "timeout": 5.0}
+
+    @pytest.fixture
+    def peer(self, push_service: PushService, push_config: PushConfig, server_key: str) -> ContractPeer:
+        browser = push_service.subscribe(server_key=server_key)
+
+        def arrivals() -> list[Arrival]:
+            # the push payload carries the idempotency key as the notification's tag
+            return [Arrival(r.message["tag"], {"title": r.message["title"], "body": r.message["body"]})
+                    for r in push_service.received]
+
+        return ContractPeer(settings=push_config, contact=Contact(id="c-1", push=(browser.subscription,)),
+                            addresses=(browser.endpoint,), arrivals=arrivals,
+                            fail_next=lambda transient: push_service.then(503 if transient else 400))
 
 
 def test_the_plugin_registers_one_push_channel_with_a_title_and_a_body(push_channel: Channel) -> None:
@@ -23,14 +48,6 @@ def test_the_plugin_registers_one_push_channel_with_a_title_and_a_body(push_chan
     assert push_channel.config_type is PushConfig
     assert push_channel.addresses is push_addresses
     assert push_channel.summary
-
-
-def test_the_entry_point_named_push_loads_the_plugin_module() -> None:
-    [entry_point] = [ep for ep in entry_points(group="tidings.channels") if ep.name == "push"]
-
-    assert entry_point.value == "tidings_push.plugin"
-    assert entry_point.load() is tidings_push.plugin
-    assert entry_point.dist is not None and entry_point.dist.metadata["Name"] == "tidings-push"
 
 
 def test_connecting_without_a_key_or_a_subject_lists_both_problems(

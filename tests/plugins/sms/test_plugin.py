@@ -4,16 +4,64 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from importlib.metadata import entry_points
 
 import pytest
 
+from tidings import Contact
 from tidings.errors import ConfigError
 from tidings.plugin_types import Channel
+from tidings.testing import Arrival, ChannelContract, ContractPeer, LocalJsonProvider
 
 import tidings_sms.plugin
 from tidings_sms.addresses import sms_addresses
 from tidings_sms.config import SmsConfig
+
+from .conftest import ACCOUNT_SID, FakeProvider
+
+PHONE = "+48600100200"
+
+
+class TestTwilioChannelContract(ChannelContract):
+    """The channel contract, with the twilio provider against a local Twilio Messages API."""
+
+    plugin = tidings_sms.plugin
+    name = "sms"
+    distribution = "tidings-sms"
+    sample_table = {"provider": "twilio", "account_sid": ACCOUNT_SID, "auth_token": "token", "sender": "+48500600700",
+                    "default_region": "PL", "transliterate": True}
+
+    @pytest.fixture
+    def peer(self, twilio_server: FakeProvider, twilio_config: SmsConfig) -> ContractPeer:
+        def arrivals() -> list[Arrival]:
+            return [Arrival(r.headers["i-twilio-idempotency-token"], {"text": r.form["Body"]}) for r in twilio_server.accepted()]
+
+        return ContractPeer(settings=twilio_config, contact=Contact(id="c-1", phone=PHONE), addresses=(PHONE,),
+                            arrivals=arrivals, fail_next=lambda transient: twilio_server.then(503) if transient
+                            else twilio_server.then_error(21211, message="The 'To' number is not a valid phone number"))
+
+
+class TestJsonChannelContract(ChannelContract):
+    """The channel contract, with the json provider against the kit's JSON API, which can look messages up."""
+
+    plugin = tidings_sms.plugin
+    name = "sms"
+    distribution = "tidings-sms"
+    sample_table = {"provider": "json", "url": "https://sms.example/v1/messages", "sender": "Salon",
+                    "lookup_url": "https://sms.example/v1/messages/{idempotency_key}"}
+
+    @pytest.fixture
+    def peer(self, local_json_provider: LocalJsonProvider) -> ContractPeer:
+        provider = local_json_provider
+        settings = SmsConfig(provider="json", url=provider.url, lookup_url=provider.url + "/{idempotency_key}",
+                             sender="Salon", default_region="PL", timeout=0.5)
+
+        def arrivals() -> list[Arrival]:
+            with provider.lock:   # `ids` gains each key as its message is delivered, in the same order
+                return [Arrival(key, {"text": m["text"]}) for key, m in zip(provider.ids, provider.delivered)]
+
+        return ContractPeer(settings=settings, contact=Contact(id="c-1", phone="600 100 200"), addresses=(PHONE,),
+                            arrivals=arrivals,
+                            fail_next=lambda transient: provider.then(503) if transient else provider.then(400, {"code": "X"}))
 
 
 def test_the_plugin_registers_one_sms_channel_with_one_text_part(sms_channel: Channel) -> None:
@@ -23,13 +71,6 @@ def test_the_plugin_registers_one_sms_channel_with_one_text_part(sms_channel: Ch
     assert sms_channel.config_type is SmsConfig
     assert sms_channel.addresses is sms_addresses
     assert sms_channel.summary
-
-
-def test_the_entry_point_named_sms_loads_the_plugin_module() -> None:
-    [entry_point] = [ep for ep in entry_points(group="tidings.channels") if ep.name == "sms"]
-    assert entry_point.value == "tidings_sms.plugin"
-    assert entry_point.load() is tidings_sms.plugin
-    assert entry_point.dist is not None and entry_point.dist.metadata["Name"] == "tidings-sms"
 
 
 def test_registering_and_checking_never_import_the_http_client() -> None:
