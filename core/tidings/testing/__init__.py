@@ -7,7 +7,7 @@ Enable it in the ``conftest.py`` at the root of your tests (tidings' own tests d
 No fixture is autouse: a test gets what it names.
 
 Fixtures:
-    start_pipeline: ``start_pipeline(config, transports=..., store=..., clock=...)`` starts the real
+    start_pipeline: ``start_pipeline(deployment, transports=..., store=..., clock=...)`` starts the real
         pipeline on Dramatiq's StubBroker with a worker thread (`StubPipeline`); channels without
         a transport of the test's own record what they would send.
     virtual_clock: a `VirtualClock` standing at `NOW` until told to move.
@@ -50,8 +50,9 @@ from tidings.testing.services import redis_url as _redis_url  # noqa: E402
 from tidings.testing.smtp import Received, Recorder, SmtpServer, TlsFiles  # noqa: E402
 
 if TYPE_CHECKING:
-    from tidings.config import Config
+    from tidings.deployment import Deployment
     from tidings.plugin_types import Transport
+    from tidings.rules import Config
     from tidings.store import ScheduleStore
     from tidings.store.redis import RedisStore
 
@@ -67,10 +68,10 @@ def virtual_clock() -> VirtualClock:
 
 @pytest.fixture
 def start_pipeline(virtual_clock: VirtualClock) -> Iterator[Callable[..., StubPipeline]]:
-    """Start pipelines: ``start_pipeline(config, transports=None, store=None, clock=None)``; all stop after the test."""
+    """Start pipelines: ``start_pipeline(deployment, transports=None, store=None, clock=None)``; all stop after the test."""
     started: list[StubPipeline] = []
 
-    def start(config: Config, *, transports: dict[str, Transport] | None = None, store: ScheduleStore | None = None,
+    def start(config: Deployment | Config, *, transports: dict[str, Transport] | None = None, store: ScheduleStore | None = None,
               clock: VirtualClock | None = None, min_backoff_ms: int = 10) -> StubPipeline:
         stub = StubPipeline.start(config, clock=clock or virtual_clock, store=store, transports=transports,
                                   min_backoff_ms=min_backoff_ms)

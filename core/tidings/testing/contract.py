@@ -80,11 +80,11 @@ def settings_from(plugin: object, name: str, table: Mapping[str, Any]) -> Any:
     Raises:
         ConfigError: listing what is wrong with the table, each problem at its key.
     """
-    from tidings.config import parse_config
+    from tidings.deployment import Deployment
 
-    config = parse_config({"tidings": {"timezone": "UTC"}, "plugins": {"channels": [name], "triggers": []},
-                           "channels": {name: dict(table)}}, registry=registry_for(plugin))
-    return config.channels[name]
+    deployment = Deployment.from_config({"tidings": {"timezone": "UTC"}, "plugins": {"channels": [name], "triggers": []},
+                                         "channels": {name: dict(table)}}, registry=registry_for(plugin))
+    return deployment.config.channels[name]
 
 
 def _key() -> str:

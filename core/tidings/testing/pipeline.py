@@ -21,10 +21,11 @@ if TYPE_CHECKING:
     import dramatiq
     from dramatiq.brokers.stub import StubBroker
 
-    from tidings.config import Config
+    from tidings.deployment import Deployment
     from tidings.models import Event
     from tidings.pipeline import Pipeline
     from tidings.plugin_types import RenderedMessage, Transport
+    from tidings.rules import Config
     from tidings.store import ScheduleStore
 
 
@@ -40,27 +41,30 @@ class StubPipeline:
     stopped: bool = False
 
     @classmethod
-    def start(cls, config: Config, *, clock: VirtualClock, store: ScheduleStore | None = None,
+    def start(cls, config: Deployment | Config, *, clock: VirtualClock, store: ScheduleStore | None = None,
               transports: Mapping[str, Transport] | None = None, min_backoff_ms: int = 10,
               worker_threads: int = 1) -> StubPipeline:
-        """Build the pipeline of `config` on a fresh stub broker and start its worker.
+        """Build the pipeline of a deployment on a fresh stub broker and start its worker.
 
         Args:
+            config: the deployment (a bare `Config` gets the plugins it enables, from their entry points).
             transports: by channel name; every enabled channel missing here records instead.
             min_backoff_ms: the first retry's delay after a transient failure.
         """
         from dramatiq import Worker
         from dramatiq.brokers.stub import StubBroker
 
+        from tidings.deployment import as_deployment
         from tidings.pipeline import build_pipeline
         from tidings.store.memory import MemoryStore
 
+        deployment = as_deployment(config)
         chosen = dict(transports or {})
-        for name in config.plugins.channels:
+        for name in deployment.config.plugins.channels:
             chosen.setdefault(name, RecordingTransport(name, clock))
         broker = StubBroker()
         broker.emit_after("process_boot")
-        pipeline = build_pipeline(broker, config, store if store is not None else MemoryStore(), transports=chosen,
+        pipeline = build_pipeline(broker, deployment, store if store is not None else MemoryStore(), transports=chosen,
                                   clock=clock, min_backoff_ms=min_backoff_ms)
         worker = Worker(broker, worker_threads=worker_threads, worker_timeout=20)
         worker.start()

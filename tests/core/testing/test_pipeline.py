@@ -11,7 +11,7 @@ from attrs import define, field
 import tidings_triggers.pre_visit
 import tidings_triggers.status_change
 from tidings import Channel, Receipt, RenderedMessage, TransientDeliveryError, hookimpl
-from tidings.config import Config, parse_config
+from tidings.deployment import Deployment
 from tidings.plugins import registry_for
 from tidings.testing import NOW, RecordingTransport, StubPipeline
 
@@ -48,8 +48,8 @@ class Flaky:
         self.closed = True
 
 
-def config(*rules: dict[str, object]) -> Config:
-    return parse_config({"tidings": {"timezone": "Europe/Warsaw"},
+def config(*rules: dict[str, object]) -> Deployment:
+    return Deployment.from_config({"tidings": {"timezone": "Europe/Warsaw"},
                          "plugins": {"channels": ["sms"], "triggers": ["status-change", "pre-visit"]},
                          "rules": list(rules), "templates": {"t": {"sms": "Hi {{ client.name }}"}}},
                         registry=registry_for(tidings_triggers.status_change, tidings_triggers.pre_visit, Sms()))
