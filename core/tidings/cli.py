@@ -92,8 +92,8 @@ def check(config: str, as_json: bool, require_env: bool) -> None:
     rules = len(cfg.rules)
     for warning in deployment.warnings:
         click.echo(f"  {warning}", err=True)
-    from tidings.preview import sms_costs
-    for line in sms_costs(deployment):
+    from tidings.costs import cost_lines
+    for line in cost_lines(deployment):
         click.echo(f"  {line}")
     click.echo(f"{config}: ok ({rules} rule{'s' if rules != 1 else ''}, {len(cfg.locations)} location{'s' if len(cfg.locations) != 1 else ''}, "
                f"channels: {', '.join(cfg.plugins.channels) or 'none'}, triggers: {', '.join(cfg.plugins.triggers) or 'none'})")
@@ -105,7 +105,7 @@ def _problem(problem: Any) -> dict[str, Any]:
 
 def _check_json(config: str, *, require_env: bool = False) -> None:
     from tidings.check import checked
-    from tidings.preview import sms_costs
+    from tidings.costs import cost_lines
     try:
         deployment = checked(config, verify=True, require_env=require_env)
     except ConfigError as e:
@@ -115,7 +115,7 @@ def _check_json(config: str, *, require_env: bool = False) -> None:
     click.echo(json.dumps({"config": config, "ok": True, "problems": [_problem(p) for p in deployment.warnings],
                            "rules": [r.id for r in cfg.rules], "locations": list(cfg.locations),
                            "channels": list(cfg.plugins.channels), "triggers": list(cfg.plugins.triggers),
-                           "sms_costs": sms_costs(deployment)}, ensure_ascii=False))
+                           "costs": cost_lines(deployment)}, ensure_ascii=False))
 
 
 @main.command()
@@ -310,7 +310,7 @@ def _this_command() -> str:
 @click.option("--event", "event_path", type=click.Path(dir_okay=False), help="A JSON event to render for, instead of a sample.")
 @click.option("--json", "as_json", is_flag=True, help="Print the parts per channel as one JSON object.")
 def preview(config_path: str, rule_id: str, locale: str | None, event_path: str | None, as_json: bool) -> None:
-    """Print RULE's message for each of its channels, with SMS encoding and segments."""
+    """Print RULE's message for each of its channels, with what each channel says of it (an SMS's segments)."""
     from tidings.models import Event
     from tidings.preview import preview as render
     from tidings.preview import preview_parts

@@ -53,7 +53,8 @@ def tidings_channels() -> Iterable[Channel]:
     Called once, when the registry is built. A channel plugin registers exactly one
     channel, named after its entry point in the ``tidings.channels`` group; the core
     structures ``[channels.<name>]`` into its ``config_type`` and calls ``connect``
-    with the result in each worker.
+    with the result in each worker. Each of its template parts has a role
+    (`tidings.plugin_types.ROLES`), by which it gets the built-in texts.
 
     Example::
 
@@ -62,9 +63,9 @@ def tidings_channels() -> Iterable[Channel]:
 
         @hookimpl
         def tidings_channels():
-            yield Channel(name="webhook", summary="POST each message to a URL",
-                          parts=("text",), config_type=WebhookConfig,
-                          addresses=webhook_addresses, connect=connect)
+            yield Channel(name="chat", summary="Post each message to a chat",
+                          parts=("headline", "message"), roles={"headline": "title", "message": "text"},
+                          config_type=ChatConfig, addresses=chat_addresses, connect=connect)
     """
     yield from ()
 
@@ -137,10 +138,11 @@ def tidings_template_globals() -> Iterable[TemplateGlobal]:
 
 @_hookspec
 def tidings_template_texts() -> Iterable[TemplateTexts]:
-    """Register built-in texts: one template name in one locale, with each channel's parts.
+    """Register built-in texts: one template name in one locale, one text per part role.
 
     Called once, when the template environment is built. Trigger plugins register
-    the default texts of their triggers here, for rules that name no template.
+    the default texts of their triggers here, for rules that name no template. Every
+    channel gets the text of each of its parts' roles (`tidings.plugin_types.ROLES`).
 
     Example::
 
@@ -150,7 +152,7 @@ def tidings_template_texts() -> Iterable[TemplateTexts]:
         @hookimpl
         def tidings_template_texts():
             yield TemplateTexts(name="birthday", locale="en",
-                                channels={"sms": {"text": "Happy birthday, {{ client.name }}!"}})
+                                texts={"title": "Happy birthday!", "short": "Happy birthday, {{ client.name }}!"})
     """
     yield from ()
 

@@ -415,8 +415,7 @@ class Pipeline:
             describe = candidate.channel.describe
             info = {**(dict(describe(parts)) if describe else {}), **dict(receipt.info)}
             self._record({**base, "status": "sent", "channel": name, "to": message.to,
-                          "title": parts.get("subject") or parts.get("title"),
-                          "text": parts.get("text") if "text" in parts else parts.get("body"),
+                          **candidate.channel.logged(parts),   # its title and text, by the parts' roles
                           "provider_id": receipt.provider_id, "info": info})
             self._forget(candidate.channel, recipient, receipt.info.get("gone"), base)
             return

@@ -10,11 +10,12 @@ from typing import Any
 import pluggy
 from attrs import frozen
 
-from tidings import builtins, hookspecs
+from tidings import hookspecs
 from tidings.errors import PluginError, Problem
 from tidings.hookspecs import hookimpl
 from tidings.plugin_types import Channel, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
 from tidings.registry import Registry
+from tidings.templates import filters
 
 __all__ = ["GROUPS", "PluginInfo", "Registry", "build_registry", "check_enabled", "hookimpl", "installed",
            "plugin_manager", "registry_for", "registry_from"]
@@ -65,7 +66,7 @@ def plugin_manager(modules: Iterable[ModuleType | object]) -> pluggy.PluginManag
     """A fresh plugin manager with tidings' hookspecs and the given plugin modules registered."""
     pm = pluggy.PluginManager("tidings")
     pm.add_hookspecs(hookspecs)
-    pm.register(builtins, name="tidings.builtins")   # the core's own template filters and globals
+    pm.register(filters, name="tidings.templates.filters")   # the core's own template filters and globals
     for module in modules:
         if pm.get_name(module) is None and not pm.is_registered(module):
             pm.register(module)

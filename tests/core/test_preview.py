@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from tidings.config import load_config
-from tidings.preview import preview, sms_costs
+from tidings.costs import cost_lines
+from tidings.preview import preview
 
 CONFIG = """
 [tidings]
@@ -77,7 +78,7 @@ def test_preview_of_a_given_event_uses_its_subject(tmp_path: Path) -> None:
 
 
 def test_check_shows_each_sms_rules_cost_per_locale(tmp_path: Path) -> None:
-    [line] = sms_costs(load_config(write(tmp_path)))
+    [line] = cost_lines(load_config(write(tmp_path)))
     # the unlocalised text serves every locale but Ukrainian: it is counted once
     assert line.startswith("sms reminder-24h: default GSM-7, 1 segment")
     assert line.count(";") == 1 and "uk UCS-2, 3 segments" in line
@@ -128,21 +129,21 @@ def monthly(tmp_path: Path, *, transliterate: bool = False) -> Path:
 
 
 def test_check_counts_a_visit_in_each_month_and_names_the_months_that_cost_more(tmp_path: Path) -> None:
-    [line] = sms_costs(load_config(monthly(tmp_path)))
+    [line] = cost_lines(load_config(monthly(tmp_path)))
     # October's "paź" alone makes the Polish reminder UCS-2; transliterated, every month is GSM-7
     assert "pl UCS-2, 1 segment in Oct (GSM-7, 1 segment in the other months) · transliterated GSM-7, 1 segment;" in line
     assert "(sent)" not in line
 
 
 def test_check_names_the_worst_month_first_then_the_others_that_differ(tmp_path: Path) -> None:
-    [line] = sms_costs(load_config(monthly(tmp_path)))
+    [line] = cost_lines(load_config(monthly(tmp_path)))
     it = line.split("; ")[-1]
     assert it == ("it UCS-2, 2 segments in Dec (UCS-2, 1 segment in Jan–Mar, Oct · GSM-7, 1 segment in the other months)"
                   " · transliterated GSM-7, 1 segment")
 
 
 def test_check_marks_the_transliterated_cost_as_sent_when_the_channel_transliterates(tmp_path: Path) -> None:
-    [line] = sms_costs(load_config(monthly(tmp_path, transliterate=True)))
+    [line] = cost_lines(load_config(monthly(tmp_path, transliterate=True)))
     assert "pl UCS-2, 1 segment in Oct (GSM-7, 1 segment in the other months) · transliterated GSM-7, 1 segment (sent);" in line
     result = subprocess.run([sys.executable, "-m", "tidings.cli", "check", str(monthly(tmp_path, transliterate=True))],
                             capture_output=True, text=True)

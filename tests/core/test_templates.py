@@ -423,8 +423,8 @@ def test_a_weak_link_secret_is_a_problem_of_check_not_a_crash_of_the_sample_rend
 
 
 def test_a_render_that_runs_past_its_time_budget_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tidings.templates
-    monkeypatch.setattr(tidings.templates, "RENDER_SECONDS", -1.0)   # already late: the first check stops it
+    import tidings.templates.budget
+    monkeypatch.setattr(tidings.templates.budget, "RENDER_SECONDS", -1.0)   # already late: the first check stops it
     with pytest.raises(TemplateError, match="takes too long"):
         render_text("{% for i in range(1000) %}{{ i }}{% endfor %}", {})
 

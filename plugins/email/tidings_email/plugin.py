@@ -23,8 +23,8 @@ from tidings_email.mime import describe
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="email", summary="E-mail through SMTP (STARTTLS or TLS), plain text + HTML",
-                  parts=("subject", "text", "html"), config_type=EmailConfig, addresses=email_addresses,
-                  connect=connect, describe=describe, verify=verify)
+                  parts=("subject", "text", "html"), roles={"subject": "title"}, config_type=EmailConfig,
+                  addresses=email_addresses, connect=connect, describe=describe, verify=verify)
 
 
 def connect(settings: EmailConfig | None) -> Transport:

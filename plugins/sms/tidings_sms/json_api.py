@@ -88,7 +88,7 @@ class JsonApiTransport:
         if response.status_code in config.success_statuses:
             provider_id = dig(answer, config.id_field)
             log.debug("sms_accepted", provider="json", to=message.to, provider_id=provider_id)
-            return Receipt(provider_id=str(provider_id) if provider_id is not None else None, info=describe(message.parts))
+            return Receipt(provider_id=str(provider_id) if provider_id is not None else None, info=dict(describe(message.parts)))
         code = dig(answer, config.error_field)
         details: dict[str, Any] = {"provider": "json", "status": response.status_code}
         if code is not None:

@@ -14,9 +14,10 @@ greedily, as handsets and providers do; this can cost one more segment than a pl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from attrs import frozen
+
+from tidings.plugin_types import Description
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -87,7 +88,14 @@ def segment_info(text: str) -> SegmentInfo:
     return SegmentInfo(encoding=encoding, characters=len(text), units=units, segments=segments)
 
 
-def describe(parts: Mapping[str, str]) -> dict[str, Any]:
-    """The channel's `describe`: the encoding and segment count of a rendered SMS's ``text`` part."""
-    info = segment_info(parts.get("text", ""))
-    return {"encoding": info.encoding, "segments": info.segments}
+def describe(parts: Mapping[str, str]) -> Description:
+    """The channel's `describe`: the encoding and segment count of a rendered SMS's ``text`` part.
+
+    A provider bills by the segment, so the segments are the message's `cost`:
+    ``{"encoding": "UCS-2", "segments": 2}``, written ``UCS-2, 2 segments``.
+    """
+    text = parts.get("text", "")
+    info = segment_info(text)
+    return Description(facts={"encoding": info.encoding, "segments": info.segments},
+                       phrase=f"{info.encoding}, {info.segments} segment{'s' if info.segments != 1 else ''}",
+                       detail=f"{len(text)} characters", cost=info.segments)

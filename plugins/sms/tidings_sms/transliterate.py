@@ -33,7 +33,7 @@ from tidings_sms import segments
 from tidings_sms.segments import GSM7_BASIC, GSM7_EXTENSION
 
 if TYPE_CHECKING:
-    from tidings.plugin_types import RenderedMessage
+    from tidings.plugin_types import Description, RenderedMessage
 
 _GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
@@ -131,7 +131,7 @@ def prepare(message: RenderedMessage, settings: Any) -> RenderedMessage:
     return message if sent == text else attrs.evolve(message, parts={**message.parts, "text": sent})
 
 
-def describe(parts: Mapping[str, str]) -> dict[str, Any]:
+def describe(parts: Mapping[str, str]) -> Description:
     """The channel's `describe`: the text's encoding and segments, and what they would be transliterated.
 
     ``{"encoding": "UCS-2", "segments": 2, "transliterated": {"encoding": "GSM-7", "segments": 1}}``;
@@ -142,5 +142,5 @@ def describe(parts: Mapping[str, str]) -> dict[str, Any]:
     text = parts.get("text", "")
     sent = transliterate(text)
     if sent != text:
-        info["transliterated"] = segments.describe({**parts, "text": sent})
+        info = attrs.evolve(info, alternatives={"transliterated": segments.describe({**parts, "text": sent})})
     return info

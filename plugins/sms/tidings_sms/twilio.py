@@ -78,7 +78,7 @@ class TwilioTransport:
                         headers={IDEMPOTENCY_HEADER: idempotency_key})
         answer = json_or_empty(response)
         if response.status_code in (200, 201):
-            info: dict[str, Any] = describe(message.parts)
+            info: dict[str, Any] = dict(describe(message.parts))
             if str(answer.get("num_segments", "")).isdigit():
                 info["provider_segments"] = int(answer["num_segments"])
             sid = answer.get("sid")

@@ -144,11 +144,11 @@ def builtin_subjects() -> dict[tuple[str, str], set[str]]:
         "rules": [{"id": f"{trigger}-{recipient}", "trigger": trigger, "channel": "email", "recipient": recipient,
                    **TRIGGER_RULES[trigger]} for trigger in triggers for recipient in ("client", "staff")]})
     config, registry, templates = deployment.config, deployment.registry, deployment.templates
-    texts = [t for t in registry.texts if "subject" in t.channels.get("email", {})]
+    texts = [t for t in registry.texts if "title" in t.texts]   # the e-mail's subject has the role "title"
     assert texts, "no built-in e-mail texts are registered"
     by_template = {registry.triggers[t].default_template: t for t in triggers}
     assert {t.name for t in texts} <= set(by_template), "a built-in text no trigger uses would go untested"
-    words = {w for t in texts for w in re.findall(r"""["']([a-z][a-z_]*)["']""", t.channels["email"]["subject"])}
+    words = {w for t in texts for w in re.findall(r"""["']([a-z][a-z_]*)["']""", t.texts["title"])}
     statuses = {"appointment": set(APPOINTMENT_STATUSES)}
     for kind in KINDS:
         statuses.setdefault(kind, words | {"new"})

@@ -9,6 +9,7 @@ import pytest
 
 from tidings.deployment import Deployment
 from tidings.models import Event
+from tidings.plugin_types import ROLES
 from tidings.templates import Templates, sample_context
 from tidings_sms.segments import segment_info
 from tidings_triggers.texts import LOCALES, default_texts
@@ -85,7 +86,10 @@ def test_every_trigger_has_texts_in_five_locales_for_every_channel_part() -> Non
         texts = default_texts(trigger)
         assert [t.locale for t in texts] == list(LOCALES) == ["en", "pl", "uk", "ru", "it"]
         for t in texts:
-            assert {channel: tuple(parts) for channel, parts in t.channels.items()} == PARTS
+            # written per part role, so that every channel gets them by its parts' roles
+            assert set(t.texts) == set(ROLES) and not t.channels
+            for channel, parts in PARTS.items():
+                assert tuple(t.for_channel(CONFIG.registry.channels[channel])) == parts
     assert default_texts("birthday") == ()
 
 

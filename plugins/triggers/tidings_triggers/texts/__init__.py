@@ -1,9 +1,11 @@
 """The built-in texts of the four triggers, assembled from one phrase file per locale: ``texts/<locale>.toml``.
 
 A phrase file holds what is said, in one language; this module holds how it becomes the Jinja
-templates of every channel part (``sms.text``, ``email.subject`` / ``email.text`` / ``email.html``,
-``push.title`` / ``push.body``): which situation a message is in (a booking confirmed, moved, an
-order ready, ...), the greeting, the e-mail's details and links. A language pack outside this
+templates of every part role (`tidings.plugin_types.ROLES`): ``short`` (an SMS), ``title`` (an
+e-mail's subject, a push title), ``text`` and ``html`` (an e-mail's bodies) and ``brief`` (a push
+body), so that every channel gets them by the roles of its parts. It holds which situation a
+message is in (a booking confirmed, moved, an order ready, ...), the greeting, the e-mail's details
+and links. A language pack outside this
 distribution writes a file in the same format and registers it from its own plugin::
 
     from importlib.resources import files
@@ -29,8 +31,9 @@ The format (``en.toml`` is the complete reference):
     ``_`` as spaces); ``[statuses.appointment]``, ``[statuses.order]``, ``[statuses.lead]``: status →
     label, each written to agree with that kind's noun.
 ``[TRIGGER.SITUATION]``
-    ``sms`` (the SMS after the greeting, and without it the push body), ``title`` (e-mail subject,
-    push title), ``body`` (the e-mail's paragraph). The situations are those of `SITUATIONS`.
+    ``sms`` (the ``short`` text after the greeting, and without it the ``brief`` one), ``title``
+    (the ``title``), ``body`` (the paragraph of the ``text`` and ``html`` ones). The situations are
+    those of `SITUATIONS`.
 
 Phrases may use ``who`` (the recipient's name), ``client_name`` (the client's name, else the subject
 id), ``what`` (the services' names), ``when`` and ``before`` (the start and the previous start, as
@@ -231,10 +234,8 @@ def texts_of(trigger: str, table: Mapping[str, Any], locale: str) -> TemplateTex
     html = (long + client_only + "<p>" + words["hello_mail"] + "</p>{% endif %}<p>" + body + "</p>"
             + (_details(words, html=True) + client_only + _links(words, html=True) + "{% endif %}" if details else "")
             + client_only + "<p>" + words["bye"] + "</p>{% endif %}")
-    return TemplateTexts(name=trigger, locale=locale, channels={
-        "sms": {"text": sms},
-        "email": {"subject": title, "text": text, "html": html},
-        "push": {"title": title, "body": long + phrase + capitalised},
+    return TemplateTexts(name=trigger, locale=locale, texts={
+        "short": sms, "title": title, "text": text, "html": html, "brief": long + phrase + capitalised,
     })
 
 

@@ -1,0 +1,97 @@
+"""The template environment: a `Sandbox` with the filters and globals it is given, and rendering on a budget.
+
+It takes what it needs, not a configuration: the filters and globals (the plugins', or the
+core's own from `tidings.templates.filters`) and the ``[links]`` table the link globals sign with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from jinja2 import TemplateSyntaxError, pass_context
+from jinja2.exceptions import SecurityError, UndefinedError
+
+from tidings.errors import TemplateError
+from tidings.templates import budget
+from tidings.templates import filters as filters_module
+from tidings.templates.sandbox import Sandbox, capped
+from tidings.templates.undefined import StrictUndefined, undefined_message
+
+if TYPE_CHECKING:
+    from tidings.plugin_types import TemplateFilter, TemplateGlobal
+    from tidings.registry import Registry
+    from tidings.rules import Links
+
+__all__ = ["make_environment", "registry_environment", "render_source", "render_text"]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")
+
+
+def make_environment(*, filters: Iterable[TemplateFilter] | None = None, globals: Iterable[TemplateGlobal] | None = None,
+                     links: Links | None = None, html: bool = False) -> Sandbox:
+    """A sandbox with these filters and globals (by default the core's own) and the ``[links]`` its link globals sign with."""
+    env = Sandbox(undefined=StrictUndefined, autoescape=html, trim_blocks=True, lstrip_blocks=True,
+                  keep_trailing_newline=False, auto_reload=False, cache_size=0)
+    for unsafe in ("cycler", "joiner", "lipsum", "namespace"):
+        env.globals.pop(unsafe, None)   # lipsum builds unbounded text; none of them is needed in a message
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}   # `tojson` refuses undefined values
+    for flt in filters_module.tidings_template_filters() if filters is None else filters:
+        env.filters[flt.name] = pass_context(_bind(flt.function)) if flt.needs_context else flt.function
+    for glob in filters_module.tidings_template_globals() if globals is None else globals:
+        env.globals[glob.name] = pass_context(_bind(glob.value)) if glob.needs_context and callable(glob.value) else glob.value
+    env.filters = {name: capped(fn, name) for name, fn in env.filters.items()}
+    env.tidings_links = links   # type: ignore[attr-defined]  # read by the link globals
+    return env
+
+
+def registry_environment(registry: Registry, links: Links | None, *, html: bool) -> Sandbox:
+    """A sandbox with the filters and globals of a registry's plugins (the core's own among them)."""
+    return make_environment(filters=registry.filters.values(), globals=registry.globals.values(), links=links, html=html)
+
+
+def _bind(function: Any) -> Any:
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+    return bound
+
+
+def render_source(env: Sandbox, source: str | Any, context: Mapping[str, Any], *, where: str = "template") -> str:
+    """Render one template (a source string or a compiled Template) on a fresh budget; TemplateError on any fault."""
+    token = budget.running()
+    try:
+        template = env.from_string(source) if isinstance(source, str) else source
+        out: list[str] = []
+        size = 0
+        for chunk in template.generate(dict(context)):
+            size += len(chunk)
+            if size > budget.MAX_PART:
+                raise SecurityError(f"the rendered text is longer than {budget.MAX_PART} characters")
+            out.append(chunk)
+        return "".join(out).strip()
+    except TemplateSyntaxError as e:
+        raise TemplateError(f"{where}: line {e.lineno}: {e.message}") from None
+    except SecurityError as e:
+        raise TemplateError(f"{where}: refused by the sandbox: {e}") from None
+    except UndefinedError as e:
+        raise TemplateError(f"{where}: {undefined_message(e)}") from None
+    except RecursionError:
+        raise TemplateError(f"{where}: refused by the sandbox: recursion too deep") from None
+    except MemoryError:
+        raise TemplateError(f"{where}: refused by the sandbox: out of memory") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as e:
+        raise TemplateError(f"{where}: {type(e).__name__}: {e}") from None
+    finally:
+        budget.reset(token)
+
+
+def render_text(source: str, context: Mapping[str, Any], *, locale: str = "en", zone: str = "UTC",
+                html: bool = False, registry: Registry | None = None) -> str:
+    """Render one template string with the core's filters (or a registry's), in a locale and time zone (tests, previews)."""
+    env = make_environment(html=html) if registry is None else registry_environment(registry, None, html=html)
+    return render_source(env, source, {**context, "_locale": locale, "_zone": zone})
