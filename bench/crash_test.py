@@ -1,7 +1,7 @@
 """The crash test of the pipeline (issue 3): 10,000 events, 2 workers, 2 schedulers, one worker SIGKILLed.
 
-Real Redis (broker and store, in database 13, which this script flushes), a real local HTTP SMS
-provider speaking the JSON API, and real `tidings worker` / `tidings scheduler` processes. Each event
+Real Redis (broker and store: a `redis-server` of its own on a spare port, started and stopped by this
+script, so the shared Redis is never touched), a real local HTTP SMS provider speaking the JSON API, and real `tidings worker` / `tidings scheduler` processes. Each event
 produces one immediate SMS. When the provider has received a third of them, one worker is killed with
 SIGKILL and started again. The script waits until every message has arrived and nothing is pending,
 then prints what the provider saw: requests, distinct idempotency keys, keys seen more than once, and
@@ -32,9 +32,9 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from services import RedisServer
 from tidings.testing import LocalJsonProvider
 
-REDIS = "redis://127.0.0.1:6379/13"
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
 
 CONFIG = """
@@ -94,13 +94,15 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
     kill_at = args.kill_at if args.kill_at is not None else args.events // 3
+    with RedisServer() as redis_server:
+        return run(args, kill_at=kill_at, redis_url=redis_server.url)
 
-    import redis
-    redis.Redis.from_url(REDIS).flushdb()
+
+def run(args: argparse.Namespace, *, kill_at: int, redis_url: str) -> int:
     provider = Provider()
     folder = Path(tempfile.mkdtemp(prefix="tidings-crash-"))
     config = folder / "tidings.toml"
-    config.write_text(CONFIG.format(redis=REDIS, url=provider.url))
+    config.write_text(CONFIG.format(redis=redis_url, url=provider.url))
 
     from tidings.config import load_config
     from tidings.pipeline import build_pipeline, open_broker
@@ -139,6 +141,7 @@ def main() -> int:
     requests, distinct, repeated = provider.counts()
     subjects, subjects_twice = provider.subject_counts()
     lookups = dict(provider.lookups)
+    pending_left = store.count_pending()
     for process in processes.values():
         process.send_signal(signal.SIGTERM)
     for process in processes.values():
@@ -146,10 +149,12 @@ def main() -> int:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+    store.close()
+    provider.stop()
     print(json.dumps({"events": args.events, "killed_at": killed_at, "provider_requests": requests,
                       "distinct_keys": distinct, "keys_seen_twice": repeated, "subjects_delivered": subjects,
                       "subjects_delivered_twice": subjects_twice, "lookups": lookups,
-                      "pending_left": store.count_pending(),
+                      "pending_left": pending_left,
                       "seconds": round(elapsed, 1), "messages_per_second": round(distinct / elapsed, 1)}))
     return 0 if subjects == args.events and subjects_twice == 0 and distinct == args.events and repeated == 0 else 1
 
