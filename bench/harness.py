@@ -169,6 +169,9 @@ def row_result(row: Row, runs: list[dict[str, Any]], skipped: str | None, *, sca
     if row.id in ("memory-pending", "memory-event") and runs:
         out["breakdown"] = {k.split(":", 1)[1]: v for k, v in runs[-1].items() if k.startswith("bytes:")}
         out["pending"], out["events"] = runs[-1].get("pending"), runs[-1].get("events")
+    for extra in ("redis_commands", "redis_scripts", "raw_redis_commands"):
+        if row.id in ("e2e-vs-raw", "ingest") and runs and extra in runs[0]:
+            out[extra + "_per_message"] = statistics.median(r[extra] for r in runs)
     if row.id == "lag-p99" and runs:
         out["setup_overran"] = any(r.get("setup_overran") for r in runs)
     return out

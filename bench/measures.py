@@ -255,6 +255,35 @@ def tidings_processes(config: Path, *, profile: Path | None = None) -> tuple[Pro
     return scheduler, worker, began
 
 
+def redis_commands(bench: Bench) -> tuple[int, int]:
+    """Commands our Redis has processed so far (Lua scripts' own commands included), and script calls among them."""
+    client = bench.redis.client()
+    try:
+        total = int(client.info("stats")["total_commands_processed"])
+        stats = client.info("commandstats")
+        scripts = sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
+        return total, scripts
+    finally:
+        client.close()
+
+
+class Counting:
+    """The Redis commands and script calls between `__enter__` and `__exit__`, per message (``per(n)``)."""
+
+    def __init__(self, bench: Bench) -> None:
+        self.bench = bench
+
+    def __enter__(self) -> Counting:
+        self.before = redis_commands(self.bench)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.after = redis_commands(self.bench)
+
+    def per(self, n: int) -> tuple[float, float]:
+        return ((self.after[0] - self.before[0]) / n, (self.after[1] - self.before[1]) / n)
+
+
 def rate_at_sink(sink: Sink, count: int, began: float, *, what: str) -> float:
     """Messages a second from `began` (the consumer ready) to the last answer, once all `count` arrived."""
     if not sink.wait_for(count, timeout=max(120.0, count / 10)):
@@ -266,7 +295,10 @@ def rate_at_sink(sink: Sink, count: int, began: float, *, what: str) -> float:
 
 
 def tidings_deliveries(bench: Bench, count: int, *, latency: float, profile: Path | None = None) -> float:
-    """Deliveries a second: `count` events published, then a worker and a scheduler deliver one SMS each."""
+    """Deliveries a second: `count` events published, then a worker and a scheduler deliver one SMS each.
+
+    The Redis commands the worker and the scheduler sent per message are left in ``bench.facts``.
+    """
     namespace = bench.namespace("e2e")
     config = sms_config(bench, namespace)
     pipeline = publisher(config)
@@ -275,12 +307,14 @@ def tidings_deliveries(bench: Bench, count: int, *, latency: float, profile: Pat
     pipeline.broker.close()
     pipeline.store.close()
     bench.sink.reset(latency=latency)
-    scheduler, worker, began = tidings_processes(config, profile=profile)
-    try:
-        return rate_at_sink(bench.sink, count, began, what="tidings")
-    finally:
-        worker.stop()
-        scheduler.stop()
+    with Counting(bench) as counting:
+        scheduler, worker, began = tidings_processes(config, profile=profile)
+        try:
+            return rate_at_sink(bench.sink, count, began, what="tidings")
+        finally:
+            worker.stop()
+            scheduler.stop()
+            bench.facts["commands"] = counting
 
 
 def raw_deliveries(bench: Bench, count: int, *, latency: float) -> float:
@@ -294,12 +328,14 @@ def raw_deliveries(bench: Bench, count: int, *, latency: float) -> float:
                                for n in range(count)))
     broker.close()
     bench.sink.reset(latency=latency)
-    worker = Process([PYTHON, CHILDREN, "raw-worker", "--redis", bench.redis.url, "--queue", queue, "--sink", bench.sink.url,
-                      "--threads", str(WORKER_THREADS)], word="ready", stream="stdout")
-    try:
-        return rate_at_sink(bench.sink, count, worker.wait_ready(), what="raw Dramatiq")
-    finally:
-        worker.stop()
+    with Counting(bench) as counting:
+        worker = Process([PYTHON, CHILDREN, "raw-worker", "--redis", bench.redis.url, "--queue", queue,
+                          "--sink", bench.sink.url, "--threads", str(WORKER_THREADS)], word="ready", stream="stdout")
+        try:
+            return rate_at_sink(bench.sink, count, worker.wait_ready(), what="raw Dramatiq")
+        finally:
+            worker.stop()
+            bench.facts["commands"] = counting
 
 
 def apprise_deliveries(bench: Bench, count: int) -> float:
@@ -320,9 +356,11 @@ def end_to_end(bench: Bench) -> dict[str, float]:
     """Row 1: events → immediate SMS at the sink; raw Dramatiq and Apprise to the same sink."""
     n = bench.sizes.e2e_events
     profile = bench.profiling()
-    out = {"tidings": tidings_deliveries(bench, n, latency=0.0, profile=profile / "e2e-worker.txt" if profile else None),
-           "raw": raw_deliveries(bench, n, latency=0.0),
-           "apprise": apprise_deliveries(bench, n)}
+    out = {"tidings": tidings_deliveries(bench, n, latency=0.0, profile=profile / "e2e-worker.txt" if profile else None)}
+    out["redis_commands"], out["redis_scripts"] = bench.facts.pop("commands").per(n)
+    out["raw"] = raw_deliveries(bench, n, latency=0.0)
+    out["raw_redis_commands"], _ = bench.facts.pop("commands").per(n)
+    out["apprise"] = apprise_deliveries(bench, n)
     bench.flush()
     return out
 
@@ -331,6 +369,7 @@ def slow_sink(bench: Bench) -> dict[str, float]:
     """Row 8: the same against a sink that answers after 100 ms, per worker process."""
     n = bench.sizes.slow_events
     out = {"tidings": tidings_deliveries(bench, n, latency=0.1), "raw": raw_deliveries(bench, n, latency=0.1)}
+    bench.facts.pop("commands", None)
     bench.sink.reset(latency=0.0)
     bench.flush()
     return out
@@ -421,8 +460,9 @@ def ingest(bench: Bench) -> dict[str, float]:
     profile = bench.profiling()
     client = bench.redis.client()
     before = int(client.info("memory")["used_memory"])
-    timed(spied([PYTHON, CHILDREN, "ingest", "--config", str(config), "--events", str(events), "--count", str(n),
-                 "--out", str(result)], profile / "ingest.txt" if profile else None))
+    with Counting(bench) as counting:
+        timed(spied([PYTHON, CHILDREN, "ingest", "--config", str(config), "--events", str(events), "--count", str(n),
+                     "--out", str(result)], profile / "ingest.txt" if profile else None))
     measured = json.loads(result.read_text())
     used = int(client.info("memory")["used_memory"]) - before
     families = key_bytes(client, f"{namespace}:")
@@ -433,6 +473,7 @@ def ingest(bench: Bench) -> dict[str, float]:
     out = {"tidings": measured["events"] / measured["seconds"], "pending": pending, "events": measured["events"],
            "bytes_total": total, "used_memory_delta": used,
            "bytes_per_pending": total / max(pending, 1), "bytes_per_event": total / measured["events"],
+           "redis_commands": counting.per(measured["events"])[0], "redis_scripts": counting.per(measured["events"])[1],
            **{f"bytes:{k}": v for k, v in sorted(families.items())}}
     out["reference_bytes"] = sorted_set_bytes(client, pending)
     client.close()
