@@ -46,6 +46,21 @@ CITIES = ["Kraków", "Warszawa", "Berlin", "London", "Gdańsk", "Poznań", "Hamb
           "Lublin", "München", "Leeds", "Katowice", "Szczecin", "Köln"]
 LOCALES = ["pl", "pl", "pl", "en", "en", "uk", "de"]
 
+# complete provider tables, so `tidings check` passes; simulate records instead of sending, so nothing listens there
+CHANNELS = """[channels.sms]
+provider = "json"
+url = "http://127.0.0.1:9/messages"
+sender = "Chain"
+default_region = "PL"
+body = { to = "{to}", from = "{sender}", text = "{text}" }
+
+[channels.email]
+host = "127.0.0.1"
+port = 25
+security = "none"
+sender = "Chain <hello@chain.example>"
+"""
+
 RULES = """
 [[rules]]
 id = "booking-confirmed"
@@ -109,7 +124,8 @@ def config_toml(*, locations: int = 10, store: str = "memory://", broker: str = 
     """The chain's configuration; `extra` is added to the ``[tidings]`` table (``retention = "90d"``)."""
     out = [f'[tidings]\ntimezone = "Europe/Warsaw"\nlocale = "en"\nstore = "{store}"\nbroker = "{broker}"\n'
            f'namespace = "{namespace}"\n{extra}\n',
-           '[plugins]\nchannels = ["sms", "email"]\ntriggers = ["status-change", "pre-visit", "post-visit", "repeat-visit"]\n']
+           '[plugins]\nchannels = ["sms", "email"]\ntriggers = ["status-change", "pre-visit", "post-visit", "repeat-visit"]\n',
+           CHANNELS]
     for i, location in enumerate(location_ids(locations)):
         zone, weekdays, saturday = _PLACES[i % len(_PLACES)]
         days = ", ".join(f'{d} = "{weekdays}"' for d in ("mon", "tue", "wed", "thu", "fri"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -49,6 +50,9 @@ def test_a_year_is_about_a_hundred_thousand_events_at_constant_load() -> None:
 
 def test_the_configuration_passes_check_with_every_trigger(tmp_path: Path) -> None:
     config, events, count = chain.write(tmp_path, days=1, locations=3)
+    checked = subprocess.run([str(Path(sys.executable).with_name("tidings")), "check", str(config)],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stderr
     cfg = load_config(config)
     assert {rule.trigger for rule in cfg.rules} == {"status-change", "pre-visit", "post-visit", "repeat-visit"}
     assert any(rule.working_hours for rule in cfg.rules)
