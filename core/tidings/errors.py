@@ -87,6 +87,11 @@ class DeliveryError(TidingsError):
 class TransientDeliveryError(DeliveryError):
     """Raised when a delivery failed for a reason that may pass (timeout, 5xx, 429); it is retried."""
 
+    def __init__(self, message: str, *, reason: str = "delivery_failed", details: Mapping[str, Any] | None = None,
+                 retry_after: float | None = None) -> None:
+        self.retry_after = retry_after   # seconds the provider asked to wait (Retry-After); None: the core's backoff
+        super().__init__(message, reason=reason, details=details)
+
 
 class PermanentDeliveryError(DeliveryError):
     """Raised when a provider refused a message for good (invalid number, subscription gone)."""
