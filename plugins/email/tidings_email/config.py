@@ -12,18 +12,19 @@ Environment:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from attrs import field, frozen
 
+from tidings.channel_kit import EnvSecret, check_timeout
 from tidings.converter import check_fields
 from tidings_email.addresses import Mailbox, has_line_break
 
 SECURITY = ("none", "starttls", "ssl")
 PASSWORD_ENV = "TIDINGS_SMTP_PASSWORD"
+PASSWORD = EnvSecret("channels.email", "password", PASSWORD_ENV)
 
 
 def _check_security(value: str) -> str | None:
@@ -37,10 +38,6 @@ def _check_port(value: int) -> str | None:
     if not 0 < value < 65536:
         return f"{value!r} is not a TCP port: use 1 to 65535 (usually 25, 587 with starttls, 465 with ssl)"
     return None
-
-
-def _check_timeout(value: float) -> str | None:
-    return None if value > 0 else f"{value:g} is not a positive number of seconds"
 
 
 def _check_mailbox(value: str) -> str | None:
@@ -79,7 +76,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "sender": _check_mailbox,
     "reply_to": _check_mailbox,
     "senders_by_location": _check_senders,
-    "timeout": _check_timeout,
+    "timeout": check_timeout,
     "message_id_domain": _check_domain,
 }
 
@@ -122,8 +119,7 @@ class EmailConfig:
 
     def secret(self, environ: Mapping[str, str] | None = None) -> str:
         """The SMTP password: the configured one, else ``$TIDINGS_SMTP_PASSWORD``, else empty."""
-        env = os.environ if environ is None else environ
-        return self.password or env.get(PASSWORD_ENV, "")
+        return PASSWORD.value(self.password, environ)
 
     def sender_for(self, location_id: str | None) -> str:
         """The ``From`` mailbox of a message about `location_id`: its override, else ``sender``."""

@@ -12,11 +12,12 @@ import os
 from collections.abc import Iterator
 
 from tidings import hookimpl
+from tidings.channel_kit import missing
 from tidings.errors import Problem, raise_problems
 from tidings.plugin_types import Channel, Transport
 
 from tidings_email.addresses import email_addresses
-from tidings_email.config import PASSWORD_ENV, EmailConfig
+from tidings_email.config import PASSWORD, EmailConfig
 from tidings_email.mime import describe
 
 
@@ -48,15 +49,12 @@ def verify(settings: EmailConfig | None) -> Iterator[Problem]:
     have, the password from ``$TIDINGS_SMTP_PASSWORD`` and the ``ca_file``, is a warning.
     """
     config = settings if settings is not None else EmailConfig()
-    where = "channels.email"
-    if not config.host.strip():
-        yield Problem(f"{where}.host", "is required: the SMTP server's name or address, like 'smtp.salon.example'")
-    if not config.sender:
-        yield Problem(f"{where}.sender", "is required (senders_by_location only overrides it): "
-                      "the From mailbox, like 'Salon Ola <hello@salon.example>'")
+    yield from missing(config, "channels.email", {
+        "host": "is required: the SMTP server's name or address, like 'smtp.salon.example'",
+        "sender": "is required (senders_by_location only overrides it): the From mailbox, like "
+                  "'Salon Ola <hello@salon.example>'"})
     if config.username and not config.secret():
-        yield Problem(f"{where}.password", f"is required with username {config.username!r} and is not set here: put "
-                      f"${PASSWORD_ENV} in the worker's environment (or password in this table)", warning=True)
+        yield PASSWORD.unset(f"is required with username {config.username!r}")
     if config.ca_file and not os.path.isfile(config.ca_file):
-        yield Problem(f"{where}.ca_file", f"{config.ca_file!r} is not a file here: give a PEM file of CA certificates "
+        yield Problem("channels.email.ca_file", f"{config.ca_file!r} is not a file here: give a PEM file of CA certificates "
                       "that exists where the worker runs", warning=True)

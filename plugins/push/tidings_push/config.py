@@ -13,16 +13,17 @@ Environment:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from attrs import field, frozen
 
+from tidings.channel_kit import EnvSecret, check_timeout
 from tidings.converter import check_fields
 
 VAPID_KEY_ENV = "TIDINGS_VAPID_PRIVATE_KEY"
+VAPID_KEY = EnvSecret("channels.push", "vapid_private_key", VAPID_KEY_ENV)
 URGENCIES = ("very-low", "low", "normal", "high")   # RFC 8030 §5.3
 MAX_TTL = 28 * 24 * 3600   # four weeks: the longest any major push service keeps a message
 
@@ -78,16 +79,12 @@ def _check_urgency(value: str) -> str | None:
     return None
 
 
-def _check_timeout(value: float) -> str | None:
-    return None if value > 0 else f"{value!r} is not a positive number of seconds"
-
-
 _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "vapid_private_key": _check_key,
     "vapid_subject": _check_subject,
     "ttl": _check_ttl,
     "urgency": _check_urgency,
-    "timeout": _check_timeout,
+    "timeout": check_timeout,
 }
 
 
@@ -124,9 +121,4 @@ class PushConfig:
             ``(value, where)``: the configured key and ``"channels.push.vapid_private_key"``, else
             ``$TIDINGS_VAPID_PRIVATE_KEY`` and its name, else ``""`` and the config key.
         """
-        env = os.environ if environ is None else environ
-        if self.vapid_private_key:
-            return self.vapid_private_key, "channels.push.vapid_private_key"
-        if env.get(VAPID_KEY_ENV, "").strip():
-            return env[VAPID_KEY_ENV], f"${VAPID_KEY_ENV}"
-        return "", "channels.push.vapid_private_key"
+        return VAPID_KEY.source(self.vapid_private_key, environ)

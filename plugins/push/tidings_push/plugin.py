@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tidings import hookimpl
+from tidings.channel_kit import missing
 from tidings.errors import Problem, raise_problems
 from tidings.plugin_types import Channel, Transport
 
 from tidings_push.addresses import push_addresses, subscription_key
-from tidings_push.config import VAPID_KEY_ENV, PushConfig
+from tidings_push.config import VAPID_KEY, PushConfig
 
 
 @hookimpl
@@ -51,15 +52,13 @@ def verify(settings: PushConfig | None) -> Iterator[Problem]:
     config = settings if settings is not None else PushConfig()
     value, where = config.private_key_source()
     if not value.strip():
-        yield Problem("channels.push.vapid_private_key", f"is required to sign push requests and is not set here: put "
-                      f"${VAPID_KEY_ENV} in the worker's environment (or vapid_private_key in this table)", warning=True)
-    elif where != "channels.push.vapid_private_key":
+        yield VAPID_KEY.unset("is required to sign push requests")
+    elif where != VAPID_KEY.path:
         from tidings_push.keys import load_private_key   # imports cryptography: only when the key is in the environment
 
         try:
             load_private_key(value)
         except ValueError as e:
             yield Problem(where, str(e), warning=True)
-    if not config.vapid_subject:
-        yield Problem("channels.push.vapid_subject",
-                      "is required: a mailto: address or an https URL where push services can reach you")
+    yield from missing(config, "channels.push", {
+        "vapid_subject": "is required: a mailto: address or an https URL where push services can reach you"})

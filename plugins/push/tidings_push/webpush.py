@@ -49,6 +49,7 @@ from attrs import define, field, frozen
 from http_ece import ECEException  # type: ignore[import-untyped]
 from py_vapid import Vapid02, VapidException  # type: ignore[import-untyped]
 from pywebpush import WebPusher, WebPushException  # type: ignore[import-untyped]
+from tidings.channel_kit import http_failure
 from tidings.errors import PermanentDeliveryError, TransientDeliveryError
 from tidings.logging import get_logger
 from tidings.plugin_types import Receipt
@@ -73,7 +74,6 @@ TOKEN_LIFETIME = 12 * 3600     # RFC 8292 §2: `exp` at most 24 hours ahead
 TOKEN_RENEWAL = 3600           # a token with less than this left is not reused
 DELIVERED = frozenset({200, 201, 202})
 GONE = frozenset({404, 410})
-TRANSIENT = frozenset({408, 425, 429})
 ELLIPSIS = "…"
 
 
@@ -244,11 +244,12 @@ class WebPushTransport:
         if status in GONE:
             log.info("push_subscription_gone", to=short(endpoint), status=status)
             return Outcome(endpoint, "gone", reason="subscription_gone", status=status)
-        if status in TRANSIENT or status >= 500:
-            reason = "rate_limited" if status == 429 else "provider_unavailable"
-            log.info("push_deferred", to=short(endpoint), status=status, reason=reason)
-            return Outcome(endpoint, "transient", reason=reason, status=status,
-                           retry_after=_retry_after(response.headers.get("Retry-After")))
+        failure = http_failure(status, response.headers.get("Retry-After"))
+        if failure.transient:
+            log.info("push_deferred", to=short(endpoint), status=status, reason=failure.reason)
+            return Outcome(endpoint, "transient", reason=failure.reason, status=status, retry_after=failure.retry_after)
+        # a push service's 401 and 403 concern this subscription (the key it was made with), so they
+        # are a refusal of the message like any other, not the credentials of the whole channel
         log.warning("push_rejected", to=short(endpoint), status=status, reason="provider_rejected",
                     answer=response.text[:200])
         return Outcome(endpoint, "rejected", reason="provider_rejected", status=status)
@@ -270,12 +271,13 @@ def _combine(outcomes: Sequence[Outcome]) -> Receipt:
         details: dict[str, Any] = {"gone": gone, "failed": [o.summary() for o in transient + rejected]}
         if first.status is not None:
             details["status"] = first.status
-        retry_after = [o.retry_after for o in transient if o.retry_after is not None]
-        if retry_after:
-            details["retry_after"] = max(retry_after)
+        waits = [o.retry_after for o in transient if o.retry_after is not None]
+        retry_after = max(waits) if waits else None
+        if retry_after is not None:
+            details["retry_after"] = retry_after
         what = f"answered HTTP {first.status}" if first.status is not None else f"failed ({first.reason})"
         raise TransientDeliveryError(f"the push service {what}; the message will be retried",
-                                     reason=first.reason, details=details)
+                                     reason=first.reason, details=details, retry_after=retry_after)
     if rejected:
         reason = "invalid_address" if all(o.reason == "invalid_address" for o in rejected) else "provider_rejected"
         statuses = sorted({o.status for o in rejected if o.status is not None})
@@ -285,10 +287,3 @@ def _combine(outcomes: Sequence[Outcome]) -> Receipt:
     raise PermanentDeliveryError(
         f"every push subscription of the recipient is gone ({len(gone)}); the host platform should remove them",
         reason="subscription_gone", details={"gone": gone})
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None   # an HTTP date: the core's own backoff applies

@@ -13,17 +13,18 @@ Environment:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from attrs import field, frozen
 
+from tidings.channel_kit import EnvSecret, check_timeout
 from tidings.converter import check_fields
 
 PROVIDERS = ("twilio", "json")
 AUTH_TOKEN_ENV = "TIDINGS_SMS_AUTH_TOKEN"
+AUTH_TOKEN = EnvSecret("channels.sms", "auth_token", AUTH_TOKEN_ENV)
 # what a value of the json provider's `body` may contain; each is replaced by the message's value
 BODY_PLACEHOLDERS = ("to", "sender", "text", "idempotency_key")
 # what a value of the json provider's `headers` may contain
@@ -62,10 +63,6 @@ def _check_region(value: str) -> str | None:
     return None
 
 
-def _check_timeout(value: float) -> str | None:
-    return None if value > 0 else f"{value!r} is not a positive number of seconds"
-
-
 def _check_placeholders(allowed: tuple[str, ...]) -> Callable[[Mapping[str, Any]], str | None]:
     def check(value: Mapping[str, Any]) -> str | None:
         for path, text in _strings(value, ""):
@@ -99,7 +96,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "provider": _check_provider,
     "sender": _check_sender,
     "default_region": _check_region,
-    "timeout": _check_timeout,
+    "timeout": check_timeout,
     "headers": _check_placeholders(HEADER_PLACEHOLDERS),
     "body": _check_placeholders(BODY_PLACEHOLDERS),
     "success_statuses": _check_statuses,
@@ -168,5 +165,4 @@ class SmsConfig:
 
     def secret(self, environ: Mapping[str, str] | None = None) -> str:
         """The auth token: the configured one, else ``$TIDINGS_SMS_AUTH_TOKEN``, else empty."""
-        env = os.environ if environ is None else environ
-        return self.auth_token or env.get(AUTH_TOKEN_ENV, "")
+        return AUTH_TOKEN.value(self.auth_token, environ)

@@ -1,10 +1,11 @@
 """What the two SMS transports share: one request, and how a failed answer is classified.
 
 A failure the provider may get over (a timeout, a refused or dropped connection, 408, 425, 429,
-any 5xx) raises `TransientDeliveryError`, which the core retries with backoff. Bad credentials
-(401, 403) and a broken endpoint raise `PermanentDeliveryError`, which the core does not retry
-but answers by trying the next usable channel. Every other refusal is classified by the
-provider's own transport.
+any 5xx) raises `TransientDeliveryError`, which the core retries; it carries the seconds of the
+provider's ``Retry-After`` as ``retry_after``. Bad credentials (401, 403) and a broken endpoint raise
+`PermanentDeliveryError`, which the core does not retry but answers by trying the next usable
+channel. Statuses are read by `tidings.channel_kit.http_failure`, as the push channel reads
+them; every other refusal is classified by the provider's own transport.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from typing import Any
 
 import httpx
 
+from tidings.channel_kit import http_failure
 from tidings.errors import PermanentDeliveryError, TransientDeliveryError
 from tidings.logging import get_logger
 
 log = get_logger(__name__)
 
 USER_AGENT = "tidings-sms/0.1.0"
-TRANSIENT_STATUSES = frozenset({408, 425, 429})
-AUTH_STATUSES = frozenset({401, 403})
 
 
 def post(client: httpx.Client, url: str, *, to: str, provider: str, **kwargs: Any) -> httpx.Response:
@@ -64,20 +64,15 @@ def raise_for_common_failures(response: httpx.Response, *, to: str, provider: st
         details: what the provider said (status, code, message), passed on in the error.
     """
     status = response.status_code
-    if status in AUTH_STATUSES:
-        log.warning("sms_rejected", provider=provider, to=to, status=status, reason="provider_auth")
-        raise PermanentDeliveryError(
-            f"the {provider} SMS provider refused our credentials (HTTP {status}): check account_sid "
-            f"and auth_token in [channels.sms] or $TIDINGS_SMS_AUTH_TOKEN",
-            reason="provider_auth", details=details)
-    if status in TRANSIENT_STATUSES or status >= 500:
-        retry_after = _retry_after(response)
-        if retry_after is not None:
-            details = {**details, "retry_after": retry_after}
-        reason = "rate_limited" if status == 429 else "provider_unavailable"
-        log.info("sms_deferred", provider=provider, to=to, status=status, reason=reason)
-        raise TransientDeliveryError(f"the {provider} SMS provider answered HTTP {status}; the message will be retried",
-                                     reason=reason, details=details)
+    failure = http_failure(status, response.headers.get("Retry-After"))
+    if failure.reason == "provider_auth":
+        log.warning("sms_rejected", provider=provider, to=to, status=status, reason=failure.reason)
+        raise failure.error(f"the {provider} SMS provider refused our credentials (HTTP {status}): check account_sid "
+                            f"and auth_token in [channels.sms] or $TIDINGS_SMS_AUTH_TOKEN", details=details)
+    if failure.transient:
+        log.info("sms_deferred", provider=provider, to=to, status=status, reason=failure.reason)
+        raise failure.error(f"the {provider} SMS provider answered HTTP {status}; the message will be retried",
+                            details=details)
 
 
 def json_or_empty(response: httpx.Response) -> dict[str, Any]:
@@ -87,11 +82,3 @@ def json_or_empty(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None   # an HTTP date: the core's own backoff applies

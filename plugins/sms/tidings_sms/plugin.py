@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from tidings import hookimpl
+from tidings.channel_kit import missing
 from tidings.errors import Problem, raise_problems
 from tidings.plugin_types import Channel, Transport
 from tidings_sms.addresses import check_regions, sms_addresses, sms_settings_at
-from tidings_sms.config import AUTH_TOKEN_ENV, SmsConfig
+from tidings_sms.config import AUTH_TOKEN, SmsConfig
 from tidings_sms.transliterate import describe, prepare
 
 
@@ -56,19 +57,15 @@ def verify(settings: SmsConfig | None) -> Iterator[Problem]:
     ``$TIDINGS_SMS_AUTH_TOKEN`` is a warning: the variable may be set only where the worker runs.
     """
     config = settings if settings is not None else SmsConfig()
-    where = "channels.sms"
     token = config.secret()
-    unset = f"is not set here: put ${AUTH_TOKEN_ENV} in the worker's environment (or auth_token in this table)"
     if config.provider == "twilio":
-        if not config.account_sid:
-            yield Problem(f"{where}.account_sid", "is required by the twilio provider")
+        yield from missing(config, "channels.sms", {"account_sid": "is required by the twilio provider"})
         if not token:
-            yield Problem(f"{where}.auth_token", f"is required by the twilio provider and {unset}", warning=True)
-        if not config.sender and not config.messaging_service_sid:
-            yield Problem(f"{where}.sender", "is required by the twilio provider unless messaging_service_sid is set")
-    elif not config.url:
-        yield Problem(f"{where}.url", "is required by the json provider")
+            yield AUTH_TOKEN.unset("is required by the twilio provider")
+        if not config.messaging_service_sid:
+            yield from missing(config, "channels.sms",
+                               {"sender": "is required by the twilio provider unless messaging_service_sid is set"})
     else:
-        uses_token = any("{auth_token}" in value for value in config.headers.values())
-        if uses_token and not token:
-            yield Problem(f"{where}.auth_token", f"is used by headers and {unset}", warning=True)
+        yield from missing(config, "channels.sms", {"url": "is required by the json provider"})
+        if config.url.strip() and not token and any("{auth_token}" in value for value in config.headers.values()):
+            yield AUTH_TOKEN.unset("is used by headers")

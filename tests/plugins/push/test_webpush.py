@@ -207,6 +207,7 @@ def test_a_429_is_a_transient_failure_passing_on_retry_after(
 
     assert failure.value.reason == "rate_limited"
     assert failure.value.details["retry_after"] == 30.0
+    assert failure.value.retry_after == 30.0        # for the core's retry to wait as the push service asked
 
 
 def test_a_push_service_that_does_not_answer_in_time_is_a_transient_failure(

@@ -74,7 +74,7 @@ def test_a_default_region_must_be_an_iso_code(region: str) -> None:
 
 
 def test_a_timeout_must_be_positive() -> None:
-    assert problems({"timeout": 0}) == ["timeout: 0.0 is not a positive number of seconds"]
+    assert problems({"timeout": 0}) == ["timeout: 0 is not a positive number of seconds"]
 
 
 def test_an_unknown_placeholder_in_the_body_is_refused_with_its_place() -> None:

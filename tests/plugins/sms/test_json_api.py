@@ -90,6 +90,7 @@ def test_an_overloaded_or_failing_provider_is_a_transient_failure(
     with pytest.raises(TransientDeliveryError) as caught:
         transport.send(sms("Hi"), idempotency_key="k")
     assert caught.value.reason == reason
+    assert caught.value.retry_after is None and "retry_after" not in caught.value.details   # none was asked for
 
 
 def test_a_provider_that_hangs_past_the_timeout_is_a_transient_failure(transport: Transport, json_server, sms: Sms) -> None:

@@ -97,6 +97,7 @@ def test_an_overloaded_or_failing_provider_is_a_transient_failure(
         transport.send(sms("Hi"), idempotency_key="k")
     assert caught.value.reason == reason
     assert caught.value.details["retry_after"] == 7.0
+    assert caught.value.retry_after == 7.0          # for the core's retry to wait as the provider asked
 
 
 def test_a_provider_that_hangs_past_the_timeout_is_a_transient_failure(transport: Transport, twilio_server, sms: Sms) -> None:
