@@ -11,6 +11,8 @@ Fixtures:
         pipeline on Dramatiq's StubBroker with a worker thread (`StubPipeline`); channels without
         a transport of the test's own record what they would send.
     virtual_clock: a `VirtualClock` standing at `NOW` until told to move.
+    connect_transport: ``connect_transport(channel, settings)``, the channel's real transport,
+        closed after the test.
     start_service: ``start_service(MyProvider())`` starts a local service (a `LocalHttpService`
         subclass speaking a provider's protocol) and stops it after the test.
     local_json_provider: a running `LocalJsonProvider`, the fake JSON SMS API.
@@ -21,7 +23,9 @@ Fixtures:
     rabbitmq_url: the shared RabbitMQ.
 
 Every service is skipped locally when it is missing and fails the test under ``CI=true``
-(`unavailable`). `ChannelContract` is the test class every channel plugin runs.
+(`unavailable`). `ChannelContract` is the test class every channel plugin runs, and
+`new_imports` tells what a piece of code imports (heavy imports belong inside ``connect``);
+`table_problems` and `settings_from` structure a channel's table as the core does.
 """
 
 from __future__ import annotations
@@ -37,13 +41,16 @@ import pytest
 pytest.register_assert_rewrite("tidings.testing.contract")
 
 from tidings.clock import VirtualClock  # noqa: E402
+from tidings.plugin_types import Channel, Transport  # noqa: E402
 from tidings.plugins import registry_for  # noqa: E402
 from tidings.recording import RecordingTransport  # noqa: E402
-from tidings.testing.contract import Arrival, ChannelContract, ContractPeer, part_names, settings_from  # noqa: E402
+from tidings.testing.contract import Arrival, ChannelContract, ContractPeer, part_names  # noqa: E402
 from tidings.testing.http import LocalHttpService, Reply, Request  # noqa: E402
+from tidings.testing.imports import new_imports  # noqa: E402
 from tidings.testing.pipeline import StubPipeline  # noqa: E402
 from tidings.testing.providers import LocalJsonProvider  # noqa: E402
 from tidings.testing.services import PrivateRedis, Service, running, unavailable  # noqa: E402
+from tidings.testing.settings import settings_from, table_problems  # noqa: E402
 from tidings.testing.services import rabbitmq_url as _rabbitmq_url  # noqa: E402
 from tidings.testing.services import redis_store as _redis_store  # noqa: E402
 from tidings.testing.services import redis_url as _redis_url  # noqa: E402
@@ -51,13 +58,13 @@ from tidings.testing.smtp import Received, Recorder, SmtpServer, TlsFiles  # noq
 
 if TYPE_CHECKING:
     from tidings.deployment import Deployment
-    from tidings.plugin_types import Transport
     from tidings.rules import Config
     from tidings.store import ScheduleStore
     from tidings.store.redis import RedisStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)   # where `virtual_clock` stands: a Monday morning
 S = TypeVar("S", bound=Service)
+ConnectTransport = Callable[[Channel, Any], Transport]   # the type of the `connect_transport` fixture
 
 
 @pytest.fixture
@@ -81,6 +88,21 @@ def start_pipeline(virtual_clock: VirtualClock) -> Iterator[Callable[..., StubPi
     yield start
     for stub in started:
         stub.stop()
+
+
+@pytest.fixture
+def connect_transport() -> Iterator[ConnectTransport]:
+    """Connect channels: ``connect_transport(channel, settings)`` is its real transport, closed after the test."""
+    connected: list[Transport] = []
+
+    def connect(channel: Channel, settings: Any) -> Transport:
+        transport = channel.connect(settings)
+        connected.append(transport)
+        return transport
+
+    yield connect
+    for transport in connected:
+        transport.close()
 
 
 @pytest.fixture
@@ -162,11 +184,11 @@ def rabbitmq_url() -> str:
 
 __all__ = [
     # Fixtures
-    "virtual_clock", "start_pipeline", "start_service", "local_json_provider", "tls_files", "start_smtp_server",
+    "virtual_clock", "start_pipeline", "connect_transport", "start_service", "local_json_provider", "tls_files", "start_smtp_server",
     "smtp_server", "redis_url", "redis_store", "private_redis", "rabbitmq_url",
     # Helpers
-    "NOW", "unavailable", "running", "registry_for", "RecordingTransport", "StubPipeline", "LocalHttpService",
+    "NOW", "ConnectTransport", "unavailable", "running", "new_imports", "registry_for", "RecordingTransport", "StubPipeline", "LocalHttpService",
     "Request", "Reply", "LocalJsonProvider", "SmtpServer", "Recorder", "Received", "TlsFiles", "PrivateRedis",
     # The channel contract
-    "ChannelContract", "ContractPeer", "Arrival", "part_names", "settings_from",
+    "ChannelContract", "ContractPeer", "Arrival", "part_names", "settings_from", "table_problems",
 ]

@@ -33,7 +33,7 @@ import hashlib
 import re
 import socket
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, ClassVar
@@ -46,6 +46,7 @@ from tidings.errors import PermanentDeliveryError, Problem, TransientDeliveryErr
 from tidings.models import Contact
 from tidings.plugin_types import Channel, Receipt, RenderedMessage, Transport
 from tidings.plugins import registry_for
+from tidings.testing.settings import settings_from
 
 _REASON = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 
@@ -74,19 +75,6 @@ def part_names(channel: Channel) -> tuple[str, ...]:
     return tuple(str(getattr(part, "name", part)) for part in channel.parts)
 
 
-def settings_from(plugin: object, name: str, table: Mapping[str, Any]) -> Any:
-    """Channel `name`'s settings structured from a ``[channels.<name>]`` table, as the core does it.
-
-    Raises:
-        ConfigError: listing what is wrong with the table, each problem at its key.
-    """
-    from tidings.deployment import Deployment
-
-    deployment = Deployment.from_config({"tidings": {"timezone": "UTC"}, "plugins": {"channels": [name], "triggers": []},
-                                         "channels": {name: dict(table)}}, registry=registry_for(plugin))
-    return deployment.config.channels[name]
-
-
 def _key() -> str:
     # the shape of the core's keys: 40 hex digits, another one per test
     return hashlib.sha1(uuid.uuid4().bytes).hexdigest()
@@ -109,12 +97,9 @@ class ChannelContract:
         pytest.fail(f"{type(self).__name__} must define a `peer` fixture returning a ContractPeer")
 
     @pytest.fixture
-    def transport(self, channel: Channel, peer: ContractPeer) -> Iterator[Transport]:
-        connected = channel.connect(peer.settings)
-        try:
-            yield connected
-        finally:
-            connected.close()
+    def transport(self, channel: Channel, peer: ContractPeer,
+                  connect_transport: Callable[[Channel, Any], Transport]) -> Transport:
+        return connect_transport(channel, peer.settings)
 
     @pytest.fixture
     def message(self, channel: Channel, peer: ContractPeer) -> RenderedMessage:
@@ -220,4 +205,4 @@ def _refuse(calls: list[str], name: str) -> Callable[..., Any]:
     return refuse
 
 
-__all__ = ["Arrival", "ChannelContract", "ContractPeer", "part_names", "settings_from"]
+__all__ = ["Arrival", "ChannelContract", "ContractPeer", "part_names"]

@@ -97,18 +97,10 @@ def email_channel() -> Channel:
 
 
 @pytest.fixture
-def connect(email_channel: Channel) -> Iterator[Callable[[EmailConfig], Transport]]:
+def connect(email_channel: Channel, connect_transport: Callable[[Channel, EmailConfig], Transport]
+            ) -> Callable[[EmailConfig], Transport]:
     """Build transports through the channel's ``connect``; every one is closed after the test."""
-    transports: list[Transport] = []
-
-    def make(config: EmailConfig) -> Transport:
-        transport = email_channel.connect(config)
-        transports.append(transport)
-        return transport
-
-    yield make
-    for transport in transports:
-        transport.close()
+    return lambda config: connect_transport(email_channel, config)
 
 
 @pytest.fixture

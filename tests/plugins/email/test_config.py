@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cattrs.errors import BaseValidationError
-from tidings.converter import converter, problems_from
+from tidings.converter import converter
+from tidings.testing import table_problems
 from tidings_email.config import PASSWORD_ENV, EmailConfig
 
 
 def problems(table: dict[str, Any]) -> list[str]:
-    try:
-        converter.structure(table, EmailConfig)
-    except BaseValidationError as e:
-        return [str(p) for p in problems_from(e)]
-    return []
+    return table_problems(EmailConfig, table)
 
 
 def test_an_empty_table_gives_a_local_relay_on_port_25_without_tls() -> None:

@@ -18,7 +18,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import http_ece
@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from py_vapid import Vapid
 from tidings import Contact, PushSubscription, RenderedMessage, registry_for
-from tidings.plugin_types import Channel
+from tidings.plugin_types import Channel, Transport
 from tidings.testing import LocalHttpService, Reply, Request
 from tidings_push.config import PushConfig
 
@@ -249,13 +249,10 @@ def push_channel() -> Channel:
 
 
 @pytest.fixture
-def transport(push_channel: Channel, push_config: PushConfig) -> Iterator[Any]:
+def transport(push_channel: Channel, push_config: PushConfig,
+              connect_transport: Callable[[Channel, PushConfig], Transport]) -> Transport:
     """The channel's real transport for `push_config`, closed afterwards."""
-    connected = push_channel.connect(push_config)
-    try:
-        yield connected
-    finally:
-        connected.close()
+    return connect_transport(push_channel, push_config)
 
 
 @pytest.fixture

@@ -6,17 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cattrs.errors import BaseValidationError
-from tidings.converter import converter, problems_from
+from tidings.converter import converter
+from tidings.testing import table_problems
 from tidings_push.config import VAPID_KEY_ENV, PushConfig
 
 
 def problems(table: dict[str, Any]) -> list[str]:
-    try:
-        converter.structure(table, PushConfig)
-    except BaseValidationError as e:
-        return [str(p) for p in problems_from(e)]
-    return []
+    return table_problems(PushConfig, table)
 
 
 def test_an_empty_table_gives_the_defaults() -> None:

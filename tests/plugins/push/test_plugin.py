@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import tidings_push.plugin
 from tidings import Contact
 from tidings.errors import ConfigError
 from tidings.plugin_types import Channel
-from tidings.testing import Arrival, ChannelContract, ContractPeer
+from tidings.testing import Arrival, ChannelContract, ContractPeer, new_imports
 from tidings_push.addresses import push_addresses
 from tidings_push.config import VAPID_KEY_ENV, PushConfig
 
@@ -83,23 +80,17 @@ def test_a_broken_key_in_the_environment_is_reported_under_its_variable(
 
 def test_registering_and_finding_addresses_never_import_the_crypto_and_http_stack() -> None:
     # `tidings check` and `simulate` use addresses and the config type, but never connect
-    script = (
-        "import sys\n"
-        "import tidings\n"
-        "before = set(sys.modules)\n"
+    imported = new_imports(
         "import tidings_push.plugin as plugin\n"
         "from tidings import Contact, PushSubscription\n"
         "[channel] = plugin.tidings_channels()\n"
         "keys = {'p256dh': 'B' + 'A' * 86, 'auth': 'A' * 22}\n"
         "contact = Contact(id='c', push=(PushSubscription('https://push.example/a', keys),))\n"
-        "assert channel.addresses(contact, channel.config_type(vapid_subject='mailto:a@b.example'))\n"
-        "heavy = ('pywebpush', 'py_vapid', 'http_ece', 'cryptography', 'requests', 'aiohttp', 'urllib3')\n"
-        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy\n"
-        "             or m in ('tidings_push.webpush', 'tidings_push.keys')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+        "assert channel.addresses(contact, channel.config_type(vapid_subject='mailto:a@b.example'))\n")
+    heavy = ("pywebpush", "py_vapid", "http_ece", "cryptography", "requests", "aiohttp", "urllib3")
 
-    assert result.stdout.strip() == "[]"
+    assert sorted(m for m in imported if m.split(".")[0] in heavy
+                  or m in ("tidings_push.webpush", "tidings_push.keys")) == []
 
 
 def test_verify_needs_a_subject_and_warns_of_a_key_absent_or_unreadable_in_the_environment(

@@ -8,18 +8,13 @@ import pytest
 from cattrs.errors import BaseValidationError
 
 from tidings.converter import converter, problems_from
+from tidings.testing import table_problems
 
 from tidings_sms.config import SmsConfig
 
 
 def problems(table: dict[str, Any]) -> list[str]:
-    try:
-        converter.structure(table, SmsConfig)
-    except BaseValidationError as e:
-        return [str(p) for p in problems_from(e)]
-    except ValueError as e:
-        return [str(e)]
-    return []
+    return table_problems(SmsConfig, table)
 
 
 def test_an_empty_table_gives_the_twilio_defaults() -> None:

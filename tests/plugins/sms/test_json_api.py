@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import attrs
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from tidings import PermanentDeliveryError, RenderedMessage, TransientDeliveryError
 from tidings.errors import ConfigError
 from tidings.plugin_types import Channel, Transport
+from tidings.testing import ConnectTransport
 
 from tidings_sms.config import SmsConfig
 
@@ -17,10 +18,8 @@ Sms = Callable[..., RenderedMessage]
 
 
 @pytest.fixture
-def transport(sms_channel: Channel, json_config: SmsConfig) -> Iterator[Transport]:
-    transport = sms_channel.connect(json_config)
-    yield transport
-    transport.close()
+def transport(sms_channel: Channel, json_config: SmsConfig, connect_transport: ConnectTransport) -> Transport:
+    return connect_transport(sms_channel, json_config)
 
 
 def test_an_accepted_message_returns_the_id_and_the_provider_saw_the_mapped_body(
@@ -44,12 +43,10 @@ def test_the_idempotency_key_travels_in_the_idempotency_key_header(transport: Tr
     assert json_server.requests[0].headers["idempotency-key"] == "reminder-24h:apt-1:c-1:2026-03-10T13:00Z"
 
 
-def test_the_default_body_sends_to_from_and_text(sms_channel: Channel, json_server, sms: Sms) -> None:
-    transport = sms_channel.connect(SmsConfig(provider="json", url=json_server.url, sender="+48500600700"))
-    try:
-        receipt = transport.send(sms("Hi"), idempotency_key="k")
-    finally:
-        transport.close()
+def test_the_default_body_sends_to_from_and_text(sms_channel: Channel, json_server, sms: Sms,
+                                                 connect_transport: ConnectTransport) -> None:
+    transport = connect_transport(sms_channel, SmsConfig(provider="json", url=json_server.url, sender="+48500600700"))
+    receipt = transport.send(sms("Hi"), idempotency_key="k")
     assert json_server.requests[0].json == {"to": "+48600100200", "from": "+48500600700", "text": "Hi"}
     assert receipt.provider_id is None   # the default id_field "id" is absent from this provider's answer
 
@@ -100,13 +97,11 @@ def test_a_provider_that_hangs_past_the_timeout_is_a_transient_failure(transport
     assert caught.value.reason == "timeout"
 
 
-def test_a_url_with_an_unusable_scheme_is_a_permanent_provider_config_failure(sms_channel: Channel, sms: Sms) -> None:
-    transport = sms_channel.connect(SmsConfig(provider="json", url="ftp://sms.example/send"))
-    try:
-        with pytest.raises(PermanentDeliveryError) as caught:
-            transport.send(sms("Hi"), idempotency_key="k")
-    finally:
-        transport.close()
+def test_a_url_with_an_unusable_scheme_is_a_permanent_provider_config_failure(
+        sms_channel: Channel, sms: Sms, connect_transport: ConnectTransport) -> None:
+    transport = connect_transport(sms_channel, SmsConfig(provider="json", url="ftp://sms.example/send"))
+    with pytest.raises(PermanentDeliveryError) as caught:
+        transport.send(sms("Hi"), idempotency_key="k")
     assert caught.value.reason == "provider_config"
 
 
@@ -127,19 +122,16 @@ def test_connect_requires_a_url_and_a_token_its_headers_use(sms_channel: Channel
 
 
 def test_a_lookup_by_idempotency_key_tells_whether_the_provider_has_the_message(
-        sms_channel: Channel, json_server, json_config: SmsConfig) -> None:
+        sms_channel: Channel, json_server, json_config: SmsConfig, connect_transport: ConnectTransport) -> None:
     lookup = attrs.evolve(json_config, lookup_url=f"{json_server.url}/v1/sms/by-key/{{idempotency_key}}")
-    transport = sms_channel.connect(lookup)
-    try:
-        json_server.then(200, {"data": {"id": "msg-7"}})
-        found = transport.find(idempotency_key="k-1")   # type: ignore[attr-defined]
-        json_server.then(404, {"error": {"code": "NOT_FOUND"}})
-        missing = transport.find(idempotency_key="k-2")   # type: ignore[attr-defined]
-        json_server.then(503)
-        with pytest.raises(TransientDeliveryError):      # the provider cannot say: try again later
-            transport.find(idempotency_key="k-3")   # type: ignore[attr-defined]
-    finally:
-        transport.close()
+    transport = connect_transport(sms_channel, lookup)
+    json_server.then(200, {"data": {"id": "msg-7"}})
+    found = transport.find(idempotency_key="k-1")   # type: ignore[attr-defined]
+    json_server.then(404, {"error": {"code": "NOT_FOUND"}})
+    missing = transport.find(idempotency_key="k-2")   # type: ignore[attr-defined]
+    json_server.then(503)
+    with pytest.raises(TransientDeliveryError):      # the provider cannot say: try again later
+        transport.find(idempotency_key="k-3")   # type: ignore[attr-defined]
     assert found is not None and found.provider_id == "msg-7"
     assert missing is None
     seen = json_server.requests[0]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from tidings import Contact
 from tidings.errors import ConfigError
 from tidings.plugin_types import Channel
-from tidings.testing import Arrival, ChannelContract, ContractPeer, LocalJsonProvider
+from tidings.testing import Arrival, ChannelContract, ContractPeer, LocalJsonProvider, new_imports
 
 import tidings_sms.plugin
 from tidings_sms.addresses import sms_addresses
@@ -73,22 +70,21 @@ def test_the_plugin_registers_one_sms_channel_with_one_text_part(sms_channel: Ch
     assert sms_channel.summary
 
 
+def heavy(modules: set[str]) -> list[str]:
+    """The HTTP machinery among `modules`: what only `connect` may import."""
+    return sorted(m for m in modules if m.split(".")[0] in ("httpx", "httpcore")
+                  or m in ("tidings_sms.twilio", "tidings_sms.json_api", "tidings_sms.http"))
+
+
 def test_registering_and_checking_never_import_the_http_client() -> None:
     # `tidings check` and `simulate` use addresses and describe, but never connect
-    script = (
-        "import sys\n"
-        "import tidings\n"
-        "before = set(sys.modules)\n"
+    imported = new_imports(
         "import tidings_sms.plugin as plugin\n"
         "from tidings import Contact\n"
         "[channel] = plugin.tidings_channels()\n"
         "channel.addresses(Contact(id='c', phone='+48600100200'), channel.config_type(default_region='PL'))\n"
-        "channel.describe({'text': 'hi'})\n"
-        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in ('httpx', 'httpcore')\n"
-        "             or m in ('tidings_sms.twilio', 'tidings_sms.json_api', 'tidings_sms.http')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+        "channel.describe({'text': 'hi'})\n")
+    assert heavy(imported) == []
 
 
 def problems(channel: Channel, settings: SmsConfig) -> list[tuple[str, bool]]:
@@ -126,15 +122,8 @@ def test_connect_refuses_what_verify_only_warns_of(sms_channel: Channel, monkeyp
 
 
 def test_verifying_imports_no_http_client() -> None:
-    script = (
-        "import sys\n"
-        "import tidings\n"
-        "before = set(sys.modules)\n"
+    imported = new_imports(
         "import tidings_sms.plugin as plugin\n"
         "[channel] = plugin.tidings_channels()\n"
-        "list(channel.verify(channel.config_type(provider='json', url='https://sms.example/send')))\n"
-        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in ('httpx', 'httpcore')\n"
-        "             or m in ('tidings_sms.twilio', 'tidings_sms.json_api', 'tidings_sms.http')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+        "list(channel.verify(channel.config_type(provider='json', url='https://sms.example/send')))\n")
+    assert heavy(imported) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import attrs
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from tidings import PermanentDeliveryError, RenderedMessage, TransientDeliveryError
 from tidings.errors import ConfigError
 from tidings.plugin_types import Channel, Transport
+from tidings.testing import ConnectTransport
 
 from tidings_sms.config import SmsConfig
 
@@ -18,10 +19,8 @@ Sms = Callable[..., RenderedMessage]
 
 
 @pytest.fixture
-def transport(sms_channel: Channel, twilio_config: SmsConfig) -> Iterator[Transport]:
-    transport = sms_channel.connect(twilio_config)
-    yield transport
-    transport.close()
+def transport(sms_channel: Channel, twilio_config: SmsConfig, connect_transport: ConnectTransport) -> Transport:
+    return connect_transport(sms_channel, twilio_config)
 
 
 def test_an_accepted_message_returns_the_sid_and_the_provider_saw_the_right_fields(
@@ -51,13 +50,10 @@ def test_the_idempotency_key_reaches_the_provider_on_every_attempt(transport: Tr
 
 
 def test_a_messaging_service_is_sent_instead_of_a_from_number(
-        sms_channel: Channel, twilio_config: SmsConfig, twilio_server, sms: Sms) -> None:
+        sms_channel: Channel, twilio_config: SmsConfig, twilio_server, sms: Sms, connect_transport: ConnectTransport) -> None:
     config = attrs.evolve(twilio_config, sender="", messaging_service_sid="MG0123")
-    transport = sms_channel.connect(config)
-    try:
-        transport.send(sms("Hi"), idempotency_key="k")
-    finally:
-        transport.close()
+    transport = connect_transport(sms_channel, config)
+    transport.send(sms("Hi"), idempotency_key="k")
     assert twilio_server.requests[0].form == {"To": "+48600100200", "MessagingServiceSid": "MG0123", "Body": "Hi"}
 
 
@@ -108,28 +104,23 @@ def test_a_provider_that_hangs_past_the_timeout_is_a_transient_failure(transport
     assert len(twilio_server.requests) == 1
 
 
-def test_a_refused_connection_is_a_transient_failure(sms_channel: Channel, twilio_config: SmsConfig, sms: Sms) -> None:
+def test_a_refused_connection_is_a_transient_failure(sms_channel: Channel, twilio_config: SmsConfig, sms: Sms,
+                                                     connect_transport: ConnectTransport) -> None:
     # Given a port nothing listens on
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    transport = sms_channel.connect(attrs.evolve(twilio_config, base_url=f"http://127.0.0.1:{port}"))
-    try:
-        with pytest.raises(TransientDeliveryError) as caught:
-            transport.send(sms("Hi"), idempotency_key="k")
-    finally:
-        transport.close()
+    transport = connect_transport(sms_channel, attrs.evolve(twilio_config, base_url=f"http://127.0.0.1:{port}"))
+    with pytest.raises(TransientDeliveryError) as caught:
+        transport.send(sms("Hi"), idempotency_key="k")
     assert caught.value.reason == "connection_failed"
 
 
 def test_wrong_credentials_are_a_permanent_provider_auth_failure(
-        sms_channel: Channel, twilio_config: SmsConfig, twilio_server, sms: Sms) -> None:
-    transport = sms_channel.connect(attrs.evolve(twilio_config, auth_token="wrong"))
-    try:
-        with pytest.raises(PermanentDeliveryError) as caught:
-            transport.send(sms("Hi"), idempotency_key="k")
-    finally:
-        transport.close()
+        sms_channel: Channel, twilio_config: SmsConfig, twilio_server, sms: Sms, connect_transport: ConnectTransport) -> None:
+    transport = connect_transport(sms_channel, attrs.evolve(twilio_config, auth_token="wrong"))
+    with pytest.raises(PermanentDeliveryError) as caught:
+        transport.send(sms("Hi"), idempotency_key="k")
     assert caught.value.reason == "provider_auth"
     assert caught.value.details["code"] == 20003
     assert "wrong" not in str(caught.value)
@@ -143,13 +134,11 @@ def test_several_sends_share_one_tcp_connection(transport: Transport, twilio_ser
 
 
 def test_the_auth_token_may_come_from_the_environment(
-        sms_channel: Channel, twilio_config: SmsConfig, twilio_server, sms: Sms, monkeypatch: pytest.MonkeyPatch) -> None:
+        sms_channel: Channel, twilio_config: SmsConfig, twilio_server, sms: Sms, monkeypatch: pytest.MonkeyPatch,
+        connect_transport: ConnectTransport) -> None:
     monkeypatch.setenv("TIDINGS_SMS_AUTH_TOKEN", twilio_config.auth_token)
-    transport = sms_channel.connect(attrs.evolve(twilio_config, auth_token=""))
-    try:
-        receipt = transport.send(sms("Hi"), idempotency_key="k")
-    finally:
-        transport.close()
+    transport = connect_transport(sms_channel, attrs.evolve(twilio_config, auth_token=""))
+    receipt = transport.send(sms("Hi"), idempotency_key="k")
     assert receipt.provider_id
     assert twilio_server.requests[0].auth == (twilio_config.account_sid, twilio_config.auth_token)
 
