@@ -31,7 +31,7 @@ Every service is skipped locally when it is missing and fails the test under ``C
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -76,33 +76,21 @@ def virtual_clock() -> VirtualClock:
 @pytest.fixture
 def start_pipeline(virtual_clock: VirtualClock) -> Iterator[Callable[..., StubPipeline]]:
     """Start pipelines: ``start_pipeline(deployment, transports=None, store=None, clock=None)``; all stop after the test."""
-    started: list[StubPipeline] = []
+    with ExitStack() as stack:
+        def start(config: Deployment | Config, *, transports: dict[str, Transport] | None = None,
+                  store: ScheduleStore | None = None, clock: VirtualClock | None = None,
+                  min_backoff_ms: int = 10) -> StubPipeline:
+            return stack.enter_context(StubPipeline.start(config, clock=clock or virtual_clock, store=store,
+                                                          transports=transports, min_backoff_ms=min_backoff_ms))
 
-    def start(config: Deployment | Config, *, transports: dict[str, Transport] | None = None, store: ScheduleStore | None = None,
-              clock: VirtualClock | None = None, min_backoff_ms: int = 10) -> StubPipeline:
-        stub = StubPipeline.start(config, clock=clock or virtual_clock, store=store, transports=transports,
-                                  min_backoff_ms=min_backoff_ms)
-        started.append(stub)
-        return stub
-
-    yield start
-    for stub in started:
-        stub.stop()
+        yield start
 
 
 @pytest.fixture
 def connect_transport() -> Iterator[ConnectTransport]:
     """Connect channels: ``connect_transport(channel, settings)`` is its real transport, closed after the test."""
-    connected: list[Transport] = []
-
-    def connect(channel: Channel, settings: Any) -> Transport:
-        transport = channel.connect(settings)
-        connected.append(transport)
-        return transport
-
-    yield connect
-    for transport in connected:
-        transport.close()
+    with ExitStack() as stack:
+        yield lambda channel, settings: stack.enter_context(closing(channel.connect(settings)))
 
 
 @pytest.fixture

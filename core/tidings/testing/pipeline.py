@@ -99,6 +99,12 @@ class StubPipeline:
             raise TypeError(f"the {channel} channel has a transport of the test's own ({type(transport).__name__})")
         return [entry["message"] for entry in transport.sent]
 
+    def __enter__(self) -> StubPipeline:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Stop the worker and the broker, and close the transports (once)."""
         if self.stopped:
