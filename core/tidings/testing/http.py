@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -154,8 +155,7 @@ class LocalHttpService:
         """Listen on a fresh port and serve in a daemon thread (once); raises OSError when it cannot bind."""
         if self.server is not None:
             return self
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), _handler_for(self))
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
                          name=type(self).__name__, daemon=True).start()
         return self
@@ -172,6 +172,15 @@ class LocalHttpService:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that dies or drops its kept-alive connection (a killed worker) is no error of the service
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler_for(service: LocalHttpService) -> type[BaseHTTPRequestHandler]:

@@ -101,3 +101,19 @@ def test_a_reply_body_is_sent_by_its_type_with_its_length(body: object, payload:
 def test_a_reply_header_replaces_the_default_content_type() -> None:
     _, headers = Reply(200, {"a": 1}, headers={"Content-Type": "application/problem+json"}).encoded()
     assert headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_client_that_drops_its_connection_is_no_error_but_a_failing_handler_is(
+        start_service: StartService, capsys: pytest.CaptureFixture[str]) -> None:
+    service = start_service(Echo())
+    assert service.server is not None
+    try:
+        raise ConnectionResetError(104, "Connection reset by peer")   # a killed worker's connection
+    except ConnectionResetError:
+        service.server.handle_error(None, ("127.0.0.1", 40000))
+    assert capsys.readouterr().err == ""
+    try:
+        raise ValueError("the service's own bug")
+    except ValueError:
+        service.server.handle_error(None, ("127.0.0.1", 40000))
+    assert "ValueError: the service's own bug" in capsys.readouterr().err
