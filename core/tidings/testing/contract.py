@@ -19,7 +19,7 @@ how to read what arrived and to make the next message fail::
                 arrivals=lambda: [Arrival(r.headers["idempotency-key"], r.json["parts"]) for r in hooks.accepted()],
                 fail_next=lambda transient: hooks.then(503 if transient else 400))
 
-The contract checks the registration's shape (the name, a one-line summary, the parts, settings
+The contract checks the registration's shape (the name, a one-line summary, parts with roles, settings
 structured from an empty and a sample table, `verify` without network I/O), the addresses of the
 sample contact, that a delivered message reaches the peer with its idempotency key, that a
 passing failure raises `TransientDeliveryError` and a refusal `PermanentDeliveryError` with a
@@ -116,6 +116,9 @@ class ChannelContract:
         names = part_names(channel)
         assert names and len(set(names)) == len(names), f"parts must be distinct and not empty: {names!r}"
         assert all(name.isidentifier() for name in names), names
+        # the core maps built-in texts and the delivery log by role (docs/hooks.md, "Part roles")
+        assert all(channel.role(name) for name in names), \
+            f"every part has a role: {[n for n in names if not channel.role(n)]!r} have none (give them in roles=)"
 
     def test_the_entry_point_named_after_the_channel_loads_the_plugin(self) -> None:
         if not isinstance(self.plugin, ModuleType) or self.distribution is None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import pytest
 
-BROKEN = ("nothing", "key", "verify_io", "transient_as_permanent", "no_reason", "find")
+BROKEN = ("nothing", "role", "key", "verify_io", "transient_as_permanent", "no_reason", "find")
 
 CHANNEL = '''
 import json, socket, urllib.error, urllib.request
@@ -73,7 +73,8 @@ class Plugin:
 
     @hookimpl
     def tidings_channels(self):
-        yield Channel(name="hook", summary="POST to a hook", parts=("text",), config_type=HookConfig,
+        parts = ("text", "footer") if self.broken == "role" else ("text",)
+        yield Channel(name="hook", summary="POST to a hook", parts=parts, config_type=HookConfig,
                       addresses=lambda contact, settings: (f"hook:{contact.id}",) if contact.id else (),
                       connect=lambda settings: HookTransport(settings, self.broken), verify=self.verify)
 
@@ -106,6 +107,7 @@ TRANSIENT = "test_a_failure_that_may_pass_is_transient_and_the_retry_is_delivere
 FOUND = "test_a_message_found_by_its_key_is_not_delivered_twice"
 FAILING = {
     "nothing": set(),
+    "role": {"test_the_plugin_registers_exactly_this_channel"},
     "key": {DELIVERED, TRANSIENT, FOUND},    # every test that follows a key to the peer
     "verify_io": {"test_verify_finds_problems_without_network_io"},
     "transient_as_permanent": {TRANSIENT},
