@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 from tidings.config import load_config
 from tidings.models import Event
 
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import load_bench
 
-
-def load_chain() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tidings_bench_chain", ROOT / "bench" / "chain.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-chain = load_chain()
+chain = load_bench("chain")
 
 
 def test_the_same_seed_gives_the_same_events_and_another_seed_others() -> None:

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import json
 import os
 import shutil
-import sys
 import threading
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tidings.testing import unavailable
 
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import load_bench
 
-
-def load_services() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tidings_bench_services", ROOT / "bench" / "services.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-services = load_services()
+services = load_bench("services")
 
 
 def post(port: int, body: dict[str, object], key: str | None) -> tuple[int, dict[str, object]]:
