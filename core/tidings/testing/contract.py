@@ -126,6 +126,7 @@ class ChannelContract:
         found = [ep for ep in entry_points(group="tidings.channels") if ep.name == self.name]
         assert len(found) == 1, f"one entry point named {self.name!r} in tidings.channels, found {len(found)}"
         [entry_point] = found
+        assert entry_point.value == self.plugin.__name__
         assert entry_point.load() is self.plugin
         assert entry_point.dist is not None and entry_point.dist.metadata["Name"] == self.distribution
 
