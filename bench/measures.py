@@ -628,15 +628,17 @@ class ClaimSetup:
         log(f"scheduling {self.count:,} due slots for the claim rate")
         past = self.now - timedelta(days=1)
 
+        from tidings.store.records import EventRef, PendingMessage
+
         def schedule(part: range) -> None:
             for i in part:
-                payload = {"rule": "reminder-24h", "subject": f"visit-{i}", "kind": "appointment", "location": "loc-01",
-                           "recipient": "client", "due": past.isoformat(), "planned": past.isoformat(),
-                           "key": f"{i:040d}", "suspended": False, "info": {"start": past.isoformat()},
-                           "event": {"id": f"evt-{i}", "type": "appointment.created", "occurred_at": past.isoformat()},
-                           "previous": None}
+                message = PendingMessage(
+                    rule="reminder-24h", subject=f"visit-{i}", kind="appointment", location="loc-01", recipient="client",
+                    due=past, planned=past, key=f"{i:040d}", suspended=False, info={"start": past.isoformat()},
+                    services=None, event=EventRef(id=f"evt-{i}", type="appointment.created", occurred_at=past),
+                    previous=None)
                 self.store.schedule(f"reminder-24h|subject:visit-{i}|client", send_at=past + timedelta(milliseconds=i),
-                                    payload=payload)
+                                    message=message)
 
         step = max(1, self.count // 8)
         with ThreadPoolExecutor(4) as pool:

@@ -15,19 +15,19 @@ import argparse
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any
-
+from tidings.models import Previous
+from tidings.store.records import EventRef, PendingMessage, pending_json
 from tidings.store.redis import RedisStore
 
 
-def reminder(i: int, start: datetime) -> dict[str, Any]:
-    """A payload shaped like the one `tidings.pipeline` schedules for a pre-visit reminder."""
+def reminder(i: int, start: datetime) -> PendingMessage:
+    """A pending message shaped like the one `tidings.pipeline` schedules for a pre-visit reminder."""
     due = start + timedelta(minutes=17 * i)
-    return {"rule": "reminder-24h", "subject": f"visit-{100000 + i}", "kind": "visit", "location": "old-town",
-            "recipient": "client", "due": due.isoformat(), "planned": due.isoformat(),
-            "key": f"reminder-24h|visit-{100000 + i}|client|{due.isoformat()}", "suspended": False, "info": {},
-            "event": {"id": f"evt-{200000 + i}", "type": "visit.updated", "occurred_at": start.isoformat()},
-            "previous": {"status": "booked", "start": due.isoformat()}}
+    return PendingMessage(rule="reminder-24h", subject=f"visit-{100000 + i}", kind="visit", location="old-town",
+                          recipient="client", due=due, planned=due,
+                          key=f"reminder-24h|visit-{100000 + i}|client|{due.isoformat()}", suspended=False, info={},
+                          services=None, event=EventRef(id=f"evt-{200000 + i}", type="visit.updated", occurred_at=start),
+                          previous=Previous(status="booked", start=due))
 
 
 def main() -> None:
@@ -46,11 +46,12 @@ def main() -> None:
     try:
         slots = []
         for i in range(args.count):
-            body = reminder(i, start)
-            slot = f"reminder-24h|subject:{body['subject']}|client"
-            slots.append((slot, store.schedule(slot, send_at=datetime.fromisoformat(body["due"]), payload=body)))
+            message = reminder(i, start)
+            slot = f"reminder-24h|subject:{message.subject}|client"
+            slots.append((slot, store.schedule(slot, send_at=message.due, message=message)))
         pending = usage()
-        payload_bytes = sum(len(json.dumps(reminder(i, start), separators=(",", ":"))) for i in range(args.count))
+        payload_bytes = sum(len(json.dumps(pending_json(reminder(i, start)), separators=(",", ":")))
+                            for i in range(args.count))
         for slot, version in slots:
             store.complete(slot, version)
         finished = usage()

@@ -325,11 +325,15 @@ def preview(config_path: str, rule_id: str, locale: str | None, event_path: str 
         raise click.ClickException(str(e)) from None
 
 
-def _runtime(config_path: str, *, connect: bool = False) -> tuple[Any, Any]:
+def _runtime(config_path: str, *, connect: bool = False, inline_if_embedded: bool = False) -> tuple[Any, Any]:
     """The configuration and its pipeline; only with `connect` (the worker) are transports built.
 
     The scheduler and `publish` never deliver (the scheduler hands due messages to the queue, and
     `publish` ingests), so they need no provider secret and must not fail for lack of one.
+
+    Args:
+        inline_if_embedded: with the embedded in-memory broker, run without a broker (nothing in
+            another process could consume an in-memory queue).
     """
     from tidings.pipeline import build_pipeline, connect_transports, open_broker
     from tidings.store import open_store
@@ -340,7 +344,8 @@ def _runtime(config_path: str, *, connect: bool = False) -> tuple[Any, Any]:
     except ConfigError as e:
         _report(config_path, e)
         sys.exit(1)
-    broker = open_broker(cfg.tidings.broker)
+    embedded = cfg.tidings.broker.startswith("memory://")
+    broker = None if inline_if_embedded and embedded else open_broker(cfg.tidings.broker)
     store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
     return cfg, build_pipeline(broker, deployment, store, transports=transports)
 
@@ -393,9 +398,7 @@ def scheduler(config_path: str, interval: float) -> None:
 def publish(config_path: str, events_path: str) -> None:
     """Publish events (JSON lines from a file or stdin) to the pipeline."""
     from tidings.pipeline import events_from_lines
-    cfg, pipeline = _runtime(config_path)
-    if cfg.tidings.broker.startswith("memory://"):
-        pipeline.ingest_actor = None   # the embedded default: nothing else would consume an in-memory queue
+    _, pipeline = _runtime(config_path, inline_if_embedded=True)
     published = rejected = 0
     with click.open_file(events_path, "rb") as lines:
         for number, item in events_from_lines(lines, pipeline.reader):

@@ -5,21 +5,24 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from attrs import define, field, frozen
 
 from tidings.clock import VirtualClock
 from tidings.deployment import Deployment, as_deployment
-from tidings.rules import Config
 from tidings.errors import EventError
 from tidings.intake import EventReader
 from tidings.logging import get_logger
 from tidings.models import Event
 from tidings.pipeline import Pipeline, build_pipeline, events_from_lines
+from tidings.recording import RecordingTransport
+from tidings.rules import Config
 from tidings.store import ScheduleStore
 from tidings.store.memory import MemoryStore
-from tidings.recording import RecordingTransport
+
+if TYPE_CHECKING:
+    from dramatiq.brokers.stub import StubBroker
 
 log = get_logger(__name__)
 
@@ -36,13 +39,14 @@ class Simulation:
     clock: VirtualClock = field(factory=lambda: VirtualClock(datetime(1970, 1, 1, tzinfo=timezone.utc)))
     entries: list[dict[str, Any]] = field(factory=list)
     pipeline: Pipeline = field(init=False)
+    _broker: StubBroker = field(init=False)
     _worker: Any = field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         from dramatiq import Worker
         from dramatiq.brokers.stub import StubBroker
 
-        broker = StubBroker()
+        self._broker = broker = StubBroker()
         broker.emit_after("process_boot")
         transports = {name: RecordingTransport(name, self.clock) for name in self.deployment.config.plugins.channels}
         self.pipeline = build_pipeline(broker, self.deployment, self.store, transports=transports, clock=self.clock)
@@ -72,9 +76,7 @@ class Simulation:
             self.clock.set(max(self.clock.now(), until))
 
     def _drain(self) -> None:
-        broker = self.pipeline.broker
-        assert broker is not None
-        broker.join(self.pipeline.queue, fail_fast=True)
+        self._broker.join(self.pipeline.queue, fail_fast=True)
 
     def sent(self) -> list[dict[str, Any]]:
         return [e for e in self.entries if e["status"] == "sent"]

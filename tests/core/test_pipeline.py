@@ -90,10 +90,15 @@ def stub_pipeline(transports: dict[str, ScriptedTransport], start_pipeline: Call
     return start_pipeline(make_config(), transports=transports, clock=VirtualClock(NOW), min_backoff_ms=10).pipeline
 
 
-def run(pipeline: Any) -> None:
-    pipeline.broker.join(pipeline.queue, fail_fast=True)
+def run(pipeline: Any, *, fail_fast: bool = True) -> None:
+    pipeline.broker.join(pipeline.queue, fail_fast=fail_fast)
     pipeline.enqueue_due()
-    pipeline.broker.join(pipeline.queue, fail_fast=True)
+    pipeline.broker.join(pipeline.queue, fail_fast=fail_fast)
+
+
+def given_up(pipeline: Any) -> list[str]:
+    """The actors of the messages Dramatiq failed: a dispatch whose retries ran out is one."""
+    return [message.actor_name for message in pipeline.broker.dead_letters]
 
 
 def statuses(pipeline: Any, subject: str = "a-1") -> list[tuple[str, str | None]]:
@@ -121,7 +126,8 @@ def test_a_permanent_failure_falls_back_to_the_next_usable_channel(stub_pipeline
 def test_retries_that_run_out_are_recorded_as_failed(stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
     transports["sms"].script[:] = ["transient"] * 20
     stub_pipeline.publish(event())
-    run(stub_pipeline)
+    run(stub_pipeline, fail_fast=False)
+    assert given_up(stub_pipeline) == ["tidings_dispatch"]
     assert transports["sms"].attempts == 9     # the first try and eight retries
     assert statuses(stub_pipeline)[-1] == ("failed", "delivery_failed")
     assert stub_pipeline.store.count_pending() == 0
@@ -134,10 +140,11 @@ def test_an_unexpected_exception_from_a_transport_is_retried_then_recorded_and_t
 
     # When the message falls due
     stub_pipeline.publish(event())
-    run(stub_pipeline)
+    run(stub_pipeline, fail_fast=False)
 
     # Then it is retried a bounded number of times, recorded with the exception's type and a masked
     # message, and delivered by e-mail; nothing is pending any more
+    assert given_up(stub_pipeline) == ["tidings_dispatch"]
     assert transports["sms"].attempts == 9     # the first try and eight retries
     assert [m.channel for m, _ in transports["email"].delivered] == ["email"]
     failed, sent = [e for e in stub_pipeline.store.log(subject="a-1") if e["status"] in ("failed", "sent")]
@@ -283,7 +290,7 @@ def test_a_message_whose_worker_died_mid_request_is_looked_up_before_it_is_sent_
     clock.set(NOW.replace(hour=9))
     pending = store.pending("confirmed|event:evt-1|client")
     assert pending is not None
-    store.release(f"sending:{pending['key']}")
+    store.release(f"sending:{pending.key}")
     assert pipeline.enqueue_due() == 1
     [key] = sms.kept
     assert sms.lookups == [key]
@@ -305,9 +312,9 @@ def test_one_clients_events_are_planned_one_at_a_time_across_workers() -> None:
                 time.sleep(0.05)
             return super().put_subject(kind, subject, occurred_at=occurred_at, order=order)
 
-        def schedule(self, slot: str, *, send_at: datetime | None, payload: Any) -> int:
+        def schedule(self, slot: str, *, send_at: datetime | None, message: Any) -> int:
             time.sleep(0.1)
-            return super().schedule(slot, send_at=send_at, payload=payload)
+            return super().schedule(slot, send_at=send_at, message=message)
 
     config = Deployment.from_config({"tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": ["repeat-visit"]},
                            "rules": [{"id": "nails", "trigger": "repeat-visit", "categories": ["nails"], "after": "3w", "channel": "sms"}]},
@@ -328,7 +335,7 @@ def test_one_clients_events_are_planned_one_at_a_time_across_workers() -> None:
         worker.join()
     # Then the invitation exists and is held, as if the events had come one after the other
     invitation = store.pending("nails|client:c-ola|client")
-    assert invitation is not None and invitation["suspended"] is True
+    assert invitation is not None and invitation.suspended is True
 
 
 @frozen
@@ -369,8 +376,8 @@ def test_an_older_event_taken_late_never_overwrites_what_a_later_one_planned(old
     pipeline.ingest(stale)
     # Then the message the later event planned stands
     pending = store.pending("naive|subject:a-1|client")
-    assert pending is not None and pending["event"]["id"] == "evt-new"
-    assert pending["due"] == "2026-03-11T15:00:00+01:00"
+    assert pending is not None and pending.event.id == "evt-new"
+    assert pending.due.isoformat() == "2026-03-11T15:00:00+01:00"
 
 
 def test_the_idempotency_key_is_stable_and_handed_to_the_transport(transports: dict[str, ScriptedTransport]) -> None:

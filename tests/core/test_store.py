@@ -10,8 +10,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
+from tidings.store.records import EventRef, LogEntry, PendingMessage, Planned, Sent, entry_json
 from tidings.store import ScheduleStore, open_store
 from tidings.store.memory import MemoryStore
 from tidings.store.redis import KEEP_SECONDS, RedisStore
@@ -25,8 +27,15 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def payload(**extra: Any) -> dict[str, Any]:
-    return {"rule": "reminder-24h", "subject": "v-1", "key": "k-1", "suspended": False, "info": {}, **extra}
+def payload(**changes: Any) -> PendingMessage:
+    message = PendingMessage(rule="reminder-24h", subject="v-1", kind="appointment", location=None, recipient="client",
+                             due=T0, planned=T0, key="k-1", suspended=False, info={}, services=None,
+                             event=EventRef(id="evt-1", type="appointment.created", occurred_at=T0), previous=None)
+    return attrs.evolve(message, **changes)
+
+
+def entry(n: int, subject: str, client: str | None, status: str = "scheduled") -> LogEntry:
+    return Planned(rule="r", subject=subject, client=client, event=f"evt-{n}", at=at(n), status=status, reason=status)
 
 
 def visit(subject_id: str, *, client: str | None = "c-ola", status: str = "confirmed") -> dict[str, Any]:
@@ -47,32 +56,34 @@ def store(request: pytest.FixtureRequest) -> Iterator[ScheduleStore]:
 
 
 def test_scheduling_a_slot_again_replaces_it_and_bumps_its_version(store: ScheduleStore) -> None:
-    first = store.schedule("r|v-1|client", send_at=at(60), payload=payload(due="a"))
-    second = store.schedule("r|v-1|client", send_at=at(90), payload=payload(due="b"))
+    first = store.schedule("r|v-1|client", send_at=at(60), message=payload(due=at(60)))
+    second = store.schedule("r|v-1|client", send_at=at(90), message=payload(due=at(90)))
 
     assert second == first + 1
     assert store.count_pending() == 1
     found = store.pending("r|v-1|client")
     assert found is not None
-    assert (found["due"], found["version"], found["slot"]) == ("b", second, "r|v-1|client")
+    assert (found.due, found.version, found.slot) == (at(90), second, "r|v-1|client")
     assert store.next_due() == at(90)
 
 
 def test_a_pending_message_comes_back_with_its_slot_version_and_send_time_in_utc(store: ScheduleStore) -> None:
     version = store.schedule("s", send_at=datetime(2026, 3, 10, 14, 0, tzinfo=WARSAW),
-                             payload=payload(info={"services": ["manicure"]}, slot="ignored", version=99))
+                             message=payload(info={"services": ["manicure"]}, slot="ignored", version=99))
 
-    assert store.pending("s") == {**payload(info={"services": ["manicure"]}), "slot": "s", "version": version,
-                                  "send_at": "2026-03-10T13:00:00+00:00"}
+    found = store.pending("s")
+    assert found == payload(info={"services": ["manicure"]}, slot="s", version=version,
+                            send_at=datetime(2026, 3, 10, 13, 0, tzinfo=timezone.utc))
+    assert found is not None and found.send_at is not None and found.send_at.isoformat() == "2026-03-10T13:00:00+00:00"
     assert store.pending("nothing-here") is None
 
 
 def test_dropping_a_slot_removes_it_and_returns_what_was_pending(store: ScheduleStore) -> None:
-    version = store.schedule("s", send_at=at(0), payload=payload())
+    version = store.schedule("s", send_at=at(0), message=payload())
 
     dropped = store.drop("s")
 
-    assert dropped is not None and (dropped["slot"], dropped["version"], dropped["key"]) == ("s", version, "k-1")
+    assert dropped is not None and (dropped.slot, dropped.version, dropped.key) == ("s", version, "k-1")
     assert store.pending("s") is None
     assert store.count_pending() == 0
     assert store.claim_due(at(60), limit=10, lease=LEASE) == []
@@ -81,21 +92,21 @@ def test_dropping_a_slot_removes_it_and_returns_what_was_pending(store: Schedule
 
 
 def test_a_suspended_message_is_kept_but_never_claimed(store: ScheduleStore) -> None:
-    store.schedule("s", send_at=at(10), payload=payload())
+    store.schedule("s", send_at=at(10), message=payload())
 
-    store.schedule("s", send_at=None, payload={**payload(), "suspended": True})
+    store.schedule("s", send_at=None, message=payload(suspended=True))
 
     found = store.pending("s")
-    assert found is not None and found["send_at"] is None and found["suspended"] is True
+    assert found is not None and found.send_at is None and found.suspended is True
     assert store.count_pending() == 1
     assert store.next_due() is None
     assert store.claim_due(at(60 * 24 * 365), limit=10, lease=LEASE) == []
 
 
 def test_a_restored_message_is_claimed_at_its_new_time(store: ScheduleStore) -> None:
-    store.schedule("s", send_at=None, payload=payload(suspended=True))
+    store.schedule("s", send_at=None, message=payload(suspended=True))
 
-    version = store.schedule("s", send_at=at(30), payload=payload())
+    version = store.schedule("s", send_at=at(30), message=payload())
 
     assert store.next_due() == at(30)
     assert store.claim_due(at(29), limit=10, lease=LEASE) == []
@@ -103,7 +114,7 @@ def test_a_restored_message_is_claimed_at_its_new_time(store: ScheduleStore) -> 
 
 
 def test_claim_due_returns_only_due_messages_earliest_first(store: ScheduleStore) -> None:
-    versions = {slot: store.schedule(slot, send_at=at(minutes), payload=payload())
+    versions = {slot: store.schedule(slot, send_at=at(minutes), message=payload())
                 for slot, minutes in [("c", 3), ("a", 1), ("later", 10), ("b", 2)]}
 
     claimed = store.claim_due(at(5), limit=10, lease=LEASE)
@@ -113,7 +124,7 @@ def test_claim_due_returns_only_due_messages_earliest_first(store: ScheduleStore
 
 def test_claim_due_takes_no_more_than_its_limit_and_leaves_the_rest_due(store: ScheduleStore) -> None:
     for minute in range(5):
-        store.schedule(f"s{minute}", send_at=at(minute), payload=payload())
+        store.schedule(f"s{minute}", send_at=at(minute), message=payload())
 
     first = store.claim_due(at(10), limit=2, lease=LEASE)
     rest = store.claim_due(at(10), limit=10, lease=LEASE)
@@ -124,7 +135,7 @@ def test_claim_due_takes_no_more_than_its_limit_and_leaves_the_rest_due(store: S
 
 
 def test_a_claimed_message_is_claimed_again_only_after_its_lease_runs_out(store: ScheduleStore) -> None:
-    version = store.schedule("s", send_at=at(0), payload=payload())
+    version = store.schedule("s", send_at=at(0), message=payload())
     assert store.claim_due(at(1), limit=10, lease=LEASE) == [("s", version)]
 
     assert store.claim_due(at(1), limit=10, lease=LEASE) == []
@@ -135,9 +146,9 @@ def test_a_claimed_message_is_claimed_again_only_after_its_lease_runs_out(store:
 
 def test_a_stale_version_does_not_complete_a_rescheduled_message(store: ScheduleStore) -> None:
     # Given a message claimed at version 1, then moved by a reschedule
-    old = store.schedule("s", send_at=at(0), payload=payload())
+    old = store.schedule("s", send_at=at(0), message=payload())
     store.claim_due(at(0), limit=10, lease=LEASE)
-    new = store.schedule("s", send_at=at(60), payload=payload(due="moved"))
+    new = store.schedule("s", send_at=at(60), message=payload(due=at(60)))
     # When the dispatch of the old version completes
     completed = store.complete("s", old)
     # Then the rescheduled message is still pending at its new time
@@ -148,7 +159,7 @@ def test_a_stale_version_does_not_complete_a_rescheduled_message(store: Schedule
 
 
 def test_completing_the_current_version_removes_the_message(store: ScheduleStore) -> None:
-    version = store.schedule("s", send_at=at(0), payload=payload())
+    version = store.schedule("s", send_at=at(0), message=payload())
     store.claim_due(at(0), limit=10, lease=LEASE)
 
     assert store.complete("s", version) is True
@@ -161,10 +172,10 @@ def test_completing_the_current_version_removes_the_message(store: ScheduleStore
 
 
 def test_a_slot_scheduled_again_after_a_drop_gets_a_version_an_old_dispatch_cannot_complete(store: ScheduleStore) -> None:
-    old = store.schedule("s", send_at=at(0), payload=payload())
+    old = store.schedule("s", send_at=at(0), message=payload())
     store.drop("s")
 
-    new = store.schedule("s", send_at=at(0), payload=payload())
+    new = store.schedule("s", send_at=at(0), message=payload())
 
     assert new > old
     assert store.complete("s", old) is False
@@ -173,8 +184,8 @@ def test_a_slot_scheduled_again_after_a_drop_gets_a_version_an_old_dispatch_cann
 
 def test_next_due_is_the_earliest_due_time_or_none(store: ScheduleStore) -> None:
     assert store.next_due() is None
-    store.schedule("late", send_at=at(30), payload=payload())
-    store.schedule("early", send_at=datetime(2026, 3, 10, 13, 10, tzinfo=WARSAW), payload=payload())
+    store.schedule("late", send_at=at(30), message=payload())
+    store.schedule("early", send_at=datetime(2026, 3, 10, 13, 10, tzinfo=WARSAW), message=payload())
 
     assert store.next_due() == at(10)
     assert store.next_due().tzinfo is not None  # type: ignore[union-attr]
@@ -287,20 +298,25 @@ def test_a_lock_lapses_after_its_ttl(store: ScheduleStore) -> None:
 
 
 def test_the_log_is_read_by_subject_by_client_or_whole_in_recording_order(store: ScheduleStore) -> None:
-    entries = [{"subject": "v-1", "client": "c-ola", "status": "scheduled", "n": 1},
-               {"subject": "v-2", "client": "c-ivan", "status": "scheduled", "n": 2},
-               {"subject": "v-1", "client": "c-ola", "status": "sent", "n": 3, "info": {"segments": 1}},
-               {"subject": "v-3", "client": "c-ola", "status": "skipped", "n": 4},
-               {"subject": "v-4", "client": None, "status": "skipped", "n": 5}]
-    for entry in entries:
-        store.record(entry)
+    sent = Sent(rule="r", subject="v-1", event="evt-3", at=at(3), key="k-1", client="c-ola", channel="sms",
+                to="+48600100200", title=None, text="See you", provider_id="p-1", info={"segments": 1})
+    entries = [entry(1, "v-1", "c-ola"), entry(2, "v-2", "c-ivan"), sent, entry(4, "v-3", "c-ola", "skipped"),
+               entry(5, "v-4", None, "skipped")]
+    for one in entries:
+        store.record(one)
 
-    assert [e["n"] for e in store.log(subject="v-1")] == [1, 3]
-    assert store.log(subject="v-1")[1] == entries[2]
-    assert [e["n"] for e in store.log(client="c-ola")] == [1, 3, 4]
-    assert [e["n"] for e in store.log(subject="v-3", client="c-ola")] == [4]
+    def numbers(found: list[dict[str, Any]]) -> list[int]:
+        return [int(e["event"].removeprefix("evt-")) for e in found]
+
+    assert numbers(store.log(subject="v-1")) == [1, 3]
+    assert store.log(subject="v-1")[1] == entry_json(sent) == {
+        "rule": "r", "subject": "v-1", "event": "evt-3", "at": "2026-03-10T12:03:00Z", "key": "k-1", "client": "c-ola",
+        "status": "sent", "channel": "sms", "to": "+48600100200", "title": None, "text": "See you", "provider_id": "p-1",
+        "info": {"segments": 1}}
+    assert numbers(store.log(client="c-ola")) == [1, 3, 4]
+    assert numbers(store.log(subject="v-3", client="c-ola")) == [4]
     assert store.log(subject="v-3", client="c-ivan") == []
-    assert [e["n"] for e in store.log()] == [1, 2, 3, 4, 5]
+    assert numbers(store.log()) == [1, 2, 3, 4, 5]
     assert store.log(subject="v-nothing") == []
 
 
@@ -309,7 +325,7 @@ def test_the_log_is_read_by_subject_by_client_or_whole_in_recording_order(store:
 
 def test_concurrent_schedulers_claim_every_due_message_exactly_once(redis_store: RedisStore, redis_url: str) -> None:
     # Given 500 due messages and four schedulers, each with its own connection
-    expected = {(f"s{i:03}", redis_store.schedule(f"s{i:03}", send_at=at(i % 7), payload=payload())) for i in range(500)}
+    expected = {(f"s{i:03}", redis_store.schedule(f"s{i:03}", send_at=at(i % 7), message=payload())) for i in range(500)}
     schedulers = [RedisStore.from_url(redis_url, prefix=redis_store.prefix) for _ in range(4)]
     claims: list[list[tuple[str, int]]] = [[] for _ in schedulers]
     start = threading.Barrier(len(schedulers))
@@ -339,7 +355,7 @@ def test_concurrent_schedulers_claim_every_due_message_exactly_once(redis_store:
 def test_a_message_claimed_by_a_scheduler_killed_before_enqueuing_is_claimed_again_after_the_lease(
         redis_store: RedisStore, redis_url: str) -> None:
     # Given a scheduler that claims a due message and dies before enqueuing it
-    version = redis_store.schedule("s", send_at=at(0), payload=payload())
+    version = redis_store.schedule("s", send_at=at(0), message=payload())
     doomed = RedisStore.from_url(redis_url, prefix=redis_store.prefix)
     assert doomed.claim_due(at(0), limit=10, lease=LEASE) == [("s", version)]
     doomed.close()
@@ -365,12 +381,12 @@ def test_sent_keys_seen_events_and_gone_addresses_are_kept_for_more_than_a_year(
 
 def test_every_key_lives_under_the_store_prefix(redis_store: RedisStore, redis_url: str) -> None:
     # Given a store that used every kind of key
-    redis_store.schedule("s", send_at=at(0), payload=payload())
+    redis_store.schedule("s", send_at=at(0), message=payload())
     redis_store.put_subject("visit", visit("v-1"), occurred_at=at(0))
     redis_store.add_event("evt-1")
     redis_store.mark_sent("k-1")
     redis_store.acquire("sending:k-1", ttl=LEASE)
-    redis_store.record({"subject": "v-1", "client": "c-ola", "status": "scheduled"})
+    redis_store.record(entry(1, "v-1", "c-ola"))
     # Then another prefix on the same database sees none of it
     other = RedisStore.from_url(redis_url, prefix=f"{redis_store.prefix}other:")
     try:
@@ -380,6 +396,36 @@ def test_every_key_lives_under_the_store_prefix(redis_store: RedisStore, redis_u
     finally:
         other.client.delete(f"{other.prefix}lock:sending:k-1")
         other.close()
+
+
+# a repeat-visit invitation as the Redis store kept it before pending messages were records (the shape
+# reminders due months ahead are still stored in): every key, in this order, times with their offsets
+STORED = ('{"rule":"repeat-nails","subject":"a-1061","kind":"appointment","location":"kyiv","recipient":"client",'
+          '"due":"2026-03-23T10:15:00+02:00","planned":"2026-03-23T10:15:00+02:00",'
+          '"key":"94844dbdd83dd18cd68dea547f045144a110e28e","suspended":false,'
+          '"info":{"cycle":"a-1061","cycle_start":"2026-03-02T10:15:00+02:00","categories":["nails"]},'
+          '"services":["manicure"],"event":{"id":"evt-0043","type":"appointment.status_changed",'
+          '"occurred_at":"2026-03-02T11:18:00+02:00"},"previous":{"status":"confirmed","start":null},'
+          '"send_at":"2026-03-23T08:15:00+00:00"}')
+
+
+def test_a_pending_message_is_kept_in_redis_as_the_json_it_always_was(redis_store: RedisStore) -> None:
+    # Given a message stored in the shape of earlier versions
+    slot = "repeat-nails|client:c-1|client"
+    redis_store.client.hset(f"{redis_store.prefix}pending", slot, STORED)
+    redis_store.client.hset(f"{redis_store.prefix}versions", slot, 3)
+    # When it is read, it is the record of what was stored
+    found = redis_store.pending(slot)
+    assert found is not None
+    assert (found.slot, found.version, found.rule, found.subject, found.location, found.services) == \
+        (slot, 3, "repeat-nails", "a-1061", "kyiv", ("manicure",))
+    assert (found.due.isoformat(), found.event.id, found.event.occurred_at.isoformat()) == \
+        ("2026-03-23T10:15:00+02:00", "evt-0043", "2026-03-02T11:18:00+02:00")
+    assert found.previous is not None and (found.previous.status, found.previous.start) == ("confirmed", None)
+    assert found.info == {"cycle": "a-1061", "cycle_start": "2026-03-02T10:15:00+02:00", "categories": ["nails"]}
+    # and when it is written again, it is stored byte for byte as before
+    redis_store.schedule(slot, send_at=found.send_at, message=found)
+    assert redis_store.client.hget(f"{redis_store.prefix}pending", slot) == STORED
 
 
 def test_a_redis_url_opens_a_redis_store(redis_url: str) -> None:
@@ -405,9 +451,9 @@ def test_redis_answers_a_random_sequence_of_operations_exactly_as_memory_does(re
         op = rng.choice(["schedule", "schedule", "suspend", "drop", "claim", "claim", "complete", "subject", "log"])
         if op == "schedule":
             call: tuple[str, tuple[Any, ...], dict[str, Any]] = (
-                "schedule", (slot,), {"send_at": now + timedelta(minutes=rng.randint(-30, 90)), "payload": payload(n=step)})
+                "schedule", (slot,), {"send_at": now + timedelta(minutes=rng.randint(-30, 90)), "message": payload(info={"n": step})})
         elif op == "suspend":
-            call = ("schedule", (slot,), {"send_at": None, "payload": payload(n=step, suspended=True)})
+            call = ("schedule", (slot,), {"send_at": None, "message": payload(info={"n": step}, suspended=True)})
         elif op == "drop":
             call = ("drop", (slot,), {})
         elif op == "claim":
@@ -419,7 +465,7 @@ def test_redis_answers_a_random_sequence_of_operations_exactly_as_memory_does(re
             subject = visit(f"v-{rng.randint(0, 3)}", client=rng.choice(["c-ola", "c-ivan"]), status=f"s{step}")
             call = ("put_subject", ("visit", subject), {"occurred_at": now - timedelta(minutes=rng.randint(0, 120))})
         else:
-            call = ("record", ({"subject": f"v-{rng.randint(0, 3)}", "client": rng.choice(["c-ola", None]), "n": step},), {})
+            call = ("record", (entry(step, f"v-{rng.randint(0, 3)}", rng.choice(["c-ola", None])),), {})
         name, args, kwargs = call
         # Then every answer, and the state read back after it, is the same
         answer = getattr(memory, name)(*args, **kwargs)

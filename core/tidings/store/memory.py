@@ -1,4 +1,8 @@
-"""The in-memory schedule store: the embedded default, one process, nothing kept across restarts."""
+"""The in-memory schedule store: the embedded default, one process, nothing kept across restarts.
+
+Pending messages and log entries are kept as the frozen records they are given; subject snapshots,
+which the pipeline hands over as dicts, are copied.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 from attrs import define, field
+
+from tidings.store.records import LogEntry, PendingMessage, entry_json
 
 
 @define
@@ -19,7 +26,7 @@ class MemoryStore:
     _events: set[str] = field(factory=set)
     _subjects: dict[str, dict[str, Any]] = field(factory=dict)
     _by_client: dict[str, set[str]] = field(factory=dict)
-    _pending: dict[str, dict[str, Any]] = field(factory=dict)
+    _pending: dict[str, PendingMessage] = field(factory=dict)
     _due: dict[str, float] = field(factory=dict)            # slot -> send time (or lease expiry) as a timestamp
     _heap: list[tuple[float, str]] = field(factory=list)    # lazily cleaned: entries that disagree with _due are stale
     _versions: dict[str, int] = field(factory=dict)
@@ -27,7 +34,7 @@ class MemoryStore:
     _attempts: set[str] = field(factory=set)
     _gone: set[str] = field(factory=set)
     _locks: dict[str, float] = field(factory=dict)
-    _log: list[dict[str, Any]] = field(factory=list)
+    _log: list[LogEntry] = field(factory=list)
     _mutex: threading.RLock = field(factory=threading.RLock)
 
     def add_event(self, event_id: str) -> None:
@@ -65,24 +72,23 @@ class MemoryStore:
             # the index is only added to: a subject that moved to another client is filtered out here
             return [copy.deepcopy(s) for s in snapshots if (s["subject"].get("client") or {}).get("id") == client_id]
 
-    def pending(self, slot: str) -> dict[str, Any] | None:
+    def pending(self, slot: str) -> PendingMessage | None:
         with self._mutex:
-            found = self._pending.get(slot)
-            return copy.deepcopy(found) if found else None
+            return self._pending.get(slot)
 
-    def schedule(self, slot: str, *, send_at: datetime | None, payload: Mapping[str, Any]) -> int:
+    def schedule(self, slot: str, *, send_at: datetime | None, message: PendingMessage) -> int:
         with self._mutex:
             version = self._versions.get(slot, 0) + 1
             self._versions[slot] = version
-            self._pending[slot] = {**copy.deepcopy(dict(payload)), "slot": slot, "version": version,
-                                   "send_at": send_at.astimezone(timezone.utc).isoformat() if send_at else None}
+            self._pending[slot] = attrs.evolve(message, slot=slot, version=version,
+                                               send_at=send_at.astimezone(timezone.utc) if send_at else None)
             if send_at is None:
                 self._due.pop(slot, None)
             else:
                 self._push(slot, send_at.timestamp())
             return version
 
-    def drop(self, slot: str) -> dict[str, Any] | None:
+    def drop(self, slot: str) -> PendingMessage | None:
         with self._mutex:
             self._due.pop(slot, None)
             return self._pending.pop(slot, None)
@@ -101,13 +107,13 @@ class MemoryStore:
                 heapq.heappop(self._heap)
                 # the lease: a claimed slot comes back when nobody completes it in time
                 self._push(slot, until + lease.total_seconds())
-                claimed.append((slot, self._pending[slot]["version"]))
+                claimed.append((slot, self._pending[slot].version))
             return claimed
 
     def complete(self, slot: str, version: int) -> bool:
         with self._mutex:
             found = self._pending.get(slot)
-            if found is None or found["version"] != version:
+            if found is None or found.version != version:
                 return False
             del self._pending[slot]
             self._due.pop(slot, None)
@@ -162,14 +168,14 @@ class MemoryStore:
         with self._mutex:
             return {k for k in keys if k in self._gone}
 
-    def record(self, entry: Mapping[str, Any]) -> None:
+    def record(self, entry: LogEntry) -> None:
         with self._mutex:
-            self._log.append(copy.deepcopy(dict(entry)))
+            self._log.append(entry)
 
     def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]:
         with self._mutex:
-            return [copy.deepcopy(e) for e in self._log
-                    if (subject is None or e.get("subject") == subject) and (client is None or e.get("client") == client)]
+            return [entry_json(e) for e in self._log
+                    if (subject is None or e.subject == subject) and (client is None or e.client == client)]
 
     def close(self) -> None:
         pass

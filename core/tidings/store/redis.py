@@ -6,7 +6,7 @@ a database. The layout, each name following the prefix:
 ========================  ===========  ==========================================================
 key                       type         holds
 ========================  ===========  ==========================================================
-``pending``               hash         slot -> the payload as compact JSON (with ``send_at``)
+``pending``               hash         slot -> the pending message as compact JSON (with ``send_at``)
 ``versions``              hash         slot -> its version, bumped by every `schedule`
 ``due``                   sorted set   slot, scored by its send time (or lease expiry) timestamp
 ``subj:{id}``             string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject)
@@ -38,7 +38,10 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
 
+import attrs
 from attrs import define, field
+
+from tidings.store.records import LogEntry, PendingMessage, entry_json, pending_from_json, pending_json
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -170,8 +173,9 @@ class _Scripts:
 class RedisStore:
     """A `ScheduleStore` in Redis, with the semantics of `MemoryStore`, safe across processes and machines.
 
-    Payloads, snapshots and log entries must be JSON values (they come back as JSON decodes them:
-    tuples as lists).
+    Pending messages and log entries are kept as the JSON of `tidings.store.records`; snapshots
+    must be JSON values. What a record holds in an untyped field (a trigger's ``info``, a
+    transport's ``details``) comes back as JSON decodes it: tuples as lists.
 
     Args:
         client: a redis-py client created with ``decode_responses=True``.
@@ -227,21 +231,20 @@ class RedisStore:
 
     # ------------------------------------------------------------ pending messages
 
-    def pending(self, slot: str) -> dict[str, Any] | None:
+    def pending(self, slot: str) -> PendingMessage | None:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hget(self._key("pending"), slot)
             pipe.hget(self._key("versions"), slot)
             payload, version = pipe.execute()
         return self._pending(slot, payload, version) if payload is not None else None
 
-    def schedule(self, slot: str, *, send_at: datetime | None, payload: Mapping[str, Any]) -> int:
-        stored = {k: v for k, v in payload.items() if k not in ("slot", "version")}
-        stored["send_at"] = send_at.astimezone(timezone.utc).isoformat() if send_at else None
+    def schedule(self, slot: str, *, send_at: datetime | None, message: PendingMessage) -> int:
+        stored = pending_json(attrs.evolve(message, send_at=send_at.astimezone(timezone.utc) if send_at else None))
         version = self._scripts.schedule(keys=self._pending_keys(),
                                          args=[slot, _dumps(stored), _score(send_at) if send_at else ""])
         return int(version)
 
-    def drop(self, slot: str) -> dict[str, Any] | None:
+    def drop(self, slot: str) -> PendingMessage | None:
         found = self._scripts.drop(keys=self._pending_keys(), args=[slot])
         return self._pending(slot, found[0], found[1]) if found else None
 
@@ -300,13 +303,11 @@ class RedisStore:
 
     # ------------------------------------------------------------ the delivery log
 
-    def record(self, entry: Mapping[str, Any]) -> None:
-        keys = [self._key("log:seq"), self._key("log")]
-        for index in ("subject", "client"):
-            value = entry.get(index)
-            if isinstance(value, str):   # log() filters by string ids; nothing else could match
-                keys.append(self._key(f"log:{index}", value))
-        self._scripts.record(keys=keys, args=[_dumps(entry)])
+    def record(self, entry: LogEntry) -> None:
+        keys = [self._key("log:seq"), self._key("log"), self._key("log:subject", entry.subject)]
+        if entry.client is not None:
+            keys.append(self._key("log:client", entry.client))
+        self._scripts.record(keys=keys, args=[_dumps(entry_json(entry))])
 
     def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]:
         if subject is not None or client is not None:
@@ -332,5 +333,5 @@ class RedisStore:
         return [self._key("versions"), self._key("pending"), self._key("due")]
 
     @staticmethod
-    def _pending(slot: str, payload: str, version: str | None) -> dict[str, Any]:
-        return {**json.loads(payload), "slot": slot, "version": int(version) if version is not None else 0}
+    def _pending(slot: str, payload: str, version: str | None) -> PendingMessage:
+        return pending_from_json(json.loads(payload), slot=slot, version=int(version) if version is not None else 0)
