@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -q
 
-.PHONY: demo test env
+.PHONY: demo test typecheck env
 
 env: $(STAMP)
 
@@ -21,5 +21,9 @@ $(STAMP): requirements-dev.txt core/pyproject.toml $(wildcard plugins/*/pyprojec
 demo: $(STAMP)
 	$(BIN)/tidings demo
 
-test: $(STAMP)
+# the core type-checks under mypy --strict (configured in pyproject.toml) before the tests run
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
+test: typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

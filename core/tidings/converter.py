@@ -343,8 +343,8 @@ def problems_from(exc: BaseException, path: str = "", *, dotted_keys: bool = Fal
     elif isinstance(exc, (ValueError, TypeError)):
         out.append(Problem(path, _plain(exc)))
     elif isinstance(exc, BaseExceptionGroup):
-        for sub in exc.exceptions:
-            out.extend(problems_from(sub, path, dotted_keys=dotted_keys))
+        for member in exc.exceptions:
+            out.extend(problems_from(member, path, dotted_keys=dotted_keys))
     else:
         out.append(Problem(path, str(exc)))
     return out

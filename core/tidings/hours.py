@@ -81,7 +81,7 @@ def _parse_day(spec: object) -> tuple[tuple[tuple[time, time | None], ...], list
         if end is not None and end <= start:
             problems.append(f"{part!r} ends before it starts")
             continue
-        if out and (out[-1][1] is None or start < out[-1][1]):  # type: ignore[operator]
+        if out and (out[-1][1] is None or start < out[-1][1]):
             problems.append(f"{part!r} overlaps or precedes the interval before it")
             continue
         out.append((start, end))

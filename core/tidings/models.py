@@ -185,10 +185,11 @@ def decode_event(data: str | bytes) -> Any:
     if len(data) > MAX_EVENT_BYTES:
         raise EventError(f"event is larger than {MAX_EVENT_BYTES:,} bytes ({len(data):,})")
     if isinstance(data, (bytes, bytearray)):
+        raw = bytes(data)
         try:
-            data = bytes(data).decode("utf-8")
+            data = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise EventError(f"event is not UTF-8 text (byte {e.start}: {bytes(data)[e.start:e.start + 1]!r})") from None
+            raise EventError(f"event is not UTF-8 text (byte {e.start}: {raw[e.start:e.start + 1]!r})") from None
     try:
         return json.loads(data)
     except json.JSONDecodeError as e:

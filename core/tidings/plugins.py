@@ -13,9 +13,9 @@ from attrs import frozen
 from tidings import hookspecs
 from tidings.errors import PluginError, Problem
 from tidings.hookspecs import hookimpl
-from tidings.plugin_types import Channel, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
+from tidings.plugin_types import Channel, RegistrationType, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
 from tidings.registry import Registry
-from tidings.templates import filters
+from tidings.templates import filters as core_filters
 
 __all__ = ["GROUPS", "PluginInfo", "Registry", "build_registry", "check_enabled", "hookimpl", "installed",
            "plugin_manager", "registry_for", "registry_from"]
@@ -66,7 +66,7 @@ def plugin_manager(modules: Iterable[ModuleType | object]) -> pluggy.PluginManag
     """A fresh plugin manager with tidings' hookspecs and the given plugin modules registered."""
     pm = pluggy.PluginManager("tidings")
     pm.add_hookspecs(hookspecs)
-    pm.register(filters, name="tidings.templates.filters")   # the core's own template filters and globals
+    pm.register(core_filters, name="tidings.templates.filters")   # the core's own template filters and globals
     for module in modules:
         if pm.get_name(module) is None and not pm.is_registered(module):
             pm.register(module)
@@ -81,7 +81,7 @@ def registry_from(pm: pluggy.PluginManager, *, names: Mapping[int, str] | None =
     globals_: dict[str, TemplateGlobal] = {}
     texts: list[TemplateTexts] = []
 
-    def collect(hook: Any, expected: type, into: dict[str, Any] | list[Any]) -> None:
+    def collect(hook: Any, expected: type[RegistrationType], into: dict[str, Any] | list[Any]) -> None:
         for impl in hook.get_hookimpls():
             owner = pm.get_name(impl.plugin) or repr(impl.plugin)
             for obj in impl.function() or ():
@@ -90,9 +90,10 @@ def registry_from(pm: pluggy.PluginManager, *, names: Mapping[int, str] | None =
                 if isinstance(into, list):
                     into.append(obj)
                     continue
-                if obj.name in into:
-                    raise PluginError(f"{expected.__name__.lower()} {obj.name!r} is registered twice (again by {owner!r})")
-                into[obj.name] = obj
+                name: str = obj.name
+                if name in into:
+                    raise PluginError(f"{expected.__name__.lower()} {name!r} is registered twice (again by {owner!r})")
+                into[name] = obj
 
     collect(pm.hook.tidings_channels, Channel, channels)
     collect(pm.hook.tidings_triggers, Trigger, triggers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -23,6 +23,7 @@ from tidings.hookspecs import hookimpl
 from tidings.plugin_types import TemplateFilter, TemplateGlobal
 
 STYLES = ("short", "medium", "long", "full")
+_LENGTHS = ("long", "short", "narrow")    # how `duration` may spell its units
 _SPACES = str.maketrans({"\u202f": " ", "\xa0": " "})   # CLDR's no-break spaces would make an SMS UCS-2
 
 
@@ -95,11 +96,14 @@ def duration_filter(context: Any, value: Any, length: str = "long") -> str:
         minutes = round(value)
     else:
         raise ValueError(f"{value!r} is not a duration (a time difference or a number of minutes)")
+    if length not in _LENGTHS:
+        raise ValueError(f"{length!r} is not a length of a duration (choose one of: {', '.join(_LENGTHS)})")
+    style = cast("Literal['short', 'long', 'narrow']", length)
     locale = _locale(context)
     hours, rest = divmod(abs(minutes), 60)
-    parts = [format_unit(hours, "duration-hour", length=length, locale=locale)] if hours else []
+    parts = [format_unit(hours, "duration-hour", length=style, locale=locale)] if hours else []
     if rest or not hours:
-        parts.append(format_unit(rest, "duration-minute", length=length, locale=locale))
+        parts.append(format_unit(rest, "duration-minute", length=style, locale=locale))
     return _plain(" ".join(parts))
 
 

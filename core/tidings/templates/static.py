@@ -27,8 +27,10 @@ def template_problems(env: Sandbox, source: str, where: str) -> list[Problem]:
     for name in sorted(find_undeclared_variables(tree) - known):
         problems.append(Problem(where, f"unknown variable {name!r}{suggest(name, VARIABLES)}"))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        attr = node.attr if isinstance(node, nodes.Getattr) else (node.arg.value if isinstance(node.arg, nodes.Const) else None)
-        if not isinstance(attr, str):
+        if not isinstance(node, (nodes.Getattr, nodes.Getitem)):
+            continue   # find_all yields only these; the check tells the type checker so
+        attr = _const_name(node)
+        if attr is None:
             continue
         if attr.startswith("_") or attr in DANGEROUS:
             problems.append(Problem(where, f"line {node.lineno}: reaches {attr!r}, which templates may not use "
