@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -201,3 +202,13 @@ def test_the_core_has_no_import_cycle() -> None:
     assert not cycles, "import cycles in the core: " + "; ".join(
         f"{' -> '.join(cycle)} (modules importing each other round: {', '.join(members)})"
         for cycle, members in zip(cycles, tangled, strict=True))
+
+
+def test_the_readmes_layout_names_every_module_and_package_of_the_core() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    tree = readme.split("## Layout", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"[\w]+(?:\.py|/)", tree))
+    top = {p.name for p in (CORE / "tidings").glob("*.py")} | {
+        f"{p.name}/" for p in (CORE / "tidings").iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    missing = sorted(top - named)
+    assert not missing, f"README.md's Layout tree does not name: {', '.join(missing)}"
