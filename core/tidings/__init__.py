@@ -18,8 +18,10 @@ from tidings.errors import (
 )
 from tidings.models import Contact, Event, Previous, PushSubscription, Service, Subject
 from tidings.plugin_types import (
+    ROLES,
     STATUSES,
     Channel,
+    Description,
     Drop,
     NoAddress,
     NoConfig,
@@ -67,7 +69,7 @@ __all__ = [
     "connect",
     # Plugins
     "hookimpl", "Registry", "build_registry", "registry_for",
-    "Channel", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
+    "Channel", "ROLES", "Description", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
     "NoAddress", "RenderedMessage", "Receipt", "Send", "Drop", "Suspend", "Restore", "Skip", "Pending", "STATUSES",
     # Models
     "Deployment", "Event", "Subject", "Contact", "Service", "Previous", "PushSubscription",

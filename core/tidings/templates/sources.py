@@ -56,7 +56,7 @@ def _channel_names(config: Config, registry: Registry) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*config.plugins.channels, *registry.channels]))
 
 
-def _parts_of(registry: Registry, channel: str) -> tuple[str, ...] | None:
+def _registered_parts(registry: Registry, channel: str) -> tuple[str, ...] | None:
     found = registry.channels.get(channel)
     return found.parts if found is not None else None
 
@@ -71,7 +71,7 @@ def _texts(config: Config, registry: Registry, table: Mapping[str, Any], where: 
         if key not in channels:
             rest[key] = value
             continue
-        parts = _parts_of(registry, key) or ("text",)
+        parts = _registered_parts(registry, key) or ("text",)
         if isinstance(value, str):
             part = "text" if "text" in parts else parts[0]
             texts[key] = {part: value}
@@ -126,10 +126,10 @@ def _from_directory(base: Path, config: Config, registry: Registry, into: Source
                 continue
             channel, _, ext = file.name.partition(".")
             part = FILES.get(ext, None if ext == "text" else ext)
-            parts = _parts_of(registry, channel)
+            parts = _registered_parts(registry, channel)
             where = str(file.relative_to(base.parent)) if base.parent in file.parents else str(file)
             if channel not in channels or parts is None or part is None or part not in parts:
-                allowed = [f"{c}.{'txt' if p == 'text' else p}" for c in channels for p in (_parts_of(registry, c) or ())]
+                allowed = [f"{c}.{'txt' if p == 'text' else p}" for c in channels for p in (_registered_parts(registry, c) or ())]
                 problems.append(Problem(where, f"unknown template file {file.name!r}{suggest(file.name, allowed)}"))
                 continue
             try:
