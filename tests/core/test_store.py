@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
-from tidings.store.records import EventRef, LogEntry, PendingMessage, Planned, Sent, entry_json
+from tidings.store.entries import LogEntry, Planned, Sent, entry_json
+from tidings.store.records import EventRef, PendingMessage
 from tidings.store import ScheduleStore, open_store
 from tidings.store.memory import MemoryStore
 from tidings.store.redis import KEEP_SECONDS, RedisStore

@@ -10,10 +10,11 @@ binds the steps to a configuration, a store and a broker, and declares the actor
 ===============  ======================================================================================
 module           holds
 ===============  ======================================================================================
-``build``        `Pipeline` (the steps of one process, each part built when first used),
-                 `build_pipeline`, `connect_transports`
+``build``        `Pipeline` (the steps of one process, each part built when first used), `build_pipeline`
+``transports``   the real transports of the enabled channels, a worker's only (`connect_transports`)
 ``publish``      reading events from JSON lines (`events_from_lines`)
-``ingest``       planning one event and applying its intents to the store (`Ingest`)
+``ingest``       planning one event with every enabled rule's trigger (`Ingest`)
+``intents``      a trigger's intents applied to the store (`Intents`)
 ``history``      the read-only view of the store a trigger plans with (`StoreHistory`)
 ``scheduler``    claiming due messages and handing each to a dispatch (`Scheduler`)
 ``dispatch``     checking a claimed message is still due, and giving up on one (`Dispatch`)
@@ -27,18 +28,19 @@ module           holds
 ===============  ======================================================================================
 
 What the steps write, the pending message and the delivery-log entries, are records of the store
-(`tidings.store.records`): the store is below the pipeline, and keeps them.
+(`tidings.store.records`, `tidings.store.entries`): the store is below the pipeline, and keeps them.
 """
 
 from __future__ import annotations
 
 from tidings.pipeline.actors import DISPATCH_ACTOR, EXHAUSTED_ACTOR, INGEST_ACTOR
 from tidings.pipeline.broker import MAINTENANCE_CHANCE, open_broker
-from tidings.pipeline.build import Pipeline, build_pipeline, connect_transports
+from tidings.pipeline.build import Pipeline, build_pipeline
 from tidings.pipeline.history import StoreHistory
 from tidings.pipeline.keys import event_order, idempotency_key, slot_key
 from tidings.pipeline.publish import events_from_lines
 from tidings.pipeline.retries import MAX_RETRIES
+from tidings.pipeline.transports import connect_transports
 
 QUEUE = "tidings"      # the queue of the default namespace; `[tidings] namespace` names another
 

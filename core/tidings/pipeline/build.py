@@ -16,7 +16,6 @@ from attrs import Factory, define, field
 
 from tidings.clock import Clock, SystemClock
 from tidings.deployment import Deployment, as_deployment
-from tidings.errors import ConfigError, Problem
 from tidings.intake import EventReader
 from tidings.models import Event
 from tidings.pipeline.actors import Actors, declare_actors
@@ -27,6 +26,7 @@ from tidings.pipeline.gone import GoneAddresses
 from tidings.pipeline.ingest import Ingest
 from tidings.pipeline.retries import DeliveryRetry
 from tidings.pipeline.scheduler import Scheduler
+from tidings.pipeline.transports import connect_transports
 
 if TYPE_CHECKING:
     import dramatiq
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from tidings.rules import Config, Rule
     from tidings.store import ScheduleStore
 
-__all__ = ["Pipeline", "build_pipeline", "connect_transports"]
+__all__ = ["Pipeline", "build_pipeline"]
 
 
 @define
@@ -166,29 +166,6 @@ class Pipeline:
                             templates=deployment.templates, transports=transports)
         return Dispatch(config=self.config, rules=self.rules, triggers=self.registry.triggers, store=self.store,
                         clock=self.clock, deliverylog=self.deliverylog, delivery=delivery)
-
-
-def connect_transports(source: Deployment | Config) -> dict[str, Transport]:
-    """The real transports of the enabled channels, built from their settings (the worker's job only).
-
-    Raises:
-        ConfigError: listing what every channel that cannot connect is missing, not only the first's.
-    """
-    deployment = as_deployment(source)
-    config = deployment.config
-    transports: dict[str, Transport] = {}
-    problems: list[Problem] = []
-    for name, channel in deployment.registry.channels.items():
-        if name in config.plugins.channels:
-            try:
-                transports[name] = channel.connect(config.channels.get(name))
-            except ConfigError as e:
-                problems.extend(e.problems)
-    if problems:
-        for transport in transports.values():
-            transport.close()
-        raise ConfigError(problems)
-    return transports
 
 
 def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, store: ScheduleStore, *,

@@ -22,7 +22,8 @@ from tidings.models import Event, Subject
 from tidings.pipeline.retries import DeliveryRetry, Failure
 from tidings.plugin_types import Receipt, RenderedMessage
 from tidings.selection import choose
-from tidings.store.records import Outcome, PendingMessage, Sent
+from tidings.store.entries import Outcome, Sent
+from tidings.store.records import PendingMessage
 
 if TYPE_CHECKING:
     from tidings.pipeline.deliverylog import DeliveryLog

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import define, field
 
 from tidings.logging import get_logger
-from tidings.store.records import LogEntry, entry_json
+from tidings.store.entries import LogEntry, entry_json
 
 if TYPE_CHECKING:
     from tidings.store import ScheduleStore

@@ -15,7 +15,8 @@ from attrs import define
 from tidings.logging import get_logger
 from tidings.models import Subject, subject_from_dict
 from tidings.pipeline.retries import DeliveryRetry
-from tidings.store.records import Outcome, PendingMessage
+from tidings.store.entries import Outcome
+from tidings.store.records import PendingMessage
 
 if TYPE_CHECKING:
     from datetime import datetime

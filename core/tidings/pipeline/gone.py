@@ -15,7 +15,7 @@ from attrs import define
 if TYPE_CHECKING:
     from tidings.models import Contact
     from tidings.pipeline.deliverylog import DeliveryLog
-    from tidings.store.records import Outcome
+    from tidings.store.entries import Outcome
     from tidings.plugin_types import Channel
     from tidings.store import ScheduleStore
 

@@ -7,8 +7,8 @@ Addresses a provider reported gone are remembered here too, by the identity thei
 them (`tidings.plugin_types.Channel.address_key`), so no worker uses one again; the Redis store
 keeps them as long as sent keys (`tidings.store.redis.KEEP_SECONDS`).
 
-Pending messages and log entries are the pipeline's typed records (`tidings.store.records`): the
-memory store keeps them as they are, the Redis store as the JSON the one converter makes of them.
+Pending messages and log entries are typed records (`tidings.store.records`, `tidings.store.entries`):
+the memory store keeps them as they are, the Redis store as the JSON the one converter makes of them.
 
 A pending message sits under a stable *slot* key, so scheduling again replaces it (a reschedule),
 dropping it removes it (a cancellation) and suspending keeps it out of the due index while keeping
@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from tidings.store.records import LogEntry, PendingMessage
+    from tidings.store.entries import LogEntry
+    from tidings.store.records import PendingMessage
 
 __all__ = ["ScheduleStore", "open_store"]
 
@@ -60,7 +61,7 @@ class ScheduleStore(Protocol):
     def mark_gone(self, key: str) -> None: ...
     def gone(self, keys: Collection[str]) -> set[str]: ...   # those of `keys` remembered as gone
 
-    # the delivery log: entries come back as `tidings log` prints them (`tidings.store.records.entry_json`)
+    # the delivery log: entries come back as `tidings log` prints them (`tidings.store.entries.entry_json`)
     def record(self, entry: LogEntry) -> None: ...
     def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]: ...
 

@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 from attrs import define, field
 
-from tidings.store.records import LogEntry, PendingMessage, entry_json
+from tidings.store.entries import LogEntry, entry_json
+from tidings.store.records import PendingMessage
 
 
 @define

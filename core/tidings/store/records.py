@@ -1,49 +1,25 @@
-"""What the store keeps for the pipeline: the pending message and the delivery-log entries, as frozen records.
+"""What the store keeps of a message waiting for its time: the pending message, a frozen record.
 
-The memory store keeps them as they are; the Redis store keeps the JSON the one converter
-(`tidings.converter.converter`) makes of them, and reads pending messages back through it. Both JSON
-forms outlive a process: a pending message written by one version is read by the next (reminders
-wait for months), and a log entry is what `tidings log` prints, `simulate --explain` reads and
-`tidings_delivery_recorded` receives. So each class's fields are named and ordered as its JSON keys;
-a field marked `_unless_none` is left out of the JSON when it has no value, and `_utc` times are
-written in UTC with a ``Z``.
-
-There are several entry classes because the entries of planning, of an ignored event and of a
-delivery have always had keys of their own, in an order of their own.
+The memory store keeps it as it is; the Redis store keeps the JSON the one converter
+(`tidings.converter.converter`) makes of it, and reads it back through the converter. That JSON
+outlives a process (a reminder waits for months, and the version that reads it may be newer than
+the one that wrote it), so the fields are named and ordered as its keys have always been.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-import attrs
-from attrs import field, frozen
+from attrs import frozen
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from tidings.converter import converter
 from tidings.models import Previous
 from tidings.plugin_types import Pending
 
-__all__ = ["Dropped", "EventRef", "Ignored", "LogEntry", "Outcome", "PendingMessage", "Planned", "Sent", "entry_json",
-           "pending_from_json", "pending_json", "utc_text"]
-
-_UNLESS_NONE = "tidings.json.unless_none"
-_UTC = "tidings.json.utc"
-
-
-def _unless_none(*, utc: bool = False) -> Any:
-    return field(default=None, metadata={_UNLESS_NONE: True, _UTC: utc})
-
-
-def _utc() -> Any:
-    return field(metadata={_UTC: True})
-
-
-def utc_text(moment: datetime) -> str:
-    """A time as the delivery log writes it: UTC, RFC 3339, with a ``Z``."""
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+__all__ = ["EventRef", "PendingMessage", "pending_from_json", "pending_json"]
 
 
 @frozen(kw_only=True)
@@ -82,101 +58,6 @@ class PendingMessage:
                        suspended=self.suspended, info=self.info)
 
 
-# ---------------------------------------------------------------- delivery-log entries
-
-
-@frozen(kw_only=True)
-class Planned:
-    """A decision taken while planning an event: scheduled, rescheduled, suspended, restored or skipped."""
-
-    rule: str
-    subject: str
-    client: str | None
-    event: str
-    at: datetime = _utc()
-    status: str
-    reason: str
-    due: datetime | None = _unless_none(utc=True)   # when it goes out (scheduled, rescheduled, restored)
-
-
-@frozen(kw_only=True)
-class Dropped:
-    """A pending message dropped while planning an event (a cancellation, a visit that came)."""
-
-    rule: str
-    subject: str
-    client: str | None
-    event: str
-    at: datetime = _utc()
-    status: str = "dropped"
-    reason: str
-    due: datetime | None                 # its send time as the store kept it (+00:00): None when suspended
-
-
-@frozen(kw_only=True)
-class Ignored:
-    """An event that no rule reacted to, of a type the core does not know (so a typo shows)."""
-
-    rule: None = None
-    subject: str
-    event: str
-    type: str
-    client: str | None
-    at: datetime = _utc()
-    status: str = "ignored"
-    reason: str = "unknown_event_type"
-
-
-@frozen(kw_only=True)
-class Sent:
-    """A message a channel delivered."""
-
-    rule: str
-    subject: str
-    event: str
-    at: datetime = _utc()
-    key: str
-    client: str | None
-    status: str = "sent"
-    channel: str
-    to: str
-    title: str | None
-    text: str | None
-    provider_id: str | None
-    info: Mapping[str, Any]              # the channel's description of the text, and the receipt's facts
-
-
-@frozen(kw_only=True)
-class Outcome:
-    """What else became of a due message: skipped, failed on one channel or for good, or an address gone."""
-
-    rule: str
-    subject: str
-    event: str
-    at: datetime = _utc()
-    key: str
-    client: str | None
-    status: str
-    channel: str | None = _unless_none()
-    to: str | None = _unless_none()
-    reason: str
-    refused: Mapping[str, str] | None = _unless_none()      # per channel, why it was not usable
-    detail: Mapping[str, str] | None = _unless_none()       # per channel, why its address was not
-    error_type: str | None = _unless_none()
-    error: str | None = _unless_none()
-    details: Mapping[str, Any] | None = _unless_none()      # what the transport said (push: the endpoints gone)
-    remembered: bool | None = _unless_none()                # a gone address: whether it will never be used again
-
-
-LogEntry = Planned | Dropped | Ignored | Sent | Outcome
-
-
-def entry_json(entry: LogEntry) -> dict[str, Any]:
-    """The entry as the delivery log keeps and shows it (a new dict on every call)."""
-    out: dict[str, Any] = converter.unstructure(entry)
-    return out
-
-
 def pending_json(message: PendingMessage) -> dict[str, Any]:
     """The message as the store keeps it: everything but its slot and version, which the store knows."""
     out: dict[str, Any] = converter.unstructure(message)
@@ -189,26 +70,6 @@ def pending_from_json(raw: Mapping[str, Any], *, slot: str, version: int) -> Pen
     return message
 
 
-def _entry_hook(cls: type) -> Callable[[Any], dict[str, Any]]:
-    """The JSON of an entry class: its fields in order, each unstructured by the converter (cattrs' own
-    generated function writes the fields it may leave out after all the others)."""
-    fields = [(f.name, bool(f.metadata.get(_UNLESS_NONE)), bool(f.metadata.get(_UTC))) for f in attrs.fields(cls)]
-
-    def unstructure(entry: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, unless_none, utc in fields:
-            value = getattr(entry, name)
-            if value is None:
-                if not unless_none:
-                    out[name] = None
-            else:
-                out[name] = utc_text(value) if utc else converter.unstructure(value)
-        return out
-    return unstructure
-
-
 converter.register_unstructure_hook(
     PendingMessage, make_dict_unstructure_fn(PendingMessage, converter, slot=override(omit=True),
                                              version=override(omit=True)))
-for _entry_class in (Planned, Dropped, Ignored, Sent, Outcome):
-    converter.register_unstructure_hook(_entry_class, _entry_hook(_entry_class))

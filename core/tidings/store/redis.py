@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 from attrs import define, field
 
-from tidings.store.records import LogEntry, PendingMessage, entry_json, pending_from_json, pending_json
+from tidings.store.entries import LogEntry, entry_json
+from tidings.store.records import PendingMessage, pending_from_json, pending_json
 
 if TYPE_CHECKING:
     from redis import Redis
