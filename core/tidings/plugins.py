@@ -101,7 +101,7 @@ def registry_from(pm: pluggy.PluginManager, *, names: Mapping[int, str] | None =
     collect(pm.hook.tidings_template_globals, TemplateGlobal, globals_)
     collect(pm.hook.tidings_template_texts, TemplateTexts, texts)
     # the broadcast hook is not called here: its implementations are kept, and the core calls each one
-    # by itself inside a guard (`tidings.pipeline.Pipeline._record`)
+    # by itself inside a guard (`tidings.pipeline.deliverylog.DeliveryLog.record`)
     recorders = tuple((pm.get_name(impl.plugin) or repr(impl.plugin), impl.function)
                       for impl in pm.hook.tidings_delivery_recorded.get_hookimpls())
     return Registry(

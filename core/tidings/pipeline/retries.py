@@ -3,9 +3,10 @@
 A transient failure raises `DeliveryRetry`, a `dramatiq.Retry`: the Retries middleware puts the
 message back after an exponential backoff, or after the provider's ``Retry-After`` when it gave one
 (`Retry.delay`), and does not log it as an error. `retry_when` retries nothing else and gives up
-after `MAX_RETRIES`; then Dramatiq sends the message to the dispatch actor's ``on_retry_exhausted``
-actor, which records the failure. That actor gets the message, not the exception, so `FailureNotes`,
-a middleware, keeps the last failure's facts in the message's options on the way.
+after `MAX_RETRIES`; then Dramatiq fails the message (its broker keeps it with the dead letters, a
+week by default) and sends it to the dispatch actor's ``on_retry_exhausted`` actor, which records
+the failure. That actor gets the message, not the exception, so `FailureNotes`, a middleware, keeps
+the last failure's facts in the message's options on the way.
 """
 
 from __future__ import annotations
