@@ -506,3 +506,37 @@ def test_check_finds_a_filter_reading_a_key_the_value_does_not_have_without_rend
 def test_check_catches_an_undefined_value_printed_inside_a_list_on_its_sample_render() -> None:
     text = problems_of({"t": {"sms": "{% set chosen = services %}Services: {{ chosen | map(attribute='nmae') | list }}"}})
     assert "rules[0] (reminder).template: template 't' (default) sms.text: a service has no 'nmae'" in text
+
+
+def test_a_plugins_global_reads_the_settings_of_a_channel_through_channel_settings() -> None:
+    # Given a plugin whose global writes the SMS channel's sender, and a rule whose template uses it
+    from types import SimpleNamespace
+
+    import tidings_sms.plugin
+    from tidings import hookimpl
+    from tidings.plugin_types import TemplateGlobal
+    from tidings.plugins import registry_for
+    from tidings.templates import channel_settings
+
+    def sender(context: Any) -> str:
+        settings = channel_settings(context, "sms")
+        return "nobody" if settings is None else settings.sender
+
+    @hookimpl
+    def tidings_template_globals() -> Any:
+        yield TemplateGlobal(name="sms_sender", value=sender, needs_context=True)
+
+    registry = registry_for(tidings_sms.plugin, SimpleNamespace(tidings_template_globals=tidings_template_globals))
+    deployment = Deployment.from_config({
+        "tidings": {"timezone": "Europe/Warsaw"}, "plugins": {"channels": ["sms"], "triggers": []},
+        "channels": {"sms": {"provider": "json", "url": "https://sms.example/send", "sender": "SalonAnna"}},
+        "rules": [], "templates": {}}, registry=registry)
+
+    # When a template of that deployment calls it, and one rendered with no configuration does
+    from tidings.templates import Templates
+    templates = Templates.build(deployment.config, registry)
+    configured = templates.env(False).from_string("From {{ sms_sender() }}").render()
+    bare = render_text("From {{ sms_sender() }}", {}, registry=registry)
+
+    # Then the first reads [channels.sms], the second finds no settings
+    assert (configured, bare) == ("From SalonAnna", "From nobody")

@@ -22,7 +22,8 @@ from tidings.templates.budget import MAX_PART, Budget
 from tidings.templates.catalog import Templates
 from tidings.templates.check import check_templates
 from tidings.templates.context import build_context
-from tidings.templates.environment import make_environment, registry_environment, render_source, render_text
+from tidings.templates.environment import (channel_settings, make_environment, registry_environment, render_source,
+                                           render_text)
 from tidings.templates.locales import locale_chain, normalize_locale
 from tidings.templates.samples import Deployed, SampleData, sample_context, sample_event
 from tidings.templates.sandbox import Sandbox
@@ -30,5 +31,5 @@ from tidings.templates.static import template_problems
 from tidings.templates.undefined import StrictUndefined
 
 __all__ = ["MAX_PART", "Budget", "Deployed", "SampleData", "Sandbox", "StrictUndefined", "Templates", "build_context",
-           "check_templates", "locale_chain", "make_environment", "normalize_locale", "registry_environment",
-           "render_source", "render_text", "sample_context", "sample_event", "template_problems"]
+           "channel_settings", "check_templates", "locale_chain", "make_environment", "normalize_locale",
+           "registry_environment", "render_source", "render_text", "sample_context", "sample_event", "template_problems"]

@@ -64,7 +64,8 @@ class Templates:
 
     def env(self, html: bool) -> Sandbox:
         if html not in self._envs:
-            self._envs[html] = registry_environment(self.registry, self.config.links, html=html)
+            self._envs[html] = registry_environment(self.registry, self.config.links, html=html,
+                                                    channels=self.config.channels)
         return self._envs[html]
 
     def is_html(self, channel: str, part: str) -> bool:

@@ -1,7 +1,8 @@
 """The template environment: a `Sandbox` with the filters and globals it is given, and rendering on a budget.
 
 It takes what it needs, not a configuration: the filters and globals (the plugins', or the
-core's own from `tidings.templates.filters`) and the ``[links]`` table the link globals sign with.
+core's own from `tidings.templates.filters`), the ``[links]`` table the link globals sign with, and
+the channels' settings, which a plugin's global reads with `channel_settings`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from tidings.registry import Registry
     from tidings.rules import Links
 
-__all__ = ["make_environment", "registry_environment", "render_source", "render_text"]
+__all__ = ["channel_settings", "make_environment", "registry_environment", "render_source", "render_text"]
 
 
 def _json_default(value: Any) -> Any:
@@ -34,8 +35,9 @@ def _json_default(value: Any) -> Any:
 
 
 def make_environment(*, filters: Iterable[TemplateFilter] | None = None, globals: Iterable[TemplateGlobal] | None = None,
-                     links: Links | None = None, html: bool = False) -> Sandbox:
-    """A sandbox with these filters and globals (by default the core's own) and the ``[links]`` its link globals sign with."""
+                     links: Links | None = None, channels: Mapping[str, Any] | None = None, html: bool = False) -> Sandbox:
+    """A sandbox with these filters and globals (by default the core's own), the ``[links]`` its link globals sign
+    with, and the channels' structured settings by name (for `channel_settings`)."""
     env = Sandbox(undefined=StrictUndefined, autoescape=html, trim_blocks=True, lstrip_blocks=True,
                   keep_trailing_newline=False, auto_reload=False, cache_size=0)
     for unsafe in ("cycler", "joiner", "lipsum", "namespace"):
@@ -47,12 +49,26 @@ def make_environment(*, filters: Iterable[TemplateFilter] | None = None, globals
         env.globals[glob.name] = pass_context(_bind(glob.value)) if glob.needs_context and callable(glob.value) else glob.value
     env.filters = {name: capped(fn, name) for name, fn in env.filters.items()}
     env.tidings_links = links   # type: ignore[attr-defined]  # read by the link globals
+    env.tidings_channels = dict(channels or {})   # type: ignore[attr-defined]  # read through channel_settings
     return env
 
 
-def registry_environment(registry: Registry, links: Links | None, *, html: bool) -> Sandbox:
+def registry_environment(registry: Registry, links: Links | None, *, html: bool,
+                         channels: Mapping[str, Any] | None = None) -> Sandbox:
     """A sandbox with the filters and globals of a registry's plugins (the core's own among them)."""
-    return make_environment(filters=registry.filters.values(), globals=registry.globals.values(), links=links, html=html)
+    return make_environment(filters=registry.filters.values(), globals=registry.globals.values(), links=links,
+                            channels=channels, html=html)
+
+
+def channel_settings(context: Any, channel: str) -> Any:
+    """The structured ``[channels.<channel>]`` settings of the configuration being rendered, or None.
+
+    For a plugin's global or filter registered with ``needs_context=True``, which gets the render
+    context first: the Telegram channel's ``telegram_start_url()`` reads its bot's username and
+    link key here. None when the channel is not enabled, or the render has no configuration
+    (`render_text`).
+    """
+    return getattr(context.environment, "tidings_channels", {}).get(channel)
 
 
 def _bind(function: Any) -> Any:
