@@ -102,6 +102,14 @@ class Test_{broken}(HookContract):
     plugin = Plugin({broken!r})
 '''
 
+# a provider that takes no key (Telegram's Bot API) may say so: what arrived is counted, not matched by key
+KEYLESS = '''
+
+class Test_keyless(HookContract):
+    plugin = Plugin("key")
+    keyless = True
+'''
+
 DELIVERED = "test_a_delivered_message_reaches_the_peer_with_its_idempotency_key"
 TRANSIENT = "test_a_failure_that_may_pass_is_transient_and_the_retry_is_delivered"
 FOUND = "test_a_message_found_by_its_key_is_not_delivered_twice"
@@ -113,6 +121,7 @@ FAILING = {
     "transient_as_permanent": {TRANSIENT},
     "no_reason": {"test_a_refusal_is_permanent_with_a_reason"},
     "find": {FOUND},
+    "keyless": set(),
 }
 
 
@@ -121,14 +130,14 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
     """Each contract test's outcome per way of breaking the channel: {broken: {test: "PASSED" | "FAILED" | "SKIPPED"}}."""
     folder = tmp_path_factory.mktemp("contract")
     (folder / "conftest.py").write_text('pytest_plugins = ["tidings.testing"]\n')
-    (folder / "test_hook.py").write_text(CHANNEL + "".join(CLASS.format(broken=b) for b in BROKEN))
+    (folder / "test_hook.py").write_text(CHANNEL + "".join(CLASS.format(broken=b) for b in BROKEN) + KEYLESS)
     # a process of its own: the plugin's modules are imported afresh, as in a plugin's repository
     result = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-W", "error"],
                             cwd=folder, capture_output=True, text=True, timeout=120)
     found: dict[str, dict[str, str]] = defaultdict(dict)
     for broken, test, outcome in re.findall(r"::Test_(\w+)::(\w+) (PASSED|FAILED|SKIPPED)", result.stdout):
         found[broken][test] = outcome
-    assert set(found) == set(BROKEN), result.stdout + result.stderr
+    assert set(found) == {*BROKEN, "keyless"}, result.stdout + result.stderr
     return found
 
 
@@ -137,7 +146,7 @@ def test_a_channel_that_keeps_the_contract_passes_it(outcomes: dict[str, dict[st
     assert sorted(outcomes["nothing"].values()) == ["PASSED"] * 8 + ["SKIPPED"]
 
 
-@pytest.mark.parametrize("broken", [b for b in BROKEN if b != "nothing"])
+@pytest.mark.parametrize("broken", [*(b for b in BROKEN if b != "nothing"), "keyless"])
 def test_a_channel_breaking_a_promise_fails_the_tests_of_that_promise_and_no_other(
         outcomes: dict[str, dict[str, str]], broken: str) -> None:
     failed = {test for test, outcome in outcomes[broken].items() if outcome == "FAILED"}
