@@ -144,14 +144,14 @@ def test_check_json_of_a_missing_file_is_one_problem_not_a_traceback(tmp_path: P
 
 def test_plugins_json_gives_one_object_per_plugin_with_its_state(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('[plugins]\nchannels = ["sms", "whatsapp"]\ntriggers = ["pre-visit"]\n', encoding="utf-8")
+    path.write_text('[plugins]\nchannels = ["sms", "viber"]\ntriggers = ["pre-visit"]\n', encoding="utf-8")
     result = tidings("plugins", "--json", "--config", str(path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = {(r["kind"], r["name"]): r for r in json.loads(result.stdout)}
     assert rows[("channel", "sms")] == {"kind": "channel", "name": "sms", "distribution": "tidings-sms",
                                         "version": rows[("channel", "sms")]["version"], "state": "enabled"}
     assert rows[("channel", "email")]["state"] == "inert"
-    assert rows[("channel", "whatsapp")]["state"] == "missing" and rows[("channel", "whatsapp")]["distribution"] == "-"
+    assert rows[("channel", "viber")]["state"] == "missing" and rows[("channel", "viber")]["distribution"] == "-"
     assert rows[("trigger", "pre-visit")]["state"] == "enabled"
     # the table lists the same plugins
     table = tidings("plugins", "--config", str(path), cwd=tmp_path).stdout.splitlines()
