@@ -24,7 +24,7 @@ from tidings.converter import check_fields
 ACCESS_TOKEN_ENV = "TIDINGS_WHATSAPP_ACCESS_TOKEN"
 ACCESS_TOKEN = EnvSecret("channels.whatsapp", "access_token", ACCESS_TOKEN_ENV)
 
-MAX_PARAMS = 10     # the channel's param1 ... param10 parts
+MAX_PARAMS = 100    # body parameters a template entry may declare; Meta's own templates stay far below
 
 _NAME = re.compile(r"[a-z0-9_]{1,512}")                  # Meta: lower-case letters, digits and underscores
 _LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,4})?")   # Meta's codes: "pl", "en_US", "pt_BR", "zh_HK"
@@ -48,7 +48,7 @@ def _check_language(value: str) -> str | None:
 def _check_parameters(value: int | None) -> str | None:
     if value is None or 0 <= value <= MAX_PARAMS:
         return None
-    return f"{value!r} is not a number of body parameters: use 0 to {MAX_PARAMS} (param1 to param{MAX_PARAMS}), or leave it out"
+    return f"{value!r} is not a number of body parameters: use 0 to {MAX_PARAMS}, or leave it out"
 
 
 @frozen
@@ -59,9 +59,9 @@ class WhatsAppTemplate:
         name: the template's name as approved in WhatsApp Manager (``visit_reminder``).
         language: its language code (``pl``, ``en_US``); empty means the recipient's locale, read
             through ``[channels.whatsapp] languages``.
-        parameters: how many body parameters (``{{1}}``...) the template has. Left out, the message's
-            ``param1``... parts fill them, or, when it has none, its ``text`` fills ``{{1}}``; 0 sends
-            none; a number is checked against the ``param`` parts before anything is sent.
+        parameters: how many body parameters (``{{1}}``...) the template has. Left out (or 1), the
+            message's ``text`` on one line fills ``{{1}}``; 0 sends none; 2 or more are the text's
+            lines, one parameter per line (see `tidings_whatsapp.messages`).
     """
 
     name: str

@@ -5,18 +5,27 @@ customer-service window); outside it, a business-initiated message must be an ap
 Only the host knows when a client last wrote, so the host says it: the client's
 ``addresses.whatsapp_window_until``, an RFC 3339 time with an offset (the last inbound message's
 time plus 24 hours). While it is in the future, the message's ``text`` goes as free text
-(``type: "text"``); otherwise, or when the message has no ``text``, it goes as the rule's template.
+(``type: "text"``); otherwise it goes as the rule's template, filled with the text.
 
-A template's body parameters (``{{1}}``, ``{{2}}``, ...) are filled, in order, from the message's
-``param1``, ``param2``, ... parts (a deployer's template for the channel writes them); a message
-without any fills ``{{1}}`` with its ``text`` (the built-in texts give every rule one), and a
-template declared with ``parameters = 0`` gets none. Meta refuses a parameter with a line break, a
-tab or more than four spaces in a row, so each is sent on one line, its white space collapsed.
+A template's body parameters (``{{1}}``, ``{{2}}``, ...) come from the message's one ``text`` part
+(the channel's only part, of role ``short``). A template entry without ``parameters`` (or with 1)
+gets the whole text as ``{{1}}``: one generic approved template carries every built-in text. One
+with ``parameters = 0`` gets none. One with 2 or more gets the text's lines, one parameter per
+non-empty line, so a deployer's template for the channel writes them::
+
+    [templates.visit-details]
+    whatsapp = '''{{ client.first_name }}
+    {{ subject.start | datetime }}
+    {{ location.name }}'''
+
+Such a text is a list of values, not a message, so a rule whose template takes 2 or more
+parameters always goes as its template, also inside the window (where templates are allowed
+too). Meta refuses a parameter with a line break, a tab or more than four spaces in a row, so each
+is sent on one line, its white space collapsed.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +40,6 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 WINDOW_KEY = "whatsapp_window_until"    # the host's signal, in the recipient's `addresses`
-_PARAM = re.compile(r"param([1-9][0-9]*)")
 
 
 def window_until(message: RenderedMessage) -> datetime | None:
@@ -61,31 +69,30 @@ def one_line(text: str) -> str:
 
 
 def parameters(message: RenderedMessage, template: WhatsAppTemplate) -> list[str]:
-    """The template's body parameters from the message's parts (see the module docstring).
+    """The template's body parameters from the message's text (see the module docstring).
 
     Raises:
-        PermanentDeliveryError: reason ``template_params`` when the ``param`` parts skip a number, one
-            is empty, or they are fewer than the template's declared ``parameters``.
+        PermanentDeliveryError: reason ``template_params`` when the text is empty, or has another
+            number of lines than the template's declared ``parameters``.
     """
-    numbered = sorted(int(m.group(1)) for part in message.parts if (m := _PARAM.fullmatch(part)))
+    text = message.parts.get("text", "")
     if template.parameters == 0:
         return []
-    if not numbered:
-        text = one_line(message.parts.get("text", ""))
-        values = [text] if text else []
-    else:
-        if numbered != list(range(1, len(numbered) + 1)):
-            missing = sorted(set(range(1, numbered[-1] + 1)) - set(numbered))
-            raise _params_error(template, f"the message has param{numbered[-1]} but no "
-                                          f"{', '.join(f'param{n}' for n in missing)}")
-        values = [one_line(message.parts[f"param{n}"]) for n in numbered]
-        empty = [f"param{n}" for n, value in zip(numbered, values) if not value]
-        if empty:
-            raise _params_error(template, f"{', '.join(empty)} rendered empty (WhatsApp refuses an empty parameter)")
-    if template.parameters is not None and len(values) != template.parameters:
-        raise _params_error(template, f"the template has {template.parameters} parameters and the message gives "
-                                      f"{len(values)}")
+    if template.parameters is None or template.parameters == 1:
+        value = one_line(text)
+        if not value:
+            raise _params_error(template, "the message's text rendered empty (WhatsApp refuses an empty parameter)")
+        return [value]
+    values = [one_line(line) for line in text.splitlines() if line.strip()]
+    if len(values) != template.parameters:
+        raise _params_error(template, f"it takes {template.parameters} parameters, one per line of the text, and "
+                                      f"the text has {len(values)} non-empty lines")
     return values
+
+
+def free_text_allowed(template: WhatsAppTemplate | None) -> bool:
+    """Whether the text is a message (free text may go inside the window), not a template's parameter lines."""
+    return template is None or template.parameters is None or template.parameters <= 1
 
 
 def _params_error(template: WhatsAppTemplate, problem: str) -> PermanentDeliveryError:
@@ -107,10 +114,10 @@ def request(message: RenderedMessage, config: WhatsAppConfig, *, now: datetime,
     body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.to,
                             "biz_opaque_callback_data": idempotency_key}
     text = message.parts.get("text", "")
-    if text and in_window(message, now):
+    template = config.template_for(message.rule)
+    if text and free_text_allowed(template) and in_window(message, now):
         body.update(type="text", text={"preview_url": False, "body": text})
         return body, {"type": "text"}
-    template = config.template_for(message.rule)
     if template is None:
         why = "the host did not say the client's 24-hour window is open" if text else "the message has no text"
         raise PermanentDeliveryError(

@@ -1,10 +1,10 @@
 """The ``whatsapp`` entry point of ``tidings.channels``: registers the WhatsApp channel (Business Cloud API).
 
 The channel reads a contact's ``addresses.whatsapp`` or ``phone`` (`whatsapp_addresses`) in the
-region of the subject's location (`settings_at`), renders a ``text`` part (role ``short``: the
-whole message in one short text, as an SMS has it) and optional ``param1`` ... ``param10`` parts
-for a template's body parameters, and delivers through the Cloud API (`connect`): free text inside
-the client's customer-service window, an approved template outside it (`tidings_whatsapp.messages`).
+region of the subject's location (`settings_at`), renders one ``text`` part (role ``short``: the
+whole message in one short text, as an SMS has it), and delivers through the Cloud API
+(`connect`): free text inside the client's customer-service window, an approved template filled
+with the text outside it (`tidings_whatsapp.messages`).
 The HTTP client is imported inside `connect` only, so ``tidings check`` and ``simulate`` never load it.
 """
 
@@ -17,16 +17,14 @@ from tidings.channel_kit import missing
 from tidings.errors import Problem, raise_problems
 from tidings.plugin_types import Channel, Transport
 from tidings_whatsapp.addresses import check_regions, settings_at, whatsapp_addresses
-from tidings_whatsapp.config import ACCESS_TOKEN, MAX_PARAMS, WhatsAppConfig
-
-PARTS = ("text", *(f"param{n}" for n in range(1, MAX_PARAMS + 1)))   # param<n> fills a template's {{n}}
+from tidings_whatsapp.config import ACCESS_TOKEN, WhatsAppConfig
 
 
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="whatsapp", summary="WhatsApp through the Business Cloud API: approved templates, "
                                            "free text inside the 24-hour window",
-                  parts=PARTS, roles={"text": "short"}, config_type=WhatsAppConfig, addresses=whatsapp_addresses,
+                  parts=("text",), roles={"text": "short"}, config_type=WhatsAppConfig, addresses=whatsapp_addresses,
                   connect=connect, locate=settings_at, check=check_regions, verify=verify)
 
 

@@ -28,7 +28,7 @@ PHONE_NUMBER_ID = "106540352242922"
 TOKEN = "EAAG-test-token"
 TO = "48600100200"
 TEMPLATES = {"visit_reminder": {"pl": 1, "en_US": 1}, "visit_details": {"en_US": 3}, "no_params": {"en_US": 0},
-             "contract_test": {"en": 10}}
+             "contract_test": {"en": 1}}
 _BAD_PARAM = re.compile(r"[\n\t]| {5}")
 
 

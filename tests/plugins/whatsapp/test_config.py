@@ -33,8 +33,8 @@ def test_the_rules_templates_and_the_default_are_structured_from_the_table() -> 
      "templates['reminder-24h'].name: 'Visit Reminder' is not a WhatsApp template name"),
     ({"templates": {"reminder-24h": {"name": "visit_reminder", "langauge": "pl"}}},
      "templates['reminder-24h'].langauge: unknown key 'langauge' (allowed: language, name, parameters)"),
-    ({"default_template": {"name": "x", "parameters": 11}},
-     "default_template.parameters: 11 is not a number of body parameters: use 0 to 10"),
+    ({"default_template": {"name": "x", "parameters": -1}},
+     "default_template.parameters: -1 is not a number of body parameters: use 0 to 100"),
 ])
 def test_a_bad_value_is_reported_at_its_key_with_the_way_out(table: dict[str, object], problem: str) -> None:
     [found] = table_problems(WhatsAppConfig, table)

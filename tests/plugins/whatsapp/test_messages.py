@@ -54,29 +54,31 @@ def test_a_window_the_host_wrote_wrong_counts_as_closed_and_is_logged(
     assert request(message, CONFIG, now=NOW, idempotency_key="k")[0]["type"] == "template"
 
 
-def test_a_message_without_text_goes_as_its_template_even_inside_the_window(whatsapp_message: Build) -> None:
-    message = whatsapp_message({"param1": "Ola"}, window_until="2026-03-03T09:00:00+00:00")
-    body, _ = request(message, CONFIG, now=NOW, idempotency_key="k")
-    assert body["type"] == "template" and [p["text"] for p in body["template"]["components"][0]["parameters"]] == ["Ola"]
-
-
-def test_param_parts_fill_the_body_parameters_in_their_order(whatsapp_message: Build) -> None:
-    message = whatsapp_message({"text": "ignored for a template", "param2": "Tue 10 Mar, 14:00", "param1": "Ola",
-                                "param3": "Old Town\nRynek 1"})
+def test_a_template_of_several_parameters_takes_one_per_line_of_the_text(whatsapp_message: Build) -> None:
+    message = whatsapp_message({"text": "Ola\n\n  Tue 10 Mar,   14:00\nOld Town\tRynek 1\n"})
     template = WhatsAppTemplate(name="visit_details", language="en_US", parameters=3)
     assert parameters(message, template) == ["Ola", "Tue 10 Mar, 14:00", "Old Town Rynek 1"]
 
 
-@pytest.mark.parametrize(("parts", "declared", "problem"), [
-    ({"param1": "Ola", "param3": "Old Town"}, None, "has param3 but no param2"),
-    ({"param1": "Ola", "param2": "  \n "}, None, "param2 rendered empty"),
-    ({"param1": "Ola"}, 3, "has 3 parameters and the message gives 1"),
+def test_a_template_of_several_parameters_goes_as_the_template_even_inside_the_window(whatsapp_message: Build) -> None:
+    # its text is a list of values, not a message a client could read
+    config = WhatsAppConfig(templates={"reminder-24h": WhatsAppTemplate(name="visit_details", parameters=2)})
+    message = whatsapp_message({"text": "Ola\n14:00"}, window_until="2026-03-03T09:00:00+00:00")
+    body, _ = request(message, config, now=NOW, idempotency_key="k")
+    assert body["type"] == "template"
+    assert [p["text"] for p in body["template"]["components"][0]["parameters"]] == ["Ola", "14:00"]
+
+
+@pytest.mark.parametrize(("text", "declared", "problem"), [
+    ("Ola\nOld Town", 3, "it takes 3 parameters, one per line of the text, and the text has 2 non-empty lines"),
+    ("Ola\n14:00\nOld Town\nRynek 1", 3, "the text has 4 non-empty lines"),
+    ("  \n ", None, "the message's text rendered empty"),
 ])
-def test_param_parts_that_cannot_fill_the_template_fail_for_good_before_sending(
-        whatsapp_message: Build, parts: dict[str, str], declared: int | None, problem: str) -> None:
+def test_a_text_that_cannot_fill_the_template_fails_for_good_before_sending(
+        whatsapp_message: Build, text: str, declared: int | None, problem: str) -> None:
     template = WhatsAppTemplate(name="visit_details", language="en_US", parameters=declared)
     with pytest.raises(PermanentDeliveryError) as refused:
-        parameters(whatsapp_message(parts), template)
+        parameters(whatsapp_message({"text": text}), template)
     assert refused.value.reason == "template_params" and problem in str(refused.value)
 
 

@@ -23,7 +23,9 @@ from tidings_whatsapp.transport import WhatsAppTransport
 from .conftest import PHONE_NUMBER_ID, TOKEN, VERSION, CloudApi, parameters_of
 
 
-def deployment(cloud_api: CloudApi, sms: LocalJsonProvider, *, templates: dict[str, Any] | None = None) -> Deployment:
+def deployment(cloud_api: CloudApi, sms: LocalJsonProvider, *, approved: dict[str, Any] | None = None,
+               rule: dict[str, Any] | None = None, **more: Any) -> Deployment:
+    """WhatsApp (with the `approved` templates by rule, by default one for "confirmed") and SMS after it."""
     return Deployment.from_config({
         "tidings": {"timezone": "Europe/Warsaw", "locale": "en"},
         "plugins": {"channels": ["whatsapp", "sms"], "triggers": ["status-change"]},
@@ -31,9 +33,11 @@ def deployment(cloud_api: CloudApi, sms: LocalJsonProvider, *, templates: dict[s
             "whatsapp": {"base_url": cloud_api.url, "api_version": VERSION, "phone_number_id": PHONE_NUMBER_ID,
                          "access_token": TOKEN, "timeout": 5.0,
                          "templates": {"confirmed": {"name": "visit_reminder", "language": "en_US"}}
-                         if templates is None else templates},
+                         if approved is None else approved},
             "sms": {"provider": "json", "url": sms.url, "sender": "Salon", "timeout": 5.0}},
-        "rules": [{"id": "confirmed", "trigger": "status-change", "on": "created", "channel": ["whatsapp", "sms"]}],
+        "rules": [{"id": "confirmed", "trigger": "status-change", "on": "created", "channel": ["whatsapp", "sms"],
+                   **(rule or {})}],
+        **more,
     })
 
 
@@ -124,7 +128,7 @@ def test_an_undeliverable_number_gets_the_message_by_sms(
 def test_a_rule_without_a_template_outside_the_window_goes_by_sms_without_calling_meta(
         cloud_api: CloudApi, local_json_provider: LocalJsonProvider, clock: VirtualClock,
         start_pipeline: Callable[..., StubPipeline]) -> None:
-    stub = start(deployment(cloud_api, local_json_provider, templates={}), clock, start_pipeline)
+    stub = start(deployment(cloud_api, local_json_provider, approved={}), clock, start_pipeline)
     stub.publish(visit())
     stub.run()
     assert cloud_api.requests == []
@@ -138,3 +142,25 @@ def test_a_client_without_whatsapp_consent_gets_sms(stub: StubPipeline, cloud_ap
     stub.run()
     assert cloud_api.requests == [] and len(local_json_provider.delivered) == 1
     assert log(stub) == [("sent", "sms", None)]
+
+
+def test_a_deployer_template_writes_one_parameter_per_line_for_a_template_with_several(
+        cloud_api: CloudApi, local_json_provider: LocalJsonProvider, clock: VirtualClock,
+        start_pipeline: Callable[..., StubPipeline]) -> None:
+    # Given an approved template "Hi {{1}}, your visit on {{2}} is booked: {{3}}" and the deployer's text for it
+    deployed = deployment(
+        cloud_api, local_json_provider, approved={"confirmed": {"name": "visit_details", "language": "en_US",
+                                                                "parameters": 3}},
+        rule={"template": "details"},
+        templates={"details": {
+            "whatsapp": "{{ client.first_name }}\n{{ subject.start | datetime }}\n{% for s in services %}{{ s.name }}{% endfor %}",
+            "sms": "Hi {{ client.first_name }}, booked for {{ subject.start | datetime }}"}})
+    stub = start(deployed, clock, start_pipeline)
+    # When the visit is booked, inside the client's window even
+    stub.publish(visit(addresses={"whatsapp_window_until": (NOW + timedelta(hours=3)).isoformat()}))
+    stub.run()
+    # Then the template goes, its three parameters the text's three lines
+    [body] = cloud_api.bodies()
+    assert body["type"] == "template" and body["template"]["name"] == "visit_details"
+    assert parameters_of(body) == ["Ola", "Mar 10, 2026, 2:00 PM", "Manicure"]
+    assert log(stub) == [("sent", "whatsapp", None)]
