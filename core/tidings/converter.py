@@ -8,7 +8,7 @@ from typing import Any, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.cols import homogenous_tuple_structure_factory, is_mapping, list_structure_factory, mapping_structure_factory
+from attrs import frozen
 from cattrs.errors import (
     AttributeValidationNote,
     ClassValidationError,
@@ -51,13 +51,6 @@ def _make(*, forbid_extra_keys: bool) -> cattrs.Converter:
     return conv
 
 
-def _strict_bool(value: Any, _: Any) -> bool:
-    # cattrs' default is bool(value), which reads the TOML string "false" as true
-    if isinstance(value, bool):
-        return value
-    raise ValueError(f"{value!r} is not true or false")
-
-
 def describe_json(value: Any) -> str:
     """A JSON value as an error message shows it: ``'false' (a string)``, ``0 (a number)``, ``a list``."""
     if value is None:
@@ -73,89 +66,6 @@ def describe_json(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "a list"
     return f"a {type(value).__name__}"
-
-
-def _strict_str(value: Any, _: Any) -> str:
-    if isinstance(value, str):
-        return value
-    raise ValueError(f"must be a string, not {describe_json(value)}")
-
-
-def _json_bool(value: Any, _: Any) -> bool:
-    # cattrs would call bool(): "false", "no", 0 and " " would all be read as consent (PRODUCT §6)
-    if isinstance(value, bool):
-        return value
-    raise ValueError(f"must be true or false (a JSON boolean), not {describe_json(value)}")
-
-
-def structure_id(value: Any, _: Any = None) -> str:
-    """An id: a string, or a JSON integer read as its decimal digits (hosts often number their records)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError(f"must be a string or an integer, not {describe_json(value)}")
-
-
-def _strict_class(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    inner: Callable[[Any, Any], Any]
-    if "id" in attrs.fields_dict(cls):
-        inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys,
-                                       id=override(struct_hook=structure_id))
-    else:
-        inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys)
-
-    def structure(value: Any, type_: Any) -> Any:
-        if not isinstance(value, Mapping):
-            raise ValueError(f"must be an object, not {describe_json(value)}")
-        return inner(value, type_)
-    return structure
-
-
-def _strict_mapping(type_: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    inner = mapping_structure_factory(type_, conv)
-
-    def structure(value: Any, cl: Any) -> Any:
-        if not isinstance(value, Mapping):
-            raise ValueError(f"must be an object, not {describe_json(value)}")
-        return inner(value, cl)
-    return structure
-
-
-def _strict_sequence(type_: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    inner: Callable[[Any, Any], Any] = (homogenous_tuple_structure_factory(type_, conv) if get_origin(type_) is tuple
-                                        else list_structure_factory(type_, conv))
-
-    def structure(value: Any, cl: Any) -> Any:
-        # a string is iterable too: "abc" must not become three services named a, b and c
-        if not isinstance(value, (list, tuple)):
-            raise ValueError(f"must be a list, not {describe_json(value)}")
-        return inner(value, cl)
-    return structure
-
-
-def _is_homogeneous_sequence(type_: Any) -> bool:
-    args = get_args(type_)
-    if get_origin(type_) is tuple:
-        return len(args) == 2 and args[1] is Ellipsis
-    return get_origin(type_) is list
-
-
-def _make_strict() -> cattrs.Converter:
-    """The event converter: a JSON value of the wrong type is an error, never coerced.
-
-    cattrs calls ``str()`` and ``bool()`` on what it is given, so ``"name": 5`` would become ``"5"``
-    and ``"consents": {"sms": "false"}`` consent. Events come from other systems: a value of the wrong
-    type is a bug in the integration, reported with its path. The one documented leniency is ids,
-    which may be JSON integers (``"id": 17`` is read as ``"17"``).
-    """
-    conv = _make(forbid_extra_keys=False)
-    conv.register_structure_hook(str, _strict_str)
-    conv.register_structure_hook(bool, _json_bool)
-    conv.register_structure_hook_factory(_is_homogeneous_sequence, _strict_sequence)
-    conv.register_structure_hook_factory(is_mapping, _strict_mapping)
-    conv.register_structure_hook_factory(attrs.has, _strict_class)
-    return conv
 
 
 def toml_kind(value: Any) -> str:
@@ -183,30 +93,72 @@ def wrong_type(value: Any, wanted: str) -> str:
     return f"must be {wanted}, not {toml_kind(value)}{shown}"
 
 
-def _wrong(value: Any, wanted: str) -> ValueError:
-    return ValueError(wrong_type(value, wanted))
+def structure_id(value: Any, _: Any = None) -> str:
+    """An id: a string, or a JSON integer read as its decimal digits (hosts often number their records)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"must be a string or an integer, not {describe_json(value)}")
 
 
-def _strict(conv: cattrs.Converter) -> None:
-    """Make `conv` read TOML values as they are written: no value of one type is turned into another.
+@frozen
+class _Dialect:
+    """How one kind of document words its types, and the one leniency it allows.
+
+    Attributes:
+        wrong: the problem of a value that is not `wanted` (``must be a table, not a string ('x')``).
+        words: the document's names for a string, a boolean, a table and a list.
+        name_lists: a list of strings may be written as one string (``channels = "sms"``).
+        integer_ids: an attribute named ``id`` also takes an integer, read as its digits.
+    """
+
+    wrong: Callable[[Any, str], str]
+    words: Mapping[str, str]
+    name_lists: bool = False
+    integer_ids: bool = False
+
+
+_TOML = _Dialect(wrong=wrong_type, name_lists=True,
+                 words={"str": "a string", "table": "a table", "list": "an array", "names": "a list of names"})
+_JSON = _Dialect(wrong=lambda value, wanted: f"must be {wanted}, not {describe_json(value)}", integer_ids=True,
+                 words={"str": "a string", "table": "an object", "list": "a list", "names": "a list",
+                        "bool": "true or false (a JSON boolean)"})
+
+
+def _strict(conv: cattrs.Converter, dialect: _Dialect) -> None:
+    """Make `conv` read values as they are written: no value of one type is turned into another.
 
     cattrs' defaults call ``str(value)``, ``int(value)``, ``bool(value)`` and iterate any iterable, so
-    ``template = 3`` became ``"3"``, ``working_hours = "false"`` became true and ``channels = "sms"``
-    became ``("s", "m", "s")``. Here each of those is a problem naming the key, and a table given as
-    anything but a table is one too (cattrs would raise AttributeError on ``.keys()``). One rule
-    widens a type on purpose (docs/configuration.md): a list of names may be written as one name,
-    ``channels = "sms"`` meaning ``channels = ["sms"]``, as rules' ``to`` and ``statuses`` always took.
+    ``template = 3`` became ``"3"``, ``working_hours = "false"`` and ``"consents": {"sms": "false"}``
+    became true, ``channels = "sms"`` became ``("s", "m", "s")``, and a table given as anything else
+    raised AttributeError on ``.keys()``. Here each of those is a problem naming its key. A
+    configuration (TOML) and an event (JSON from another system) differ only in their words and in
+    one leniency each: a list of names may be written as one name in a configuration
+    (docs/configuration.md), and an id may be a JSON integer in an event (docs/events.md).
     """
+    words = dialect.words
+
+    def wrong(value: Any, wanted: str) -> ValueError:
+        return ValueError(dialect.wrong(value, wanted))
+
     def exact(kinds: tuple[type, ...], wanted: str, cast: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
         def structure(value: Any, _: Any) -> Any:
-            # bool is an int in Python, never in TOML
+            # bool is an int in Python, never in TOML or JSON
             if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-                raise _wrong(value, wanted)
+                raise wrong(value, wanted)
             return cast(value)
         return structure
 
-    conv.register_structure_hook(str, exact((str,), "a string", str))
-    conv.register_structure_hook(bool, _strict_bool)
+    def boolean(value: Any, _: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if "bool" in words:
+            raise wrong(value, words["bool"])
+        raise ValueError(f"{value!r} is not true or false")
+
+    conv.register_structure_hook(str, exact((str,), words["str"], str))
+    conv.register_structure_hook(bool, boolean)
     conv.register_structure_hook(int, exact((int,), "an integer", int))
     conv.register_structure_hook(float, exact((int, float), "a number", float))
 
@@ -218,10 +170,10 @@ def _strict(conv: cattrs.Converter) -> None:
         origin, item = get_origin(type_), get_args(type_)[0]
 
         def structure(value: Any, _: Any) -> Any:
-            if item is str and isinstance(value, str):
+            if dialect.name_lists and item is str and isinstance(value, str):
                 value = [value]
-            if not isinstance(value, (list, tuple)):
-                raise _wrong(value, "a list of names" if item is str else "an array")
+            if not isinstance(value, (list, tuple)):   # a string is iterable too: never read letter by letter
+                raise wrong(value, words["names"] if item is str else words["list"])
             out, errors = [], []
             for index, element in enumerate(value):
                 try:
@@ -242,7 +194,7 @@ def _strict(conv: cattrs.Converter) -> None:
 
         def structure(value: Any, _: Any) -> Any:
             if not isinstance(value, Mapping):
-                raise _wrong(value, "a table")
+                raise wrong(value, words["table"])
             out, errors = {}, []
             for key, element in value.items():
                 try:
@@ -255,18 +207,24 @@ def _strict(conv: cattrs.Converter) -> None:
             return out
         return structure
 
+    def table(cls: type) -> Callable[[Any, Any], Any]:
+        ids = {"id": override(struct_hook=structure_id)} if dialect.integer_ids and "id" in attrs.fields_dict(cls) else {}
+        return table_hook(cls, conv, overrides=ids, wanted=words["table"], wrong=dialect.wrong)
+
     conv.register_structure_hook_factory(is_sequence, sequence)
     conv.register_structure_hook_factory(is_table_type, mapping)
-    conv.register_structure_hook_factory(attrs.has, lambda cls: table_hook(cls, conv))
+    conv.register_structure_hook_factory(attrs.has, table)
 
 
-def table_hook(cls: type, conv: cattrs.Converter, **overrides: Any) -> Callable[[Any, Any], Any]:
-    """cattrs' structure function of attrs class `cls`, refusing anything but a table first."""
-    inner: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys, **overrides)
+def table_hook(cls: type, conv: cattrs.Converter, *, overrides: Mapping[str, Any] | None = None,
+               wanted: str = "a table", wrong: Callable[[Any, str], str] = wrong_type) -> Callable[[Any, Any], Any]:
+    """cattrs' structure function of attrs class `cls`, refusing anything but a table (an object) first."""
+    named: dict[str, Any] = dict(overrides or {})   # attribute -> cattrs.gen.override(...)
+    inner: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=conv.forbid_extra_keys, **named)
 
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, Mapping):
-            raise _wrong(value, "a table")
+            raise ValueError(wrong(value, wanted))
         return inner(value, cls)
     return structure
 
@@ -274,13 +232,14 @@ def table_hook(cls: type, conv: cattrs.Converter, **overrides: Any) -> Callable[
 # config is strict about unknown keys and types; events are read strictly by type, their unknown keys are
 # reported by tidings.intake (a warning, or an error with `strict_events`)
 converter = _make(forbid_extra_keys=True)
-_strict(converter)
-event_converter = _make_strict()
+_strict(converter, _TOML)
+event_converter = _make(forbid_extra_keys=False)
+_strict(event_converter, _JSON)
 
 
 def renamed(cls: type, conv: cattrs.Converter, **renames: str) -> None:
     """Register a structure hook for `cls` that reads attribute `a` from key `renames[a]` (from_ <- from)."""
-    conv.register_structure_hook(cls, table_hook(cls, conv, **{attr: override(rename=key) for attr, key in renames.items()}))
+    conv.register_structure_hook(cls, table_hook(cls, conv, overrides={attr: override(rename=key) for attr, key in renames.items()}))
 
 
 def check_fields(instance: Any, checks: Mapping[str, Callable[[Any], str | None]], section: str) -> None:
