@@ -127,16 +127,23 @@ class Formatter(logging.Formatter):
         return f"{text}\n{exception}" if exception else text
 
 
-def configure(*, json: bool | None = None, level: str = "info") -> None:
-    """Set up logging for a tidings process (the CLI): one masked handler on stderr for every logger.
+def configure(*, json: bool | None = None, level: str = "info", path: str | None = None) -> None:
+    """Set up logging for a tidings process (the CLI): one masked handler on stderr (or a file) for every logger.
 
     Args:
         json: JSON lines (default when stderr is not a terminal) or readable text.
         level: the least level shown, for tidings' and Dramatiq's loggers alike.
+        path: a file to append the lines to instead of stderr; it is reopened when it is moved or
+            removed (logrotate), as `logging.handlers.WatchedFileHandler` does.
     """
     if json is None:
         json = not sys.stderr.isatty()
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.Handler
+    if path is not None:
+        from logging.handlers import WatchedFileHandler
+        handler = WatchedFileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(Formatter(json=json))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -2,7 +2,7 @@
 
 - `authoring`: init, check, plugins, preview (writing a deployment)
 - `simulation`: simulate, demo (the pipeline on a virtual clock)
-- `processes`: worker, scheduler, publish (the processes and events coming in)
+- `processes`: worker, scheduler, publish, status (the processes, events coming in, and how they fare)
 - `records`: log (what the schedule store holds)
 - `common`: what they share (a checked deployment, its problems reported)
 """
@@ -14,12 +14,12 @@ from typing import Any
 import click
 
 from tidings.cli.authoring import check, init, plugins, preview
-from tidings.cli.processes import publish, scheduler, worker
+from tidings.cli.processes import publish, scheduler, status, worker
 from tidings.cli.records import log_
 from tidings.cli.simulation import demo, simulate
 from tidings.errors import TidingsError
 
-__all__ = ["main", "check", "init", "plugins", "preview", "simulate", "demo", "worker", "scheduler", "publish", "log_"]
+__all__ = ["main", "check", "init", "plugins", "preview", "simulate", "demo", "worker", "scheduler", "publish", "status", "log_"]
 
 
 def _setup_logging(json_logs: bool | None, level: str) -> None:
@@ -62,5 +62,5 @@ def main(json_logs: bool | None, log_level: str) -> None:
 
 
 
-for _command in (check, init, plugins, simulate, demo, preview, publish, worker, scheduler, log_):
+for _command in (check, init, plugins, simulate, demo, preview, publish, worker, scheduler, status, log_):
     main.add_command(_command)

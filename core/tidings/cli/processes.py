@@ -1,10 +1,9 @@
-"""The long-running processes and the way events come in: worker, scheduler, publish."""
+"""The long-running processes and the way events come in: worker, scheduler, publish, status."""
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
+from functools import partial
 from typing import Any
 
 import click
@@ -12,92 +11,178 @@ import click
 from tidings.cli.common import load, report
 from tidings.errors import ConfigError, EventError
 
-__all__ = ["publish", "scheduler", "worker"]
+__all__ = ["publish", "scheduler", "status", "worker"]
+
+# sysexits' EX_TEMPFAIL: some events were not acknowledged by the broker; publishing them again is safe
+NOT_ACKNOWLEDGED = 75
 
 
-def _runtime(config_path: str, *, connect: bool = False, inline_if_embedded: bool = False) -> tuple[Any, Any]:
-    """The configuration and its pipeline; only with `connect` (the worker) are transports built.
-
-    The scheduler and `publish` never deliver (the scheduler hands due messages to the queue, and
-    `publish` ingests), so they need no provider secret and must not fail for lack of one.
-
-    Args:
-        inline_if_embedded: with the embedded in-memory broker, run without a broker (nothing in
-            another process could consume an in-memory queue).
-    """
-    from tidings.pipeline import build_pipeline, connect_transports, open_broker
-    from tidings.store import open_store
-    deployment = load(config_path)
-    cfg = deployment.config
+def _pipeline(config_path: str, deployment: Any, **options: Any) -> Any:
+    from tidings.runtime.build import pipeline_for
     try:
-        transports = connect_transports(deployment) if connect else {}
+        return pipeline_for(deployment, **options)
     except ConfigError as e:
         report(config_path, e)
         sys.exit(1)
-    embedded = cfg.tidings.broker.startswith("memory://")
-    broker = None if inline_if_embedded and embedded else open_broker(cfg.tidings.broker)
-    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
-    return cfg, build_pipeline(broker, deployment, store, transports=transports)
 
 
-def _stop_event() -> threading.Event:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
+def _log_to(path: str | None) -> None:
+    """Send the process's log lines to `path` (``--log-file``) in the format and at the level the group was given."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    from tidings.logging import configure
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    options = click.get_current_context().find_root().params
+    configure(json=True if options.get("json_logs") is None else options["json_logs"],
+              level=options.get("log_level", "warning"), path=path)
+
+
+_PID_FILE = click.option("--pid-file", type=click.Path(dir_okay=False),
+                         help="Write this process's pid here while it runs (refused if that pid is alive).")
+_LOG_FILE = click.option("--log-file", type=click.Path(dir_okay=False),
+                         help="Write the log here (appended; reopened when logrotate moves it) instead of stderr.")
 
 
 @click.command()
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
-@click.option("--threads", default=4, show_default=True, help="Worker threads.")
-def worker(config_path: str, threads: int) -> None:
-    """Consume the queue: ingest events and deliver due messages, until SIGTERM."""
-    from dramatiq import Worker
+@click.option("--threads", default=4, show_default=True, help="Worker threads per process.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes: more than one runs them under this one, which passes signals on.")
+@_PID_FILE
+@_LOG_FILE
+def worker(config_path: str, threads: int, processes: int, pid_file: str | None, log_file: str | None) -> None:
+    """Consume the queue: ingest events and deliver due messages, until SIGTERM or SIGINT.
 
-    from tidings.logging import get_logger
-    cfg, pipeline = _runtime(config_path, connect=True)
-    stop = _stop_event()
-    pipeline.broker.emit_after("process_boot")
-    w = Worker(pipeline.broker, worker_threads=threads)
-    w.start()
-    get_logger("tidings.cli").warning("worker_started", broker=cfg.tidings.broker.split("@")[-1], threads=threads)
-    stop.wait()
-    w.stop()
-    pipeline.broker.close()
+    Outages of the store or the broker are waited out (one log line when one goes, one when it is
+    back); SIGHUP reloads the configuration, if it passes `tidings check`.
+    """
+    from tidings.runtime.pidfile import pid_file as pid_file_of
+    from tidings.runtime.signals import Signals
+    from tidings.runtime.worker import run_worker
+    signals = Signals.install()   # first: a signal while the plugins load is not lost
+    _log_to(log_file)
+    deployment = load(config_path)
+    with pid_file_of(pid_file):
+        if processes > 1:
+            from tidings.runtime.supervisor import Supervisor
+            sys.exit(Supervisor(_child_argv(config_path, threads=threads, log_file=log_file), processes, signals).run())
+        try:
+            run_worker(deployment, config_path=config_path, signals=signals, threads=threads)
+        except ConfigError as e:
+            report(config_path, e)
+            sys.exit(1)
+
+
+def _child_argv(config_path: str, *, threads: int, log_file: str | None) -> list[str]:
+    """The command line of one worker process under `--processes`: this one's, for one process."""
+    options = click.get_current_context().find_root().params
+    argv = [sys.executable, "-m", "tidings.cli", "--log-level", options.get("log_level", "warning")]
+    if options.get("json_logs") is not None:
+        argv.append("--log-json" if options["json_logs"] else "--log-text")
+    argv += ["worker", "--config", config_path, "--threads", str(threads)]
+    return argv + (["--log-file", log_file] if log_file else [])
 
 
 @click.command()
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between looks at the store.")
-def scheduler(config_path: str, interval: float) -> None:
-    """Move due messages from the schedule store to the queue, until SIGTERM."""
-    from tidings.logging import get_logger
-    cfg, pipeline = _runtime(config_path)
-    stop = _stop_event()
-    logger = get_logger("tidings.cli")
-    logger.warning("scheduler_started", store=cfg.tidings.store.split("@")[-1])
-    while not stop.is_set():
-        if pipeline.enqueue_due() == 0:
-            stop.wait(interval)
-    pipeline.store.close()
+@_PID_FILE
+@_LOG_FILE
+def scheduler(config_path: str, interval: float, pid_file: str | None, log_file: str | None) -> None:
+    """Move due messages from the schedule store to the queue, until SIGTERM or SIGINT.
+
+    Outages of the store or the broker are waited out (one log line when one goes, one when it is
+    back); SIGHUP reloads the configuration, if it passes `tidings check`.
+    """
+    from tidings.runtime.pidfile import pid_file as pid_file_of
+    from tidings.runtime.scheduler import run_scheduler
+    from tidings.runtime.signals import Signals
+    signals = Signals.install()   # first: a signal while the plugins load is not lost
+    _log_to(log_file)
+    deployment = load(config_path)
+    with pid_file_of(pid_file):
+        run_scheduler(deployment, config_path=config_path, signals=signals, interval=interval)
 
 
 @click.command()
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+def status(config_path: str, as_json: bool) -> None:
+    """Print what the store holds (pending, due now, oldest overdue), the queues' depths and the processes alive."""
+    import json
+    from datetime import datetime, timezone
+
+    from tidings.runtime.status import status as status_of
+    found = status_of(load(config_path), now=datetime.now(timezone.utc))
+    if as_json:
+        click.echo(json.dumps(found))
+        return
+    click.echo(f"namespace {found['namespace']}: {found['pending']} pending, "
+               f"{found['due_now'] if found['due_now'] is not None else '?'} due now, "
+               f"oldest overdue {found['oldest_overdue_seconds']} s")
+    for queue, depth in found["queues"].items():
+        click.echo(f"queue {queue}: {depth['ready']} ready, {depth['delayed']} delayed, {depth['dead']} dead")
+    kinds = [p["kind"] for p in found["processes"]]
+    click.echo(f"alive: {kinds.count('worker')} worker{'s' if kinds.count('worker') != 1 else ''}, "
+               f"{kinds.count('scheduler')} scheduler{'s' if kinds.count('scheduler') != 1 else ''}")
+    for process in found["processes"]:
+        click.echo(f"  {process['kind']} {process['host']}:{process['pid']}")
+
+
+@click.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--retry-for", default=30.0, show_default=True,
+              help="Seconds to keep trying to reach the broker for one event before giving up on it.")
 @click.argument("events_path", default="-", type=click.Path(dir_okay=False, allow_dash=True))
-def publish(config_path: str, events_path: str) -> None:
-    """Publish events (JSON lines from a file or stdin) to the pipeline."""
+def publish(config_path: str, retry_for: float, events_path: str) -> None:
+    """Publish events (JSON lines from a file or stdin) to the pipeline.
+
+    Exits 1 when a line was rejected (each is named with its line number), and 75 when the broker did
+    not acknowledge some events within --retry-for seconds (their line numbers are printed; publishing
+    them again is safe, an event is planned once).
+    """
     from tidings.pipeline import events_from_lines
-    _, pipeline = _runtime(config_path, inline_if_embedded=True)
+    from tidings.runtime.outages import Outage, is_connection_error, keep_trying
+    pipeline = _pipeline(config_path, load(config_path), inline_if_embedded=True)
+    broker = Outage("broker", "publish")
     published = rejected = 0
+    unacknowledged: list[int] = []
+    given_up = False
     with click.open_file(events_path, "rb") as lines:
         for number, item in events_from_lines(lines, pipeline.reader):
             if isinstance(item, EventError):
                 click.echo(f"line {number}: {item}", err=True)
                 rejected += 1
                 continue
-            pipeline.publish(item)
+            try:
+                # once the broker stayed away for --retry-for, each further line gets one attempt, not another wait
+                keep_trying(partial(pipeline.publish, item), outage=broker, within=0.0 if given_up else retry_for)
+            except Exception as e:
+                if not is_connection_error(e):
+                    raise
+                given_up = True
+                unacknowledged.append(number)
+                continue
+            given_up = False
             published += 1
-    click.echo(f"published {published} event{'s' if published != 1 else ''}" + (f", rejected {rejected}" if rejected else ""))
+    click.echo(f"published {published} event{'s' if published != 1 else ''}" + (f", rejected {rejected}" if rejected else "")
+               + (f", not acknowledged {len(unacknowledged)}" if unacknowledged else ""))
+    if unacknowledged:
+        click.echo(f"the broker did not acknowledge the events on line{'s' if len(unacknowledged) != 1 else ''} "
+                   f"{_ranges(unacknowledged)}: publish them again (an event is planned once)", err=True)
+        sys.exit(NOT_ACKNOWLEDGED)
     if rejected:
         sys.exit(1)
+
+
+def _ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 5 -> '1-3, 5'."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)

@@ -22,5 +22,6 @@ def open_broker(url: str) -> dramatiq.Broker:
         return RedisBroker(url=url, maintenance_chance=MAINTENANCE_CHANCE)  # type: ignore[no-untyped-call]
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
-        return RabbitmqBroker(url=url)
+        # publisher confirms: a message is sent once RabbitMQ acknowledged it, else the send raises
+        return RabbitmqBroker(url=url, confirm_delivery=True)
     raise ValueError(f"{url!r} is not a broker URL (use memory://, redis://host:6379/0 or amqp://user:pass@host:5672)")

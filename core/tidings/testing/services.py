@@ -94,7 +94,8 @@ class PrivateRedis:
     """
 
     folder: Path
-    port: int = 0
+    port: int = 0          # 0: a spare one is picked at the first start, and kept for the next
+    appendonly: bool = False   # True: AOF on, so a restart keeps what it held (every write fsynced)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -106,11 +107,13 @@ class PrivateRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server is not installed")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        if not self.port:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.appendonly else ["--appendonly", "no"]
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
              "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while (problem := _ping(self.url, timeout=0.2)) is not None:

@@ -1,0 +1,64 @@
+"""``tidings worker --processes N``: N worker processes under one parent that passes signals on and replaces any that dies.
+
+The parent is what a service manager watches (its pid is the pid file's): SIGTERM or SIGINT is passed to
+every child, which finishes the messages in hand, and the parent exits when they all have; SIGHUP is
+passed on too, and each child reloads the configuration (checked first). A child that exits by itself
+(killed, or out of memory) is logged and started again after a backoff.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+
+from attrs import define, field
+
+from tidings.logging import get_logger
+from tidings.runtime.outages import Backoff
+from tidings.runtime.signals import Signals
+
+__all__ = ["Supervisor"]
+
+log = get_logger(__name__)
+
+
+@define
+class Supervisor:
+    """Runs `count` copies of the command `argv`, until told to stop."""
+
+    argv: Sequence[str]
+    count: int
+    signals: Signals
+    _children: list[subprocess.Popen[bytes] | None] = field(factory=list, init=False)
+    _backoff: Backoff = field(factory=lambda: Backoff(first=0.5, cap=30.0), init=False)
+
+    def run(self) -> int:
+        """Start the children and watch them; returns 0 when every child stopped cleanly when asked."""
+        self._children = [self._start(i) for i in range(self.count)]
+        log.warning("worker_processes_started", processes=self.count, pids=[c.pid for c in self._children if c])
+        while not self.signals.stop.is_set():
+            self.signals.wait(0.5)
+            if self.signals.take_reload():
+                self._send(signal.SIGHUP)
+            if self.signals.stop.is_set():
+                break
+            for i, child in enumerate(self._children):
+                if child is not None and child.poll() is not None:
+                    log.error("worker_process_died", pid=child.pid, exit_code=child.returncode, action="starting another")
+                    time.sleep(self._backoff.delay())
+                    self._children[i] = self._start(i)
+        self._send(signal.SIGTERM)
+        codes = [child.wait() for child in self._children if child is not None]
+        log.warning("worker_processes_stopped", exit_codes=codes)
+        return 0 if all(code == 0 for code in codes) else 1
+
+    def _start(self, index: int) -> subprocess.Popen[bytes]:
+        # the children handle no SIGINT of a terminal's own: the parent passes it on as SIGTERM
+        return subprocess.Popen(list(self.argv), start_new_session=True)
+
+    def _send(self, sig: int) -> None:
+        for child in self._children:
+            if child is not None and child.poll() is None:
+                child.send_signal(sig)
