@@ -7,16 +7,19 @@ Fixtures:
     events_file: ``events_file(name, numbers)`` writes the booking events of those numbers, one per line.
     restartable_redis: a redis-server of the test's own with AOF on, to stop (by PID) and start again on its port.
     deployment: a configuration on `restartable_redis` sending an SMS per booking to the local JSON provider.
+    rabbitmq_proxy: a `TcpProxy` in front of the shared RabbitMQ, to cut and restore, and the broker URL through it.
 """
-
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -142,3 +145,84 @@ def events_file(tmp_path: Path) -> Callable[[str, range], Path]:
 def restartable_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
     with running(PrivateRedis(folder=tmp_path_factory.mktemp("redis"), appendonly=True)) as server:
         yield server
+
+
+class TcpProxy:
+    """A TCP proxy on 127.0.0.1 in front of a server, to cut (every connection dropped, new ones refused) and restore.
+
+    It stands for a network outage of a server the test must not stop itself (the shared RabbitMQ).
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> TcpProxy:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones, until `start` again (on the same port)."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)   # wakes the accepting thread: a closed fd alone would not
+            listener.close()
+        with self._lock:
+            sockets, self._open = self._open, set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    stop = cut
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def rabbitmq_proxy(rabbitmq_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    """A `TcpProxy` in front of the shared RabbitMQ, and the broker URL through it."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(rabbitmq_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672).start()
+    credentials = f"{parts.username}:{parts.password}@" if parts.username else ""
+    try:
+        yield proxy, urlunsplit((parts.scheme, f"{credentials}127.0.0.1:{proxy.port}", parts.path, parts.query, ""))
+    finally:
+        proxy.cut()

@@ -101,3 +101,59 @@ def test_publish_reports_the_events_an_unreachable_broker_did_not_acknowledge(de
     assert "published 0 events, not acknowledged 3" in run.stdout
     assert "the broker did not acknowledge the events on lines 1-3: publish them again" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+
+def test_worker_and_publish_ride_out_a_rabbitmq_outage_and_deliver_every_event(
+        rabbitmq_proxy: tuple[Any, str], deployment: Path, restartable_redis: PrivateRedis, local_json_provider: LocalJsonProvider,
+        processes: Callable[..., Process], until: Callable[..., Any], events_file: Callable[[str, range], Path],
+        tmp_path: Path) -> None:
+    import secrets
+
+    import pika  # type: ignore[import-untyped]
+
+    # Given a deployment whose broker is RabbitMQ, reached through a proxy that can cut the network
+    proxy, broker = rabbitmq_proxy
+    namespace = f"outages-{secrets.token_hex(4)}"
+    config = tmp_path / "rabbit.toml"
+    config.write_text(deployment.read_text(encoding="utf-8")
+                      .replace('namespace = "outages"', f'namespace = "{namespace}"')
+                      .replace(f'broker = "{restartable_redis.url}"', f'broker = "{broker}"'), encoding="utf-8")
+    worker = processes("worker", "worker", "--config", str(config), "--threads", "2")
+    scheduler = processes("scheduler", "scheduler", "--config", str(config), "--interval", "0.1")
+    try:
+        first = subprocess.run([sys.executable, "-m", "tidings.cli", "publish", "--config", str(config),
+                                str(events_file("first.jsonl", range(1, 11)))], capture_output=True, text=True, timeout=60)
+        assert first.returncode == 0, first.stderr
+        until(lambda: len(local_json_provider.delivered) == 10, what="the first ten events delivered")
+
+        # When the network to RabbitMQ is cut for ten seconds while events are published
+        proxy.cut()
+        back_at = time.monotonic() + 10
+        publisher = processes("publish", "publish", "--config", str(config), "--retry-for", "120",
+                              str(events_file("second.jsonl", range(11, 31))))
+        until(lambda: "broker_unreachable" in worker.events() and "broker_unreachable" in publisher.events(),
+              what="the worker and publish logging the outage")
+        time.sleep(max(0.0, back_at - time.monotonic()))   # the fault's length, not a wait for a result
+        proxy.start()
+
+        # Then publish finishes, every event is delivered once, and the processes are alive and stop cleanly
+        until(lambda: publisher.popen.poll() is not None, what="publish finishing after the outage")
+        assert publisher.stop() == 0, publisher.log_path.read_text()
+        until(lambda: len(local_json_provider.delivered) == 30, within=90, what="all 30 events delivered")
+        assert local_json_provider.texts() == sorted(f"Booked: a-{n}" for n in range(1, 31))
+        until(lambda: "broker_reconnected" in worker.events(), what="the recovery logged")
+        assert worker.alive() and scheduler.alive()
+        told = Counter(worker.events())
+        assert told["broker_unreachable"] == 1 and told["broker_reconnected"] == 1, told
+        assert worker.stop() == 0 and scheduler.stop() == 0
+    finally:
+        worker.stop()
+        scheduler.stop()
+        connection = pika.BlockingConnection(pika.URLParameters(broker.replace(f":{proxy.port}/", ":5672/")))
+        try:
+            channel = connection.channel()
+            for queue in (namespace, f"{namespace}.DQ", f"{namespace}.XQ"):
+                channel.queue_delete(queue)
+        finally:
+            connection.close()

@@ -144,9 +144,10 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
     them again is safe, an event is planned once).
     """
     from tidings.pipeline import events_from_lines
-    from tidings.runtime.outages import Outage, is_connection_error, keep_trying
+    from tidings.runtime.outages import Outage, QuietReconnects, is_connection_error, keep_trying
     pipeline = _pipeline(config_path, load(config_path), inline_if_embedded=True)
     broker = Outage("broker", "publish")
+    QuietReconnects(broker).install()
     published = rejected = 0
     unacknowledged: list[int] = []
     given_up = False

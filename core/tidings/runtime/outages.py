@@ -107,7 +107,7 @@ class Outage:
 
 
 class QuietReconnects(logging.Filter):
-    """Turns Dramatiq's repeated reconnection lines into one `Outage` report (shown at debug level only)."""
+    """Turns Dramatiq's repeated reconnection lines into one `Outage` report; they, and pika's, show at debug level only."""
 
     def __init__(self, outage: Outage) -> None:
         super().__init__()
@@ -115,10 +115,18 @@ class QuietReconnects(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
+        if record.name.startswith("pika."):
+            # pika logs every failed connection attempt and lost stream, several lines each: the outage line says it
+            return self._quiet(record)
         if not message.startswith(_DRAMATIQ_RECONNECTS):
             return True
         if message.startswith(("Consumer encountered", "Failed to")):
             self.outage.failed(_reason(record))
+        return self._quiet(record)
+
+    @staticmethod
+    def _quiet(record: logging.LogRecord) -> bool:
+        """Shown at debug level, when that is on."""
         if record.levelno > logging.DEBUG:
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return logging.getLogger().isEnabledFor(logging.DEBUG)

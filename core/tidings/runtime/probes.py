@@ -39,7 +39,8 @@ class BrokerProbe:
         try:
             if self._connection is None or not self._connection.is_open:
                 self._connection = pika.BlockingConnection(parameters)
-            self._connection.process_data_events(time_limit=0)
+            # a round trip: a connection cut under it can still look open until it is used
+            self._connection.channel().close()
         except Exception:
             self.close()
             raise

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from tidings.logging import get_logger
 from tidings.runtime.build import close, pipeline_for
 from tidings.runtime.heartbeats import Heartbeat
-from tidings.runtime.outages import Backoff, Outage, is_connection_error
+from tidings.runtime.outages import Backoff, Outage, QuietReconnects, is_connection_error
 from tidings.runtime.probes import BrokerProbe
 from tidings.runtime.reload import reloaded
 
@@ -33,6 +33,8 @@ def run_scheduler(deployment: Deployment, *, config_path: str, signals: Signals,
     probe = BrokerProbe(pipeline.broker) if pipeline.broker is not None else None
     backoff = Backoff()
     heartbeat = _heartbeat(deployment, interval)
+    quiet = QuietReconnects(broker)
+    quiet.install()
     log.warning("scheduler_started", store=_where(deployment.config.tidings.store), namespace=deployment.config.tidings.namespace)
     try:
         while not signals.stop.is_set():
@@ -72,6 +74,7 @@ def run_scheduler(deployment: Deployment, *, config_path: str, signals: Signals,
             if handed == 0:
                 signals.wait(interval)
     finally:
+        quiet.remove()
         heartbeat.stop()
         if probe is not None:
             probe.close()
