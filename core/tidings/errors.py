@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -95,3 +97,25 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Raised when a provider refused a message for good (invalid number, subscription gone)."""
+
+
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
+                   errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN}
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Whether `error` says a server could not be reached (or dropped the connection), not that a request was wrong."""
+    if isinstance(error, (ConnectionError, TimeoutError)):   # OSError's connection kinds, socket timeouts
+        return True
+    root = type(error).__module__.split(".")[0]
+    if root == "redis":
+        import redis
+        return isinstance(error, (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError))
+    if root == "dramatiq":
+        from dramatiq.errors import BrokerConnectionError
+        return isinstance(error, BrokerConnectionError)
+    if root == "pika":
+        from pika import exceptions  # type: ignore[import-untyped]
+        return isinstance(error, (exceptions.AMQPConnectionError, exceptions.AMQPChannelError,
+                                  exceptions.StreamLostError, exceptions.ConnectionWrongStateError))
+    return isinstance(error, socket.gaierror) or isinstance(error, OSError) and error.errno in _NETWORK_ERRNOS

@@ -3,7 +3,7 @@
 Fixtures:
     processes: ``processes(name, *args)`` starts ``python -m tidings.cli --log-json --log-level warning *args``
         with its stderr (the log) and stdout in files of the test's own; each is killed after the test.
-    until: ``until(condition, within=60, what=...)`` polls until the condition holds, or fails the test.
+    until: ``until(condition, within=120, what=...)`` polls until the condition holds, or fails the test.
     events_file: ``events_file(name, numbers)`` writes the booking events of those numbers, one per line.
     restartable_redis: a redis-server of the test's own with AOF on, to stop (by PID) and start again on its port.
     deployment: a configuration on `restartable_redis` sending an SMS per booking to the local JSON provider.
@@ -65,7 +65,7 @@ def event(n: int) -> str:
                                    "client": {"id": f"c-{n}", "phone": f"600100{n:03d}", "consents": {"sms": True}}}})
 
 
-def poll(condition: Callable[[], Any], *, within: float = 60, what: str = "") -> Any:
+def poll(condition: Callable[[], Any], *, within: float = 120, what: str = "") -> Any:
     """Poll `condition` until it is true (returned) or `within` seconds pass (the test fails naming `what`)."""
     deadline = time.monotonic() + within
     while not (result := condition()):

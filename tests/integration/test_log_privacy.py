@@ -134,7 +134,7 @@ def test_debug_logs_of_worker_and_scheduler_through_failures_hold_no_address_or_
     assert published.returncode == 0, published.stderr
 
     # Then every message ends: four sent (two after a failure), one refused, the bad address skipped
-    until(lambda: len(leaky_provider.delivered) == 4, within=90, what="four messages delivered")
+    until(lambda: len(leaky_provider.delivered) == 4, within=180, what="four messages delivered")
     until(lambda: any("provider_rejected" in json.dumps(line) for p in (worker, filed) for line in p.lines())
           or "provider_rejected" in log_file.read_text(errors="replace"), what="the refusal logged")
     # an outage of Redis, while debug logging is on, is logged too

@@ -20,6 +20,7 @@ from attrs import frozen
 from dramatiq.middleware import Middleware, Retries
 
 from tidings.converter import converter
+from tidings.errors import is_connection_error
 
 __all__ = ["FAILURE_OPTION", "MAX_RETRIES", "DeliveryRetry", "Failure", "FailureNotes", "add_failure_notes", "failure_of",
            "retry_when"]
@@ -58,8 +59,9 @@ class DeliveryRetry(dramatiq.Retry):
 
 
 def retry_when(retries: int, exception: BaseException) -> bool:
-    """Dramatiq's question after a failed dispatch: retry it? Only a `DeliveryRetry`, `MAX_RETRIES` times."""
-    return isinstance(exception, DeliveryRetry) and retries < MAX_RETRIES
+    """Dramatiq's question after a failed dispatch: retry it? A `DeliveryRetry`, or the store or broker out of reach
+    (a dropped connection is back within seconds, not a lease later), `MAX_RETRIES` times."""
+    return (isinstance(exception, DeliveryRetry) or is_connection_error(exception)) and retries < MAX_RETRIES
 
 
 class FailureNotes(Middleware):

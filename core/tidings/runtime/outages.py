@@ -13,9 +13,7 @@ per outage there too.
 
 from __future__ import annotations
 
-import errno
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +21,7 @@ from typing import Any, TypeVar
 
 from attrs import define, field
 
+from tidings.errors import is_connection_error
 from tidings.logging import get_logger, mask
 
 __all__ = ["Backoff", "Outage", "QuietReconnects", "is_connection_error", "keep_trying"]
@@ -33,28 +32,6 @@ T = TypeVar("T")
 # Dramatiq's own lines while its broker cannot be reached; each is repeated every few seconds
 _DRAMATIQ_RECONNECTS = ("Consumer encountered a connection error", "Restarting consumer in",
                         "Failed to post_process_message", "Failed to requeue messages")
-_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
-                   errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN}
-
-
-def is_connection_error(error: BaseException) -> bool:
-    """Whether `error` says a server could not be reached (or dropped the connection), not that a request was wrong."""
-    if isinstance(error, (ConnectionError, TimeoutError)):   # OSError's connection kinds, socket timeouts
-        return True
-    root = type(error).__module__.split(".")[0]
-    if root == "redis":
-        import redis
-        return isinstance(error, (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError))
-    if root == "dramatiq":
-        from dramatiq.errors import BrokerConnectionError
-        return isinstance(error, BrokerConnectionError)
-    if root == "pika":
-        from pika import exceptions  # type: ignore[import-untyped]
-        return isinstance(error, (exceptions.AMQPConnectionError, exceptions.AMQPChannelError,
-                                  exceptions.StreamLostError, exceptions.ConnectionWrongStateError))
-    return isinstance(error, socket.gaierror) or isinstance(error, OSError) and error.errno in _NETWORK_ERRNOS
-
-
 @define
 class Backoff:
     """Waits between attempts: `first` seconds, doubling up to `cap`; `reset` after a success."""
@@ -109,12 +86,18 @@ class Outage:
 class QuietReconnects(logging.Filter):
     """Turns Dramatiq's repeated reconnection lines into one `Outage` report; they, and pika's, show at debug level only."""
 
-    def __init__(self, outage: Outage) -> None:
+    def __init__(self, outage: Outage, *, store: Outage | None = None) -> None:
         super().__init__()
         self.outage = outage
+        self.store = store   # a message whose actor lost the store: retried, and told as the store's outage
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
+        error = record.exc_info[1] if record.exc_info else None
+        if self.store is not None and record.name.startswith("dramatiq.") and error is not None \
+                and is_connection_error(error):
+            self.store.failed(error)
+            return self._quiet(record)
         if record.name.startswith("pika."):
             # pika logs every failed connection attempt and lost stream, several lines each: the outage line says it
             return self._quiet(record)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Sequence
 
 from attrs import define, field
@@ -47,7 +46,10 @@ class Supervisor:
             for i, child in enumerate(self._children):
                 if child is not None and child.poll() is not None:
                     log.error("worker_process_died", pid=child.pid, exit_code=child.returncode, action="starting another")
-                    time.sleep(self._backoff.delay())
+                    self.signals.wait(self._backoff.delay())   # a stop asked meanwhile is not kept waiting
+                    if self.signals.stop.is_set():
+                        self._children[i] = None
+                        break
                     self._children[i] = self._start(i)
         self._send(signal.SIGTERM)
         codes = [child.wait() for child in self._children if child is not None]

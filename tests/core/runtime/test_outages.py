@@ -88,3 +88,28 @@ def test_dramatiqs_repeated_reconnection_lines_become_one_outage_line(caplog: py
     assert [quiet.filter(r) for r in (record, record, restart, other)] == [False, False, False, True]
     assert events(caplog) == ["broker_unreachable"]
     assert "ConnectionError: refused" in caplog.records[0].tidings["error"]
+
+
+def test_a_message_that_lost_the_store_is_told_as_the_stores_outage_not_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    import redis
+    caplog.set_level(logging.WARNING)
+    store = Outage("store", "worker")
+    quiet = QuietReconnects(Outage("broker", "worker"), store=store)
+    worker = logging.getLogger("dramatiq.worker.WorkerThread")
+    try:
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    except redis.ConnectionError:
+        import sys
+        lost = worker.makeRecord(worker.name, logging.ERROR, __file__, 1, "Failed to process message %s with unhandled exception.",
+                                 ("tidings_dispatch('slot', 1)",), sys.exc_info())
+    assert quiet.filter(lost) is False
+    assert store.down and events(caplog) == ["store_unreachable"]
+
+
+def test_a_dispatch_that_lost_the_store_is_retried_soon_and_other_errors_are_not() -> None:
+    import redis
+
+    from tidings.pipeline.retries import MAX_RETRIES, retry_when
+    assert retry_when(0, redis.ConnectionError("reset"))
+    assert not retry_when(MAX_RETRIES, redis.ConnectionError("reset"))
+    assert not retry_when(0, KeyError("a bug"))
