@@ -70,7 +70,7 @@ MISTAKES = [
     ("preview --config good.toml --rule booked --event bad.json", "not JSON"),
     ("publish --config missing.toml events.jsonl", "missing.toml"),
     ("publish --config good.toml missing.jsonl", "missing.jsonl"),
-    ("publish --config unreachable.toml events.jsonl", "cannot reach the broker or the store"),
+    ("publish --config unreachable.toml --retry-for 0 events.jsonl", "cannot reach the broker: the events on line 1 were not"),
     ("log --config missing.toml a-1", "missing.toml"),
     ("log --config unreachable.toml a-1", "cannot reach the broker or the store"),
     ("worker --config bad.toml", "not valid TOML"),

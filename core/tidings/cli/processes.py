@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -52,7 +56,11 @@ _LOG_FILE = click.option("--log-file", type=click.Path(dir_okay=False),
               help="Worker processes: more than one runs them under this one, which passes signals on.")
 @_PID_FILE
 @_LOG_FILE
-def worker(config_path: str, threads: int, processes: int, pid_file: str | None, log_file: str | None) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535),
+              help="Serve Prometheus metrics on this port (of every worker process, added up).")
+@click.option("--record-metrics", is_flag=True, hidden=True, help="A worker process under --processes: record, do not serve.")
+def worker(config_path: str, threads: int, processes: int, pid_file: str | None, log_file: str | None,
+           metrics_port: int | None, record_metrics: bool) -> None:
     """Consume the queue: ingest events and deliver due messages, until SIGTERM or SIGINT.
 
     Outages of the store or the broker are waited out (one log line when one goes, one when it is
@@ -64,25 +72,45 @@ def worker(config_path: str, threads: int, processes: int, pid_file: str | None,
     signals = Signals.install()   # first: a signal while the plugins load is not lost
     _log_to(log_file)
     deployment = load(config_path)
-    with pid_file_of(pid_file):
+    with pid_file_of(pid_file), _metrics(metrics_port, deployment):
         if processes > 1:
             from tidings.runtime.supervisor import Supervisor
-            sys.exit(Supervisor(_child_argv(config_path, threads=threads, log_file=log_file), processes, signals).run())
+            argv = _child_argv(config_path, threads=threads, log_file=log_file, metrics=metrics_port is not None)
+            sys.exit(Supervisor(argv, processes, signals).run())
         try:
-            run_worker(deployment, config_path=config_path, signals=signals, threads=threads)
+            run_worker(deployment, config_path=config_path, signals=signals, threads=threads,
+                       metrics=metrics_port is not None or record_metrics)
         except ConfigError as e:
             report(config_path, e)
             sys.exit(1)
 
 
-def _child_argv(config_path: str, *, threads: int, log_file: str | None) -> list[str]:
+@contextlib.contextmanager
+def _metrics(port: int | None, deployment: Any) -> Iterator[None]:
+    """Serve the metrics on `port` while the block runs (nothing when None); the directory made for them goes after."""
+    if port is None:
+        yield
+        return
+    from tidings.runtime.metrics import prepare, serve
+    given = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+    directory = prepare()
+    server = serve(port, deployment)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        if not given:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _child_argv(config_path: str, *, threads: int, log_file: str | None, metrics: bool) -> list[str]:
     """The command line of one worker process under `--processes`: this one's, for one process."""
     options = click.get_current_context().find_root().params
     argv = [sys.executable, "-m", "tidings.cli", "--log-level", options.get("log_level", "warning")]
     if options.get("json_logs") is not None:
         argv.append("--log-json" if options["json_logs"] else "--log-text")
     argv += ["worker", "--config", config_path, "--threads", str(threads)]
-    return argv + (["--log-file", log_file] if log_file else [])
+    return argv + (["--log-file", log_file] if log_file else []) + (["--record-metrics"] if metrics else [])
 
 
 @click.command()
@@ -90,7 +118,10 @@ def _child_argv(config_path: str, *, threads: int, log_file: str | None) -> list
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between looks at the store.")
 @_PID_FILE
 @_LOG_FILE
-def scheduler(config_path: str, interval: float, pid_file: str | None, log_file: str | None) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535),
+              help="Serve Prometheus metrics (pending, due, queue depths) on this port.")
+def scheduler(config_path: str, interval: float, pid_file: str | None, log_file: str | None,
+              metrics_port: int | None) -> None:
     """Move due messages from the schedule store to the queue, until SIGTERM or SIGINT.
 
     Outages of the store or the broker are waited out (one log line when one goes, one when it is
@@ -102,7 +133,7 @@ def scheduler(config_path: str, interval: float, pid_file: str | None, log_file:
     signals = Signals.install()   # first: a signal while the plugins load is not lost
     _log_to(log_file)
     deployment = load(config_path)
-    with pid_file_of(pid_file):
+    with pid_file_of(pid_file), _metrics(metrics_port, deployment):
         run_scheduler(deployment, config_path=config_path, signals=signals, interval=interval)
 
 
@@ -151,6 +182,7 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
     published = rejected = 0
     unacknowledged: list[int] = []
     given_up = False
+    last_error: BaseException | None = None
     with click.open_file(events_path, "rb") as lines:
         for number, item in events_from_lines(lines, pipeline.reader):
             if isinstance(item, EventError):
@@ -163,7 +195,7 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
             except Exception as e:
                 if not is_connection_error(e):
                     raise
-                given_up = True
+                given_up, last_error = True, e
                 unacknowledged.append(number)
                 continue
             given_up = False
@@ -171,8 +203,10 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
     click.echo(f"published {published} event{'s' if published != 1 else ''}" + (f", rejected {rejected}" if rejected else "")
                + (f", not acknowledged {len(unacknowledged)}" if unacknowledged else ""))
     if unacknowledged:
-        click.echo(f"the broker did not acknowledge the events on line{'s' if len(unacknowledged) != 1 else ''} "
-                   f"{_ranges(unacknowledged)}: publish them again (an event is planned once)", err=True)
+        from tidings.logging import mask
+        click.echo(f"cannot reach the broker: the events on line{'s' if len(unacknowledged) != 1 else ''} "
+                   f"{_ranges(unacknowledged)} were not acknowledged; publish them again (an event is planned once). "
+                   f"Last error: {mask(f'{type(last_error).__name__}: {last_error}')}", err=True)
         sys.exit(NOT_ACKNOWLEDGED)
     if rejected:
         sys.exit(1)

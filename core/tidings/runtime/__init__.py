@@ -7,5 +7,6 @@
 - `reload`: a new configuration, checked before it replaces the running one
 - `worker`, `scheduler`: the two processes' loops; `supervisor`: ``--processes N`` worker processes
 - `heartbeats`: which processes are alive, under the namespace; `status`: `tidings status`
+- `metrics`: Prometheus metrics on ``--metrics-port``
 - `pidfile`: ``--pid-file``
 """

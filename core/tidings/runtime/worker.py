@@ -46,10 +46,13 @@ class _Running:
     heartbeat: Heartbeat
 
     @classmethod
-    def start(cls, pipeline: Pipeline, *, threads: int) -> _Running:
+    def start(cls, pipeline: Pipeline, *, threads: int, metrics: bool = False) -> _Running:
         from dramatiq import Worker
         broker = pipeline.broker
         assert broker is not None
+        if metrics:
+            from tidings.runtime.metrics import instrument
+            instrument(pipeline)
         broker.emit_after("process_boot")
         worker = Worker(broker, worker_threads=threads)
         worker.start()
@@ -78,10 +81,11 @@ class _Running:
 
 
 def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, threads: int = 4,
-               probe_interval: float = 1.0) -> None:
+               probe_interval: float = 1.0, metrics: bool = False) -> None:
     """Consume the deployment's queue with `threads` worker threads until SIGTERM or SIGINT.
 
-    SIGHUP reloads the configuration from `config_path`: checked first (channel secrets included), the
+    With `metrics`, what it does is counted for Prometheus (`tidings.runtime.metrics`; the port is served by
+    the caller). SIGHUP reloads the configuration from `config_path`: checked first (channel secrets included), the
     new one replaces the old after the messages in hand are finished; a bad one is refused with a log
     line and the old one keeps running.
 
@@ -89,9 +93,9 @@ def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, th
         ConfigError: when the deployment's transports cannot be built at start.
     """
     store, broker = Outage("store", "worker"), Outage("broker", "worker")
-    quiet = QuietReconnects(broker)
+    quiet = QuietReconnects(broker, store=store)
     quiet.install()
-    running = _Running.start(pipeline_for(deployment, connect=True), threads=threads)
+    running = _Running.start(pipeline_for(deployment, connect=True), threads=threads, metrics=metrics)
     running.look(store, broker)
     log.warning("worker_started", broker=_where(deployment.config.tidings.broker), threads=threads,
                 namespace=deployment.config.tidings.namespace)
@@ -101,7 +105,7 @@ def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, th
             if signals.stop.is_set():
                 break
             if signals.take_reload():
-                running = _reload(running, config_path, threads=threads)
+                running = _reload(running, config_path, threads=threads, metrics=metrics)
             running.look(store, broker)
     finally:
         running.stop()
@@ -109,7 +113,7 @@ def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, th
     log.warning("worker_stopped")
 
 
-def _reload(running: _Running, config_path: str, *, threads: int) -> _Running:
+def _reload(running: _Running, config_path: str, *, threads: int, metrics: bool) -> _Running:
     fresh = reloaded(config_path, process="worker")
     if fresh is None:
         return running
@@ -121,7 +125,7 @@ def _reload(running: _Running, config_path: str, *, threads: int) -> _Running:
         return running
     running.stop()
     log.warning("config_reloaded", process="worker", config=config_path, namespace=fresh.config.tidings.namespace)
-    return _Running.start(pipeline, threads=threads)
+    return _Running.start(pipeline, threads=threads, metrics=metrics)
 
 
 def _look(probe: Callable[[], None], outage: Outage) -> None:
