@@ -91,7 +91,8 @@ class Delivery:
                                       subject=subject.id, recipient=recipient,
                                       locale=recipient.locale or self.config.tidings.locale,
                                       location={"id": location.id, "name": location.name, "address": location.address,
-                                                "phone": location.phone}, addresses=candidate.addresses)
+                                                "phone": location.phone}, addresses=candidate.addresses,
+                                      due=pending.due, context=context)
             if channel.prepare is not None:
                 # the channel's last word on what goes out (SMS transliteration): the log, describe() and
                 # the transport all see the message as it is sent

@@ -5,19 +5,19 @@ module and the channel, and give a `ContractPeer` fixture: the channel's setting
 local peer (a real server speaking the provider's protocol), a contact it can reach there, and
 how to read what arrived and to make the next message fail::
 
-    class TestWebhookChannelContract(ChannelContract):
-        plugin = tidings_webhook.plugin
-        name = "webhook"
-        distribution = "tidings-webhook"
-        sample_table = {"url": "https://hooks.example/tidings"}
+    class TestPostcardChannelContract(ChannelContract):
+        plugin = tidings_postcard.plugin
+        name = "postcard"
+        distribution = "tidings-postcard"
+        sample_table = {"url": "https://postcards.example/tidings"}
 
         @pytest.fixture
         def peer(self, start_service):
-            hooks = start_service(Hooks())
+            cards = start_service(Postcards())
             return ContractPeer(
-                settings=WebhookConfig(url=hooks.url + "/hook"), contact=Contact(id="c-1"), addresses=("webhook:c-1",),
-                arrivals=lambda: [Arrival(r.headers["idempotency-key"], r.json["parts"]) for r in hooks.accepted()],
-                fail_next=lambda transient: hooks.then(503 if transient else 400))
+                settings=PostcardConfig(url=cards.url + "/postcards"), contact=Contact(id="c-1"), addresses=("postcard:c-1",),
+                arrivals=lambda: [Arrival(r.headers["idempotency-key"], r.json["parts"]) for r in cards.accepted()],
+                fail_next=lambda transient: cards.then(503 if transient else 400))
 
 The contract checks the registration's shape (the name, a one-line summary, parts with roles, settings
 structured from an empty and a sample table, `verify` without network I/O), the addresses of the
