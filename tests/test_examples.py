@@ -2,8 +2,9 @@
 
 examples/salon/expected.jsonl lists every message (at, rule, channel, to, subject), worked out from
 the spec: the confirmation, both reminders moved with the reschedule, Ivan's 1 h reminder dropped
-by his cancellation, the review request moved from Wednesday 18:10 to Thursday's opening, and the
-repeat-visit invitation three weeks after the visit's start, across the change to summer time.
+by his cancellation and a CRM task for staff about it (the webhook channel, to the staff member's
+id), the review request moved from Wednesday 18:10 to Thursday's opening, and the repeat-visit
+invitation three weeks after the visit's start, across the change to summer time.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def _config_file(folder: Path) -> Path:
 def test_the_demo_config_passes_check(tmp_path: Path) -> None:
     result = tidings("check", str(_config_file(tmp_path)), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert ": ok (6 rules, 2 locations" in result.stdout
+    assert ": ok (7 rules, 2 locations" in result.stdout
 
 
 # ---------------------------------------------------------------- the run and its summary
@@ -144,7 +144,7 @@ def test_the_demo_runs_to_completion_and_its_summary_agrees_with_its_messages(de
     assert events == len((folder / "events.jsonl").read_text(encoding="utf-8").splitlines())
     # every rule of the chain sent something, through every channel
     assert {rule for rule, _ in sent} == {r.id for r in load_config(folder / "config.toml").rules}
-    assert {channel for _, channel in sent} == {"sms", "email", "push"}
+    assert {channel for _, channel in sent} == {"sms", "email", "push", "webhook"}
     assert {"no_consent", "too_late", "muted"} <= set(skipped)
     # nothing goes to a terminal that is not one: no progress bar in a pipe
     assert "simulating" not in result.stderr and "\r" not in result.stderr
