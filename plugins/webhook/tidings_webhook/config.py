@@ -19,6 +19,7 @@ from attrs import field, frozen
 
 from tidings.channel_kit import EnvSecret, check_timeout
 from tidings.converter import check_fields
+from tidings_webhook.payload import EVENT_TYPE
 from tidings_webhook.signing import SecretError, secret_key
 
 SECRET = EnvSecret("channels.webhook", "secret", "TIDINGS_WEBHOOK_SECRET")
@@ -73,7 +74,7 @@ class WebhookConfig:
 
     url: str = ""
     secret: str = field(default="", repr=False)
-    event_type: str = "tidings.message"
+    event_type: str = EVENT_TYPE
     timeout: float = 15.0
 
     def __attrs_post_init__(self) -> None:

@@ -2,8 +2,8 @@
 
 ``webhook-id`` is the message's idempotency key, the same on every attempt, so a host that keeps
 the ids it processed (as the specification asks) acts on a message once however often it
-arrives; ``webhook-timestamp`` is the attempt's own time (real time, also under ``simulate``'s
-virtual clock, since receivers reject a timestamp more than minutes away from theirs), and
+arrives; ``webhook-timestamp`` is the attempt's own time (real time, even where the pipeline runs
+on a virtual clock, since receivers reject a timestamp more than minutes away from theirs), and
 ``webhook-signature`` signs both with the body (`tidings_webhook.signing`).
 
 The answer (the specification's "delivery success and failure", with the core's reading of HTTP
