@@ -62,7 +62,7 @@ def test_every_key_a_plugin_or_the_core_declares_is_documented() -> None:
         for attribute in fields(cls):
             if attribute.name != "id" and f"`{attribute.name}`" not in reference:
                 missing.append(f"{section} {attribute.name} (docs/configuration.md)")
-    registry = build_registry({"channels": ["sms", "email", "push", "whatsapp", "telegram"],
+    registry = build_registry({"channels": ["sms", "email", "push", "whatsapp", "telegram", "manual"],
                                "triggers": ["status-change", "pre-visit", "post-visit", "repeat-visit"]})
     for name, channel in registry.channels.items():
         readme = _plugin_readme(channel.connect.__module__)

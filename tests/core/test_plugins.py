@@ -98,7 +98,7 @@ def test_a_removed_plugin_is_a_config_error_naming_it(tmp_path: Path) -> None:
     config.write_text(CONFIG.format(url="http://127.0.0.1:9/"))
     result = run(["-m", "tidings.cli", "check", str(config)], None)
     assert result.returncode == 1
-    assert "plugins.channels[0]: no channel plugin named 'webhook' is installed (installed: email, push, sms, telegram, whatsapp)" in result.stderr
+    assert "plugins.channels[0]: no channel plugin named 'webhook' is installed (installed: email, manual, push, sms, telegram, whatsapp)" in result.stderr
 
 
 def test_two_plugins_registering_one_name_are_refused() -> None:
