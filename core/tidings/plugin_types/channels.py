@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from tidings.errors import PluginError
+from tidings.models import ADDRESS_KEYS, is_address_key
 from tidings.plugin_types.delivery import RenderedMessage, Transport
 
 if TYPE_CHECKING:
@@ -44,6 +45,13 @@ the roles of its parts, whatever it calls them: a new channel with parts of role
 message's ``title`` (role ``title``) and ``text`` (the first of ``text``, ``short``, ``brief``,
 ``html`` the channel has).
 """
+
+def _reads(channel: Channel, attribute: Any, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if not is_address_key(key):
+            raise PluginError(f"channel {channel.name!r}: reads names {key!r}, which is not where a contact keeps an "
+                              f"address ({', '.join(ADDRESS_KEYS)} or addresses.<name>)")
+
 
 # the roles the delivery log's `text` is taken from, best first
 TEXT_ROLES = ("text", "short", "brief", "html")
@@ -130,6 +138,9 @@ class Channel:
     # what the delivery log records when the transport took a message (one of OUTCOMES): "queued" for a channel
     # whose messages people send themselves; either way the message is never handed to the channel twice
     outcome: str = field(default="sent", validator=lambda channel, _, value: _outcome(channel, value))
+    # the contact keys its addresses come from, any one of them enough (a phone: ("phone",); Telegram:
+    # ("addresses.telegram",)): `tidings check` says per rule what each channel needs; () says nothing
+    reads: tuple[str, ...] = field(default=(), validator=_reads)
     # True: `connect(settings, data=PluginData)` also gets the channel's own namespace of the schedule store
     # (`tidings.store.data.PluginData`, named after the channel), shared by every worker of the deployment
     uses_store: bool = False

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="manual", summary="Queued for staff to send by hand, with one-tap WhatsApp, SMS and e-mail links",
+                  reads=("phone", "email"),
                   parts=("subject", "text"), roles={"subject": "title", "text": "short"}, config_type=ManualConfig,
                   addresses=manual_addresses, locate=settings_at, connect=connect, outcome="queued", uses_store=True)
 
