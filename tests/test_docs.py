@@ -53,16 +53,17 @@ def _plugin_readme(module: str) -> str:
 
 
 def test_every_key_a_plugin_or_the_core_declares_is_documented() -> None:
-    from tidings.config import Links, Location, Settings
+    from tidings.config import Contacts, Links, Location, Settings
     from tidings.plugins import build_registry
 
     reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing: list[str] = []
-    for section, cls in (("[tidings]", Settings), ("[links]", Links), ("[locations.ID]", Location)):
+    for section, cls in (("[tidings]", Settings), ("[links]", Links), ("[locations.ID]", Location),
+                         ("[contacts]", Contacts)):
         for attribute in fields(cls):
             if attribute.name != "id" and f"`{attribute.name}`" not in reference:
                 missing.append(f"{section} {attribute.name} (docs/configuration.md)")
-    registry = build_registry({"channels": ["sms", "email", "push", "whatsapp", "telegram", "webhook"],
+    registry = build_registry({"channels": ["sms", "email", "push", "whatsapp", "telegram", "webhook", "manual"],
                                "triggers": ["status-change", "pre-visit", "post-visit", "repeat-visit"]})
     for name, channel in registry.channels.items():
         readme = _plugin_readme(channel.connect.__module__)

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = {"sms": "tidings.channels", "email": "tidings.channels", "push": "tidings.channels",
            "whatsapp": "tidings.channels", "telegram": "tidings.channels",
-           "webhook": "tidings.channels", "triggers": "tidings.triggers"}
+           "webhook": "tidings.channels", "manual": "tidings.channels", "triggers": "tidings.triggers"}
 
 
 def imported_modules(path: Path) -> set[str]:

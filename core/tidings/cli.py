@@ -38,7 +38,16 @@ def _setup_logging(json_logs: bool | None, level: str) -> None:
 
 
 class _Commands(click.Group):
-    """The command group: a user's mistake (a missing file, an unreachable Redis) is one line, never a traceback."""
+    """The command group: a user's mistake (a missing file, an unreachable Redis) is one line, never a traceback.
+
+    A name that is not a core command is looked up among the commands of the plugins that the
+    configuration of ``--config`` enables (`tidings.hookspecs.tidings_commands`).
+    """
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        if not args or args[0] in self.commands or args[0].startswith("-"):
+            return super().resolve_command(ctx, args)
+        return _plugin_command(ctx, args[0], args[1:])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -58,7 +67,25 @@ class _Commands(click.Group):
             raise
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+def _plugin_command(ctx: click.Context, name: str, args: list[str]) -> tuple[str, click.Command, list[str]]:
+    """A plugin's command `name`, found through the configuration that `--config` in `args` names."""
+    from tidings.commands import CommandContext, config_option
+    config, rest = config_option(args)
+    if config is None:
+        raise click.UsageError(f"no such command {name!r}; a plugin's command runs with --config CONFIG, "
+                               "whose plugins provide it", ctx)
+    deployment = _load(config)
+    found = deployment.registry.commands.get(name)
+    if found is None:
+        offered = ", ".join(sorted(deployment.registry.commands)) or "none"
+        raise click.UsageError(f"no such command {name!r} (the plugins {config} enables add: {offered})", ctx)
+    ctx.obj = CommandContext(deployment=deployment, config_path=config)
+    return name, found.command, rest
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Plugins add commands of their own: `tidings NAME --config CONFIG ...` runs the command NAME "
+                    "of the plugins CONFIG enables (the manual channel's `tidings manual list`).")
 @click.version_option(package_name="tidings")
 @click.option("--log-json/--log-text", "json_logs", default=None, help="Log format (default: JSON unless on a terminal).")
 @click.option("--log-level", default="warning", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
@@ -93,7 +120,8 @@ def check(config: str, as_json: bool, require_env: bool) -> None:
     for warning in deployment.warnings:
         click.echo(f"  {warning}", err=True)
     from tidings.costs import cost_lines
-    for line in cost_lines(deployment):
+    from tidings.reach import reach_lines
+    for line in [*reach_lines(deployment), *cost_lines(deployment)]:
         click.echo(f"  {line}")
     click.echo(f"{config}: ok ({rules} rule{'s' if rules != 1 else ''}, {len(cfg.locations)} location{'s' if len(cfg.locations) != 1 else ''}, "
                f"channels: {', '.join(cfg.plugins.channels) or 'none'}, triggers: {', '.join(cfg.plugins.triggers) or 'none'})")
@@ -106,6 +134,7 @@ def _problem(problem: Any) -> dict[str, Any]:
 def _check_json(config: str, *, require_env: bool = False) -> None:
     from tidings.check import checked
     from tidings.costs import cost_lines
+    from tidings.reach import reach_lines
     try:
         deployment = checked(config, verify=True, require_env=require_env)
     except ConfigError as e:
@@ -115,7 +144,7 @@ def _check_json(config: str, *, require_env: bool = False) -> None:
     click.echo(json.dumps({"config": config, "ok": True, "problems": [_problem(p) for p in deployment.warnings],
                            "rules": [r.id for r in cfg.rules], "locations": list(cfg.locations),
                            "channels": list(cfg.plugins.channels), "triggers": list(cfg.plugins.triggers),
-                           "costs": cost_lines(deployment)}, ensure_ascii=False))
+                           "reach": reach_lines(deployment), "costs": cost_lines(deployment)}, ensure_ascii=False))
 
 
 @main.command()
@@ -339,14 +368,14 @@ def _runtime(config_path: str, *, connect: bool = False, inline_if_embedded: boo
     from tidings.store import open_store
     deployment = _load(config_path)
     cfg = deployment.config
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
     try:
-        transports = connect_transports(deployment) if connect else {}
+        transports = connect_transports(deployment, store=store) if connect else {}
     except ConfigError as e:
         _report(config_path, e)
         sys.exit(1)
     embedded = cfg.tidings.broker.startswith("memory://")
     broker = None if inline_if_embedded and embedded else open_broker(cfg.tidings.broker)
-    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
     return cfg, build_pipeline(broker, deployment, store, transports=transports)
 
 

@@ -98,7 +98,7 @@ def test_a_removed_plugin_is_a_config_error_naming_it(tmp_path: Path) -> None:
     config.write_text(CONFIG.format(url="http://127.0.0.1:9/"))
     result = run(["-m", "tidings.cli", "check", str(config)], None)
     assert result.returncode == 1
-    assert "plugins.channels[0]: no channel plugin named 'postcard' is installed (installed: email, push, sms, telegram, webhook, whatsapp)" in result.stderr
+    assert "plugins.channels[0]: no channel plugin named 'postcard' is installed (installed: email, manual, push, sms, telegram, webhook, whatsapp)" in result.stderr
 
 
 def test_two_plugins_registering_one_name_are_refused() -> None:
@@ -141,3 +141,25 @@ def test_tidings_plugins_reads_a_malformed_plugins_table_without_a_traceback(tmp
     config.write_text("[plugins\n", encoding="utf-8")
     broken = CliRunner().invoke(plugins, ["--config", str(config)])
     assert broken.exit_code == 1 and isinstance(broken.exception, SystemExit) and "Traceback" not in broken.output
+
+
+def test_commands_a_plugin_registers_are_in_the_registry_by_name() -> None:
+    import click
+
+    from tidings.plugin_types import Command
+
+    @click.command()
+    def hello() -> None:
+        click.echo("hello")
+
+    class Hello:
+        @hookimpl
+        def tidings_commands(self) -> Iterator[Command]:
+            yield Command(name="hello", summary="Say hello", command=hello)
+
+    registry = registry_for(Hello())
+    assert list(registry.commands) == ["hello"] and registry.commands["hello"].command is hello
+    with pytest.raises(PluginError, match="command 'hello' is registered twice"):
+        registry_for(Hello(), Hello())
+    with pytest.raises(PluginError, match="lower-case kebab-case"):
+        Command(name="Hello World", summary="", command=hello)

@@ -47,6 +47,7 @@ from tidings.errors import PermanentDeliveryError, Problem, TransientDeliveryErr
 from tidings.models import Contact
 from tidings.plugin_types import Channel, Receipt, RenderedMessage, Transport
 from tidings.plugins import registry_for
+from tidings.store import ScheduleStore
 from tidings.testing.settings import settings_from
 
 _REASON = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
@@ -69,6 +70,8 @@ class ContractPeer:
     addresses: tuple[str, ...]                        # what `channel.addresses(contact, settings)` gives
     arrivals: Callable[[], Sequence[Arrival]]         # what the peer accepted so far, in order
     fail_next: Callable[[bool], None]                 # True: a failure that may pass; False: a refusal for good
+    # the schedule store whose namespace a channel with `uses_store` is connected with (None: a fresh MemoryStore)
+    store: ScheduleStore | None = None
 
 
 def part_names(channel: Channel) -> tuple[str, ...]:
@@ -101,9 +104,8 @@ class ChannelContract:
         pytest.fail(f"{type(self).__name__} must define a `peer` fixture returning a ContractPeer")
 
     @pytest.fixture
-    def transport(self, channel: Channel, peer: ContractPeer,
-                  connect_transport: Callable[[Channel, Any], Transport]) -> Transport:
-        return connect_transport(channel, peer.settings)
+    def transport(self, channel: Channel, peer: ContractPeer, connect_transport: Callable[..., Transport]) -> Transport:
+        return connect_transport(channel, peer.settings, peer.store)
 
     @pytest.fixture
     def message(self, channel: Channel, peer: ContractPeer) -> RenderedMessage:
