@@ -53,16 +53,17 @@ def _plugin_readme(module: str) -> str:
 
 
 def test_every_key_a_plugin_or_the_core_declares_is_documented() -> None:
-    from tidings.config import Links, Location, Settings
+    from tidings.config import Contacts, Links, Location, Settings
     from tidings.plugins import build_registry
 
     reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing: list[str] = []
-    for section, cls in (("[tidings]", Settings), ("[links]", Links), ("[locations.ID]", Location)):
+    for section, cls in (("[tidings]", Settings), ("[links]", Links), ("[locations.ID]", Location),
+                         ("[contacts]", Contacts)):
         for attribute in fields(cls):
             if attribute.name != "id" and f"`{attribute.name}`" not in reference:
                 missing.append(f"{section} {attribute.name} (docs/configuration.md)")
-    registry = build_registry({"channels": ["sms", "email", "push", "whatsapp", "telegram"],
+    registry = build_registry({"channels": ["sms", "email", "push", "whatsapp", "telegram", "webhook", "manual"],
                                "triggers": ["status-change", "pre-visit", "post-visit", "repeat-visit"]})
     for name, channel in registry.channels.items():
         readme = _plugin_readme(channel.connect.__module__)
@@ -86,11 +87,11 @@ def test_the_example_plugins_readme_configuration_passes_tidings_check(installed
     readme = (ROOT / "docs" / "example-plugin" / "README.md").read_text(encoding="utf-8")
     [block] = re.findall(r"```toml\n(.*?)```", readme, re.S)
     (tmp_path / "tidings.toml").write_text(block, encoding="utf-8")
-    # `tidings check` where the example is installed as its users install it; the webhook writes no text, and its
+    # `tidings check` where the example is installed as its users install it; the postcard writes no text, and its
     # part of role "text" gets the trigger's built-in one
     result = subprocess.run([sys.executable, "-m", "tidings.cli", "check", str(tmp_path / "tidings.toml")],
                             capture_output=True, text=True, timeout=120,
                             env={**os.environ, "PYTHONPATH": str(installed_plugin)})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().endswith("ok (1 rule, 0 locations, channels: webhook, triggers: status-change)")
+    assert result.stdout.strip().endswith("ok (1 rule, 0 locations, channels: postcard, triggers: status-change)")
     assert "warning" not in result.stderr

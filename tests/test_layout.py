@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = {"sms": "tidings.channels", "email": "tidings.channels", "push": "tidings.channels",
-           "whatsapp": "tidings.channels", "telegram": "tidings.channels", "triggers": "tidings.triggers"}
+           "whatsapp": "tidings.channels", "telegram": "tidings.channels",
+           "webhook": "tidings.channels", "manual": "tidings.channels", "triggers": "tidings.triggers"}
 
 
 def imported_modules(path: Path) -> set[str]:

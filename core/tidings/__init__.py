@@ -21,6 +21,7 @@ from tidings.plugin_types import (
     ROLES,
     STATUSES,
     Channel,
+    Command,
     Description,
     Drop,
     NoAddress,
@@ -69,7 +70,7 @@ __all__ = [
     "connect",
     # Plugins
     "hookimpl", "Registry", "build_registry", "registry_for",
-    "Channel", "ROLES", "Description", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
+    "Channel", "Command", "ROLES", "Description", "Trigger", "TemplateFilter", "TemplateGlobal", "TemplateTexts", "Transport", "NoConfig",
     "NoAddress", "RenderedMessage", "Receipt", "Send", "Drop", "Suspend", "Restore", "Skip", "Pending", "STATUSES",
     # Models
     "Deployment", "Event", "Subject", "Contact", "Service", "Previous", "PushSubscription",

@@ -4,7 +4,8 @@ Structuring (`tidings.config`) finds what is wrong with each value on its own. C
 from there with the plugins: every template is compiled, checked statically and rendered on a
 sample for each rule and channel (`tidings.templates.check_templates`); each enabled channel looks
 at its settings in every location (`Channel.check`) and, with `verify`, says whether it could
-build its transport (`Channel.verify`, no I/O). Every problem is collected, then reported at once.
+build its transport (`Channel.verify`, no I/O); and a rule none of whose channels can reach its
+recipient, by what ``[contacts]`` says the host's records carry, is a warning (`tidings.reach`). Every problem is collected, then reported at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from tidings.config.loader import read_config, read_toml
 from tidings.deployment import Deployment
 from tidings.errors import ConfigError, Problem
+from tidings.reach import reach_problems
 from tidings.registry import Registry
 from tidings.templates import check_templates
 
@@ -41,6 +43,7 @@ def check(deployment: Deployment, *, verify: bool = False, require_env: bool = F
                 found.append(problem if problem.warning and not require_env else Problem(problem.path, problem.message))
     found.extend(check_templates(deployment.templates))
     found.extend(_check_channels(deployment))
+    found.extend(reach_problems(deployment))
     return found
 
 

@@ -186,6 +186,6 @@ def connect(config: str | os.PathLike[str] | Mapping[str, Any] | Config | Deploy
     embedded = settings.broker.startswith("memory://")
     store = open_store(settings.store, namespace=settings.namespace)
     if transports is None:
-        transports = connect_transports(deployment) if embedded else {}
+        transports = connect_transports(deployment, store=store) if embedded else {}
     broker = None if embedded else open_broker(settings.broker)
     return Client(build_pipeline(broker, deployment, store, transports=transports, clock=clock))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Any
 
-    from tidings.plugin_types import Channel, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
+    from tidings.plugin_types import Channel, Command, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
 
 _hookspec = pluggy.HookspecMarker("tidings")
 
@@ -153,6 +153,35 @@ def tidings_template_texts() -> Iterable[TemplateTexts]:
         def tidings_template_texts():
             yield TemplateTexts(name="birthday", locale="en",
                                 texts={"title": "Happy birthday!", "short": "Happy birthday, {{ client.name }}!"})
+    """
+    yield from ()
+
+
+# ---------------------------------------------------------------- commands
+
+
+@_hookspec
+def tidings_commands() -> Iterable[Command]:
+    """Register subcommands of ``tidings``: ``tidings <name> ... --config CONFIG``.
+
+    Called once, when the registry is built, so only the plugins a configuration enables add
+    commands: the core reads ``--config`` wherever it stands on the command line, and hands the
+    command the checked deployment as click's ``ctx.obj`` (a `tidings.commands.CommandContext`).
+
+    Example::
+
+        import click
+        from tidings import hookimpl
+        from tidings.plugin_types import Command
+
+        @click.command()
+        @click.pass_obj
+        def hello(context):
+            click.echo(f"{len(context.deployment.config.rules)} rules")
+
+        @hookimpl
+        def tidings_commands():
+            yield Command(name="hello", summary="Count the rules", command=hello)
     """
     yield from ()
 

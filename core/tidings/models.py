@@ -24,6 +24,16 @@ MAX_EVENT_BYTES = 256 * 1024   # one event as JSON; a real one is a few kilobyte
 MAX_DEPTH = 32                 # levels of nesting, `data` included
 
 
+# the keys of a contact that hold addresses, beside `addresses.<channel>` (where a channel reads its own)
+ADDRESS_KEYS = ("phone", "email", "push")
+
+
+def is_address_key(key: str) -> bool:
+    """Whether `key` names where a contact keeps an address: ``phone``, ``email``, ``push`` or ``addresses.<name>``."""
+    name = key.removeprefix("addresses.")
+    return key in ADDRESS_KEYS or (key.startswith("addresses.") and bool(name) and name.replace("-", "_").isidentifier())
+
+
 @frozen
 class PushSubscription:
     """One Web Push subscription of a recipient's browser or phone."""

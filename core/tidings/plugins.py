@@ -13,7 +13,7 @@ from attrs import frozen
 from tidings import hookspecs
 from tidings.errors import PluginError, Problem
 from tidings.hookspecs import hookimpl
-from tidings.plugin_types import Channel, RegistrationType, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
+from tidings.plugin_types import Channel, Command, RegistrationType, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
 from tidings.registry import Registry
 from tidings.templates import filters as core_filters
 
@@ -80,6 +80,7 @@ def registry_from(pm: pluggy.PluginManager, *, names: Mapping[int, str] | None =
     filters: dict[str, TemplateFilter] = {}
     globals_: dict[str, TemplateGlobal] = {}
     texts: list[TemplateTexts] = []
+    commands: dict[str, Command] = {}
 
     def collect(hook: Any, expected: type[RegistrationType], into: dict[str, Any] | list[Any]) -> None:
         for impl in hook.get_hookimpls():
@@ -100,6 +101,7 @@ def registry_from(pm: pluggy.PluginManager, *, names: Mapping[int, str] | None =
     collect(pm.hook.tidings_template_filters, TemplateFilter, filters)
     collect(pm.hook.tidings_template_globals, TemplateGlobal, globals_)
     collect(pm.hook.tidings_template_texts, TemplateTexts, texts)
+    collect(pm.hook.tidings_commands, Command, commands)
     # the broadcast hook is not called here: its implementations are kept, and the core calls each one
     # by itself inside a guard (`tidings.pipeline.deliverylog.DeliveryLog.record`)
     recorders = tuple((pm.get_name(impl.plugin) or repr(impl.plugin), impl.function)
@@ -107,7 +109,8 @@ def registry_from(pm: pluggy.PluginManager, *, names: Mapping[int, str] | None =
     return Registry(
         channels=MappingProxyType(channels), triggers=MappingProxyType(triggers),
         filters=MappingProxyType(filters), globals=MappingProxyType(globals_), texts=tuple(texts),
-        plugins=MappingProxyType({name: plugin for name, plugin in pm.list_name_plugin()}), recorders=recorders)
+        plugins=MappingProxyType({name: plugin for name, plugin in pm.list_name_plugin()}), recorders=recorders,
+        commands=MappingProxyType(commands))
 
 
 def load_enabled(enabled: Mapping[str, Sequence[str]]) -> list[ModuleType]:

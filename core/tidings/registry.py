@@ -7,11 +7,12 @@ only reads it, so this module depends on nothing but the registration types.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
-from tidings.plugin_types import Channel, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
+from tidings.plugin_types import Channel, Command, TemplateFilter, TemplateGlobal, TemplateTexts, Trigger
 
 __all__ = ["Registry"]
 
@@ -28,3 +29,5 @@ class Registry:
     plugins: Mapping[str, Any]     # entry-point name -> loaded module, for `tidings plugins`
     # (plugin name, implementation) of `tidings_delivery_recorded`, called per entry by the core
     recorders: tuple[tuple[str, Callable[..., Any]], ...] = ()
+    # subcommands of `tidings` the plugins add (`tidings_commands`), by name
+    commands: Mapping[str, Command] = field(factory=lambda: MappingProxyType({}))

@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 import attrs
 from attrs import field, frozen
 
+from tidings.converter import check_fields
 from tidings.durations import Duration, not_zero
 from tidings.hours import WeekHours
+from tidings.models import ADDRESS_KEYS, is_address_key
 from tidings.zones import zone_countries
 
-__all__ = ["KINDS", "RECIPIENTS", "Config", "Links", "Location", "PluginsTable", "Rule", "Settings"]
+__all__ = ["KINDS", "RECIPIENTS", "Config", "Contacts", "Links", "Location", "PluginsTable", "Rule", "Settings"]
 
 KINDS = ("appointment", "order", "lead")
 RECIPIENTS = ("client", "staff")
@@ -120,6 +122,29 @@ class Rule:
         return self.enabled and (self.locations is None or location in self.locations)
 
 
+def _address_keys(value: tuple[str, ...] | None) -> str | None:
+    for key in value or ():
+        if not is_address_key(key):
+            return (f"{key!r} is not an address key of a contact: use {', '.join(ADDRESS_KEYS)} or "
+                    "addresses.<channel> (like addresses.telegram)")
+    return None
+
+
+@frozen
+class Contacts:
+    """The ``[contacts]`` table: where the host's records of clients and of staff carry addresses (for `tidings check`).
+
+    None (the key left out) says nothing: every key may be there. A list says these keys only, so
+    `tidings check` warns about a rule none of whose channels could reach such a recipient.
+    """
+
+    client: tuple[str, ...] | None = None
+    staff: tuple[str, ...] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"client": _address_keys, "staff": _address_keys}, "contacts")
+
+
 @frozen
 class Config:
     """A structured configuration: what the deployer wrote, with every value of its type.
@@ -136,6 +161,7 @@ class Config:
     templates: Mapping[str, Any]           # raw [templates.NAME] tables, read by tidings.templates
     links: Links
     path: Path | None = None
+    contacts: Contacts = Contacts()
     _by_id: Mapping[str, Rule] = field(init=False, eq=False, repr=False)
 
     @_by_id.default

@@ -28,6 +28,8 @@ log = get_logger(__name__)
 
 _EXPLAINED = ("skipped", "suspended", "restored", "rescheduled", "dropped", "failed", "scheduled", "ignored")
 _FAR = datetime.max.replace(tzinfo=timezone.utc)
+# messages a channel took: sent, or queued for staff to send (`Channel.outcome`); a queued one says so
+_MESSAGES = ("sent", "queued")
 
 
 @define
@@ -84,14 +86,15 @@ class Simulation:
 
 def output_records(entries: Iterable[dict[str, Any]], *, explain: bool) -> Iterator[dict[str, Any]]:
     """The output lines of simulate: messages in the order sent (ties by rule, then recipient)."""
-    chosen = [e for e in entries if e["status"] == "sent" or (explain and e["status"] in _EXPLAINED)]
-    order = sorted(range(len(chosen)), key=lambda i: (chosen[i]["at"], chosen[i]["status"] != "sent",
+    chosen = [e for e in entries if e["status"] in _MESSAGES or (explain and e["status"] in _EXPLAINED)]
+    order = sorted(range(len(chosen)), key=lambda i: (chosen[i]["at"], chosen[i]["status"] not in _MESSAGES,
                                                       chosen[i]["rule"] or "", chosen[i].get("to") or "", i))
     for i in order:
         e = chosen[i]
-        if e["status"] == "sent":
-            yield {"at": e["at"], "rule": e["rule"], "channel": e["channel"], "to": e["to"], "subject": e["subject"],
-                   "client": e.get("client"), "title": e.get("title"), "text": e.get("text")}
+        if e["status"] in _MESSAGES:
+            message = {"at": e["at"], "rule": e["rule"], "channel": e["channel"], "to": e["to"], "subject": e["subject"],
+                       "client": e.get("client"), "title": e.get("title"), "text": e.get("text")}
+            yield message if e["status"] == "sent" else {**message, "status": e["status"]}
         else:
             record = {"at": e["at"], "rule": e["rule"], "subject": e["subject"], "client": e.get("client"),
                       "status": e["status"], "event": e.get("event"), "reason": e.get("reason")}

@@ -436,7 +436,7 @@ def test_an_unknown_channel_lists_only_what_would_work_with_the_enabled_channels
                      {"id": "p", "trigger": "pre-visit", "before": "2h", "channel": "push"}]}
     assert problems_of(raw) == [
         "rules[0] (r).channel: 'smss' is not an enabled channel; did you mean 'sms'? "
-        "(choose one of: sms; installed but not enabled: email, push, telegram, whatsapp)",
+        "(choose one of: sms; installed but not enabled: email, manual, push, telegram, webhook, whatsapp)",
         "rules[1] (p).channel: 'push' is not an enabled channel: it is installed, add it to [plugins].channels (enabled: sms)"]
 
 

@@ -103,7 +103,19 @@ def _config_file(folder: Path) -> Path:
 def test_the_demo_config_passes_check(tmp_path: Path) -> None:
     result = tidings("check", str(_config_file(tmp_path)), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert ": ok (6 rules, 2 locations" in result.stdout
+    assert ": ok (10 rules, 2 locations" in result.stdout
+    # check says which address each rule's channels need of whom
+    assert "reach visit-cancelled (client): telegram needs addresses.telegram" in result.stdout
+    assert "reach no-show-follow-up (client): manual needs phone or email" in result.stdout
+
+
+def test_tidings_plugins_lists_the_demos_channels_enabled(tmp_path: Path) -> None:
+    result = tidings("plugins", "--config", str(_config_file(tmp_path)), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    enabled = {(row["kind"], row["name"], row["distribution"]) for row in json.loads(result.stdout)
+               if row["state"] == "enabled"}
+    assert {("channel", name, f"tidings-{name}") for name in ("sms", "email", "push", "webhook", "whatsapp", "telegram", "manual")} \
+        <= enabled
 
 
 # ---------------------------------------------------------------- the run and its summary
@@ -138,16 +150,49 @@ def test_the_demo_runs_to_completion_and_its_summary_agrees_with_its_messages(de
     folder = cwd / "tidings-demo"
     records = lines_of(folder / "messages.jsonl")
     sent, skipped, (total_sent, total_skipped, events) = _summary_counts(result.stdout)
-    assert sent == Counter((r["rule"], r["channel"]) for r in records if "status" not in r)
+    # a message queued for staff (manual) counts in its channel's column, as the summary says
+    assert sent == Counter((r["rule"], r["channel"]) for r in records if r.get("status", "queued") == "queued")
     assert skipped == Counter(r["reason"] for r in records if r.get("status") == "skipped")
     assert total_sent == sum(sent.values()) and total_skipped == sum(skipped.values())
     assert events == len((folder / "events.jsonl").read_text(encoding="utf-8").splitlines())
     # every rule of the chain sent something, through every channel
     assert {rule for rule, _ in sent} == {r.id for r in load_config(folder / "config.toml").rules}
-    assert {channel for _, channel in sent} == {"sms", "email", "push"}
+    assert {channel for _, channel in sent} == {"sms", "email", "push", "webhook", "whatsapp", "telegram", "manual"}
     assert {"no_consent", "too_late", "muted"} <= set(skipped)
     # nothing goes to a terminal that is not one: no progress bar in a pipe
     assert "simulating" not in result.stderr and "\r" not in result.stderr
+
+
+def test_the_new_channels_rules_reach_exactly_the_clients_their_contacts_allow(demo_run: tuple[Path, Any]) -> None:
+    # worked out from the events alone, by the contract: a moved visit goes by WhatsApp to a client who consented
+    # (the phone is the address); a cancellation by Telegram to one with a chat id (addresses.telegram) and
+    # consent, else invalid_address; a no-show is queued for staff for a client who consented to manual sending
+    cwd, _ = demo_run
+    folder = cwd / "tidings-demo"
+    records = lines_of(folder / "messages.jsonl")
+    expected: Counter[tuple[str, str, str | None]] = Counter()
+    for event in (Event.from_dict(e) for e in lines_of(folder / "events.jsonl")):
+        client = event.subject.client
+        assert client is not None
+        if event.verb == "rescheduled":
+            expected[("visit-moved", "sent" if client.consents.get("whatsapp") else "skipped",
+                      None if client.consents.get("whatsapp") else "no_consent")] += 1
+        elif event.subject.status == "cancelled":
+            chat, consent = client.addresses.get("telegram"), client.consents.get("telegram")
+            expected[("visit-cancelled", "sent" if chat and consent else "skipped",
+                      None if chat and consent else "invalid_address" if not chat else "no_consent")] += 1
+        elif event.subject.status == "no_show":
+            expected[("no-show-follow-up", "queued" if client.consents.get("manual") else "skipped",
+                      None if client.consents.get("manual") else "no_consent")] += 1
+    found = Counter((r["rule"], r.get("status", "sent"), r.get("reason")) for r in records
+                    if r["rule"] in ("visit-moved", "visit-cancelled", "no-show-follow-up") and r.get("status") != "scheduled")
+    assert found == expected
+    assert {rule for rule, status, _ in expected if status in ("sent", "queued")} == {
+        "visit-moved", "visit-cancelled", "no-show-follow-up"}, "each new channel sends something in the month"
+    # WhatsApp's address is the phone in E.164 without "+", Telegram's the chat id, manual's the phone first
+    assert all(not r["to"].startswith("+") for r in records if r.get("channel") == "whatsapp" and "status" not in r)
+    assert all(r["to"].startswith("51000000") for r in records if r.get("channel") == "telegram" and "status" not in r)
+    assert all(r["to"].startswith("+") for r in records if r.get("status") == "queued")
 
 
 def test_the_demo_tells_three_clients_months_each_of_its_kind(demo_run: tuple[Path, Any]) -> None:

@@ -22,10 +22,10 @@ CONFIG = """
 timezone = "Europe/Warsaw"
 
 [plugins]
-channels = ["webhook"]
+channels = ["postcard"]
 triggers = ["status-change"]
 
-[channels.webhook]
+[channels.postcard]
 url = "{url}"
 
 [[rules]]
@@ -33,16 +33,16 @@ id = "confirmed"
 trigger = "status-change"
 on = "status_changed"
 to = ["confirmed"]
-channel = "webhook"
+channel = "postcard"
 template = "confirmed"
 
 [templates.confirmed]
-webhook = "Confirmed, {{{{ client.name }}}}"
+postcard = "Confirmed, {{{{ client.name }}}}"
 """
 
 EVENT = {"id": "evt-1", "type": "appointment.status_changed", "occurred_at": "2026-03-02T09:00:00+01:00",
          "subject": {"id": "a-1", "status": "confirmed", "start": "2026-03-10T14:00:00+01:00",
-                     "client": {"id": "c-ola", "name": "Ola", "consents": {"webhook": True}}},
+                     "client": {"id": "c-ola", "name": "Ola", "consents": {"postcard": True}}},
          "previous": {"status": "pending"}}
 
 DELIVER = """
@@ -77,7 +77,7 @@ def run(args: list[str], site: Path | None) -> subprocess.CompletedProcess[str]:
 def test_an_installed_plugin_is_listed_with_its_distribution(installed_plugin: Path) -> None:
     result = run(["-m", "tidings.cli", "plugins"], installed_plugin)
     assert result.returncode == 0, result.stderr
-    assert any(line.split()[:4] == ["channel", "webhook", "tidings-webhook", "0.1.0"] for line in result.stdout.splitlines())
+    assert any(line.split()[:4] == ["channel", "postcard", "tidings-postcard", "0.1.0"] for line in result.stdout.splitlines())
     assert any(line.split()[:3] == ["trigger", "pre-visit", "tidings-triggers"] for line in result.stdout.splitlines())
 
 
@@ -90,7 +90,7 @@ def test_an_enabled_out_of_tree_channel_delivers(installed_plugin: Path, receive
     assert result.returncode == 0, result.stderr
     received = [{"body": r.json, "key": r.headers["idempotency-key"]} for r in hooks.requests]
     assert [r["body"]["parts"] for r in received] == [{"text": "Confirmed, Ola"}]
-    assert received[0]["body"]["to"] == "webhook:c-ola" and len(received[0]["key"]) == 40
+    assert received[0]["body"]["to"] == "postcard:c-ola" and len(received[0]["key"]) == 40
 
 
 def test_a_removed_plugin_is_a_config_error_naming_it(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_a_removed_plugin_is_a_config_error_naming_it(tmp_path: Path) -> None:
     config.write_text(CONFIG.format(url="http://127.0.0.1:9/"))
     result = run(["-m", "tidings.cli", "check", str(config)], None)
     assert result.returncode == 1
-    assert "plugins.channels[0]: no channel plugin named 'webhook' is installed (installed: email, push, sms, telegram, whatsapp)" in result.stderr
+    assert "plugins.channels[0]: no channel plugin named 'postcard' is installed (installed: email, manual, push, sms, telegram, webhook, whatsapp)" in result.stderr
 
 
 def test_two_plugins_registering_one_name_are_refused() -> None:
@@ -141,3 +141,25 @@ def test_tidings_plugins_reads_a_malformed_plugins_table_without_a_traceback(tmp
     config.write_text("[plugins\n", encoding="utf-8")
     broken = CliRunner().invoke(plugins, ["--config", str(config)])
     assert broken.exit_code == 1 and isinstance(broken.exception, SystemExit) and "Traceback" not in broken.output
+
+
+def test_commands_a_plugin_registers_are_in_the_registry_by_name() -> None:
+    import click
+
+    from tidings.plugin_types import Command
+
+    @click.command()
+    def hello() -> None:
+        click.echo("hello")
+
+    class Hello:
+        @hookimpl
+        def tidings_commands(self) -> Iterator[Command]:
+            yield Command(name="hello", summary="Say hello", command=hello)
+
+    registry = registry_for(Hello())
+    assert list(registry.commands) == ["hello"] and registry.commands["hello"].command is hello
+    with pytest.raises(PluginError, match="command 'hello' is registered twice"):
+        registry_for(Hello(), Hello())
+    with pytest.raises(PluginError, match="lower-case kebab-case"):
+        Command(name="Hello World", summary="", command=hello)

@@ -490,3 +490,73 @@ def test_a_subject_that_moves_to_another_client_is_only_that_clients(store: Any)
     store.put_subject("appointment", {"id": "a-1", "client": {"id": "c-2"}}, occurred_at=at.replace(hour=10))
     assert store.client_subjects("c-1") == []
     assert [s["subject"]["id"] for s in store.client_subjects("c-2")] == ["a-1"]
+
+
+# ---------------------------------------------------------------- plugins' own data
+
+
+def test_plugin_data_keeps_json_values_by_key_per_namespace(store: ScheduleStore) -> None:
+    from tidings.store import PluginData
+
+    manual, other = PluginData(store, "manual"), PluginData(store, "other")
+    assert manual.get("m-1") is None
+    assert manual.put("m-1", {"text": "Hi Ola", "links": {"sms": "sms:+48600100200"}, "n": 2}) is True
+    assert manual.get("m-1") == {"text": "Hi Ola", "links": {"sms": "sms:+48600100200"}, "n": 2}
+    assert other.get("m-1") is None, "a namespace sees only its own values"
+    assert manual.put("m-1", {"text": "again"}) is True
+    assert manual.get("m-1") == {"text": "again"}
+    assert manual.delete("m-1") is True and manual.delete("m-1") is False
+    assert manual.get("m-1") is None
+
+
+def test_a_new_value_is_written_only_once(store: ScheduleStore) -> None:
+    from tidings.store import PluginData
+
+    data = PluginData(store, "manual")
+    assert data.put("k", {"first": True}, new=True) is True
+    assert data.put("k", {"first": False}, new=True) is False
+    assert data.get("k") == {"first": True}
+
+
+def test_a_value_with_a_ttl_is_forgotten_after_it(store: ScheduleStore) -> None:
+    from tidings.store import PluginData
+
+    data = PluginData(store, "manual")
+    data.put("brief", {"v": 1}, ttl=timedelta(milliseconds=50))
+    data.put("kept", {"v": 2}, ttl=timedelta(days=1))
+    deadline = time.monotonic() + 10
+    while data.get("brief") is not None:
+        assert time.monotonic() < deadline, "a value outlived its ttl by ten seconds"
+        time.sleep(0.02)
+    assert data.get("kept") == {"v": 2}
+    assert data.put("brief", {"v": 3}, new=True) is True, "a forgotten key is new again"
+
+
+def test_plugin_lists_keep_their_order_and_lose_what_is_removed(store: ScheduleStore) -> None:
+    from tidings.store import PluginData
+
+    data = PluginData(store, "manual")
+    assert data.items("queued") == []
+    for item in ("a", "b", "c"):
+        data.append("queued", item)
+    assert data.items("queued") == ["a", "b", "c"]
+    assert PluginData(store, "other").items("queued") == []
+    assert data.remove("queued", "b") is True and data.remove("queued", "b") is False
+    assert data.items("queued") == ["a", "c"]
+
+
+def test_a_namespace_that_could_collide_is_refused() -> None:
+    from tidings.store import PluginData
+
+    for bad in ("", "Manual", "man:ual", "a b"):
+        with pytest.raises(ValueError, match="cannot name a plugin's data"):
+            PluginData(MemoryStore(), bad)
+
+
+def test_redis_keeps_plugin_data_under_the_store_prefix(redis_store: RedisStore) -> None:
+    from tidings.store import PluginData
+
+    PluginData(redis_store, "manual").put("m-1", {"x": 1})
+    PluginData(redis_store, "manual").append("queued", "m-1")
+    keys = set(redis_store.client.scan_iter(match=f"{redis_store.prefix}data:*"))
+    assert keys == {f"{redis_store.prefix}data:manual:value:m-1", f"{redis_store.prefix}data:manual:list:queued"}

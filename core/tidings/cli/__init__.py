@@ -5,6 +5,9 @@
 - `processes`: worker, scheduler, publish, status (the processes, events coming in, and how they fare)
 - `records`: log (what the schedule store holds)
 - `common`: what they share (a checked deployment, its problems reported)
+
+A name that is not a core command is a plugin's (`tidings.hookspecs.tidings_commands`), found
+through the configuration of ``--config`` (`tidings.commands`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ def _setup_logging(json_logs: bool | None, level: str) -> None:
 
 
 class _Commands(click.Group):
-    """The command group: a user's mistake (a missing file, an unreachable Redis) is one line, never a traceback."""
+    """The command group: a user's mistake (a missing file, an unreachable Redis) is one line, never a traceback.
+
+    A name that is not a core command is looked up among the commands of the plugins that the
+    configuration of ``--config`` enables (`tidings.hookspecs.tidings_commands`).
+    """
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        if not args or args[0] in self.commands or args[0].startswith("-"):
+            return super().resolve_command(ctx, args)
+        return _plugin_command(ctx, args[0], args[1:])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -48,7 +60,26 @@ class _Commands(click.Group):
             raise
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+def _plugin_command(ctx: click.Context, name: str, args: list[str]) -> tuple[str, click.Command, list[str]]:
+    """A plugin's command `name`, found through the configuration that `--config` in `args` names."""
+    from tidings.cli.common import load
+    from tidings.commands import CommandContext, config_option
+    config, rest = config_option(args)
+    if config is None:
+        raise click.UsageError(f"no such command {name!r}; a plugin's command runs with --config CONFIG, "
+                               "whose plugins provide it", ctx)
+    deployment = load(config)
+    found = deployment.registry.commands.get(name)
+    if found is None:
+        offered = ", ".join(sorted(deployment.registry.commands)) or "none"
+        raise click.UsageError(f"no such command {name!r} (the plugins {config} enables add: {offered})", ctx)
+    ctx.obj = CommandContext(deployment=deployment, config_path=config)
+    return name, found.command, rest
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Plugins add commands of their own: `tidings NAME --config CONFIG ...` runs the command NAME "
+                    "of the plugins CONFIG enables (the manual channel's `tidings manual list`).")
 @click.version_option(package_name="tidings")
 @click.option("--log-json/--log-text", "json_logs", default=None, help="Log format (default: JSON unless on a terminal).")
 @click.option("--log-level", default="warning", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))

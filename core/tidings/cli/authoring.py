@@ -37,7 +37,8 @@ def check(config: str, as_json: bool, require_env: bool) -> None:
     for warning in deployment.warnings:
         click.echo(f"  {warning}", err=True)
     from tidings.costs import cost_lines
-    for line in cost_lines(deployment):
+    from tidings.reach import reach_lines
+    for line in [*reach_lines(deployment), *cost_lines(deployment)]:
         click.echo(f"  {line}")
     click.echo(f"{config}: ok ({rules} rule{'s' if rules != 1 else ''}, {len(cfg.locations)} location{'s' if len(cfg.locations) != 1 else ''}, "
                f"channels: {', '.join(cfg.plugins.channels) or 'none'}, triggers: {', '.join(cfg.plugins.triggers) or 'none'})")
@@ -50,6 +51,7 @@ def _problem(problem: Any) -> dict[str, Any]:
 def _check_json(config: str, *, require_env: bool = False) -> None:
     from tidings.check import checked
     from tidings.costs import cost_lines
+    from tidings.reach import reach_lines
     try:
         deployment = checked(config, verify=True, require_env=require_env)
     except ConfigError as e:
@@ -59,7 +61,7 @@ def _check_json(config: str, *, require_env: bool = False) -> None:
     click.echo(json.dumps({"config": config, "ok": True, "problems": [_problem(p) for p in deployment.warnings],
                            "rules": [r.id for r in cfg.rules], "locations": list(cfg.locations),
                            "channels": list(cfg.plugins.channels), "triggers": list(cfg.plugins.triggers),
-                           "costs": cost_lines(deployment)}, ensure_ascii=False))
+                           "reach": reach_lines(deployment), "costs": cost_lines(deployment)}, ensure_ascii=False))
 
 
 @click.command()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from tidings.config.loader import Loaded, load_config, parse_config, read_config, read_toml
 from tidings.config.policies import POLICIES, channel_order
 from tidings.converter import converter
-from tidings.rules import KINDS, RECIPIENTS, Config, Links, Location, PluginsTable, Rule, Settings
+from tidings.rules import KINDS, RECIPIENTS, Config, Contacts, Links, Location, PluginsTable, Rule, Settings
 
-__all__ = ["KINDS", "POLICIES", "RECIPIENTS", "Config", "Links", "Loaded", "Location", "PluginsTable", "Rule",
+__all__ = ["KINDS", "POLICIES", "RECIPIENTS", "Config", "Contacts", "Links", "Loaded", "Location", "PluginsTable", "Rule",
            "Settings", "channel_order", "converter", "load_config", "parse_config", "read_config", "read_toml"]

@@ -26,11 +26,11 @@ from tidings.hours import WeekHours
 from tidings.links import check_secret
 from tidings.plugins import installed, load_registry
 from tidings.registry import Registry
-from tidings.rules import Config, Links, Location, PluginsTable, Rule, Settings
+from tidings.rules import Config, Contacts, Links, Location, PluginsTable, Rule, Settings
 
 __all__ = ["Loaded", "load_config", "parse_config", "read_config", "read_toml"]
 
-TABLES = ("tidings", "plugins", "channels", "locations", "rules", "templates", "links")
+TABLES = ("tidings", "plugins", "channels", "locations", "rules", "templates", "links", "contacts")
 
 
 def _zone(value: Any, _: Any) -> ZoneInfo:
@@ -124,6 +124,7 @@ def read_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pat
     settings = structure(raw.get("tidings", {}), Settings, "tidings", Settings())
     plugins = structure(raw.get("plugins", {}), PluginsTable, "plugins", PluginsTable())
     links = _links(raw, structure(raw.get("links", {}), Links, "links", Links()), problems)
+    contacts = structure(raw.get("contacts", {}), Contacts, "contacts", Contacts())
 
     if registry is None:
         registry, plugin_problems = load_registry(plugins.enabled())
@@ -172,7 +173,8 @@ def read_config(raw: Mapping[str, Any], *, registry: Registry | None = None, pat
 
     templates = table("templates", "a table of [templates.<name>] tables")
     config = Config(tidings=settings, plugins=plugins, locations=locations, rules=tuple(rules),
-                    channels=channels, templates=dict(templates), links=links, path=path)
+                    channels=channels, templates=dict(templates), links=links, path=path,
+                    contacts=contacts)
     return Loaded(config=config, registry=registry, problems=tuple(problems))
 
 

@@ -5,7 +5,9 @@ Each client lives one story: regular visits that are confirmed and completed, a 
 another day (or moved and moved back), a cancellation, a no-show, a request the salon rejects, a
 booking made a few hours ahead, or a repeat-visit cycle that a new booking holds and its
 cancellation restores. Clients speak pl, uk, ru, en or it, and reach the salon by SMS, e-mail or
-push with the consents they gave (a few gave none, a few left a landline or a national number).
+push with the consents they gave (a few gave none, a few left a landline or a national number);
+every second one also takes WhatsApp messages on their phone, every third linked a Telegram chat
+(``addresses.telegram``), and all who agreed to SMS or e-mail may get a message staff send by hand.
 
 The same month and seed always give the same events, byte for byte.
 """
@@ -371,6 +373,13 @@ def _contact(rng: random.Random, place: Place, latin: str, reach: str, index: in
     elif reach == "national number":
         # typed without the country code: read in the location's region (PL in Warsaw, UA in Kyiv)
         phone = f"{local[:3]} {local[3:6]} {local[6:]}" if place.id == "warsaw" else f"0{local[:2]} {local[2:5]} {local[5:]}"
+    # the other channels follow from the client's number, not from the random stream, so the month's
+    # bookings are the same as before they existed
+    anything = consents["sms"] or consents["email"]
+    consents["whatsapp"] = anything and phone is not None and index % 2 == 0
+    telegram = anything and index % 3 == 0
+    consents["telegram"] = telegram
+    consents["manual"] = anything
     contact: dict[str, Any] = {}
     if phone:
         contact["phone"] = phone
@@ -379,6 +388,8 @@ def _contact(rng: random.Random, place: Place, latin: str, reach: str, index: in
     contact["consents"] = consents
     if push:
         contact["push"] = push
+    if telegram:
+        contact["addresses"] = {"telegram": str(5_100_000_000 + index)}   # the chat id the bot learnt at /start
     return contact
 
 

@@ -160,7 +160,7 @@ class Pipeline:
 
     def _build_dispatch(self) -> Dispatch:
         deployment = self.deployment
-        transports = self.transports_given if self.transports_given is not None else connect_transports(deployment)
+        transports = self.transports_given if self.transports_given is not None else connect_transports(deployment, store=self.store)
         delivery = Delivery(config=self.config, rules=self.rules, channels=self.registry.channels, store=self.store,
                             deliverylog=self.deliverylog, gone=GoneAddresses(self.store, self.deliverylog),
                             templates=deployment.templates, transports=transports)

@@ -91,7 +91,8 @@ class Delivery:
                                       subject=subject.id, recipient=recipient,
                                       locale=recipient.locale or self.config.tidings.locale,
                                       location={"id": location.id, "name": location.name, "address": location.address,
-                                                "phone": location.phone}, addresses=candidate.addresses)
+                                                "phone": location.phone}, addresses=candidate.addresses,
+                                      due=pending.due, context=context)
             if channel.prepare is not None:
                 # the channel's last word on what goes out (SMS transliteration): the log, describe() and
                 # the transport all see the message as it is sent
@@ -116,8 +117,9 @@ class Delivery:
             self.store.mark_sent(pending.key)
             info = {**(dict(channel.describe(message.parts)) if channel.describe else {}), **dict(receipt.info)}
             logged = channel.logged(message.parts)   # its title and text, by the parts' roles
+            # "sent", or "queued" for a channel whose messages people send themselves (the manual channel)
             self.deliverylog.record(Sent(rule=rule.id, subject=pending.subject, event=pending.event.id, at=now,
-                                         key=pending.key, client=client, channel=channel.name, to=message.to,
+                                         status=channel.outcome, key=pending.key, client=client, channel=channel.name, to=message.to,
                                          title=logged["title"], text=logged["text"], provider_id=receipt.provider_id,
                                          info=info))
             self.gone.forget(channel, recipient, receipt.info.get("gone"), outcome)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from tidings.errors import PluginError
+from tidings.models import ADDRESS_KEYS, is_address_key
 from tidings.plugin_types.delivery import RenderedMessage, Transport
 
 if TYPE_CHECKING:
@@ -15,7 +16,13 @@ if TYPE_CHECKING:
     from tidings.models import Contact
     from tidings.rules import Location
 
-__all__ = ["ROLES", "TEXT_ROLES", "Channel", "Description", "NoConfig"]
+__all__ = ["OUTCOMES", "ROLES", "TEXT_ROLES", "Channel", "Description", "NoConfig"]
+
+OUTCOMES: Mapping[str, str] = {
+    "sent": "the transport delivered the message to its recipient (every provider channel)",
+    "queued": "the transport handed the message to people who send it themselves (the manual channel's staff)",
+}
+"""What the delivery log records when a channel's transport took a message, by `Channel.outcome`."""
 
 
 @frozen
@@ -39,6 +46,13 @@ message's ``title`` (role ``title``) and ``text`` (the first of ``text``, ``shor
 ``html`` the channel has).
 """
 
+def _reads(channel: Channel, attribute: Any, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if not is_address_key(key):
+            raise PluginError(f"channel {channel.name!r}: reads names {key!r}, which is not where a contact keeps an "
+                              f"address ({', '.join(ADDRESS_KEYS)} or addresses.<name>)")
+
+
 # the roles the delivery log's `text` is taken from, best first
 TEXT_ROLES = ("text", "short", "brief", "html")
 
@@ -50,6 +64,11 @@ def _roles(channel: Channel, attribute: Any, roles: Mapping[str, str]) -> None:
                               f"({', '.join(channel.parts)})")
         if role not in ROLES:
             raise PluginError(f"channel {channel.name!r}: {role!r} is not a part role (choose one of: {', '.join(ROLES)})")
+
+
+def _outcome(channel: Channel, value: str) -> None:
+    if value not in OUTCOMES:
+        raise PluginError(f"channel {channel.name!r}: outcome {value!r} is not one of {', '.join(OUTCOMES)}")
 
 
 @frozen(eq=False)
@@ -116,6 +135,15 @@ class Channel:
     address_key: Callable[[Contact, str], str | None] | None = None
     # settings -> what would stop `connect`, found without any network I/O; only `tidings check` and `connect` ask
     verify: Callable[[Any], Iterable[Problem]] | None = None
+    # what the delivery log records when the transport took a message (one of OUTCOMES): "queued" for a channel
+    # whose messages people send themselves; either way the message is never handed to the channel twice
+    outcome: str = field(default="sent", validator=lambda channel, _, value: _outcome(channel, value))
+    # the contact keys its addresses come from, any one of them enough (a phone: ("phone",); Telegram:
+    # ("addresses.telegram",)): `tidings check` says per rule what each channel needs; () says nothing
+    reads: tuple[str, ...] = field(default=(), validator=_reads)
+    # True: `connect(settings, data=PluginData)` also gets the channel's own namespace of the schedule store
+    # (`tidings.store.data.PluginData`, named after the channel), shared by every worker of the deployment
+    uses_store: bool = False
 
     def role(self, part: str) -> str | None:
         """The role of one of this channel's parts: the one `roles` gives, else its name if that is a role."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import field, frozen
@@ -28,6 +29,10 @@ class RenderedMessage:
     # every address of the recipient this channel may use, `to` first: a transport that sends to several
     # (push: each subscription) sends to these only, never to one its provider reported gone
     addresses: tuple[str, ...] = ()
+    due: datetime | None = None             # the time the message is for (its idempotency key's); None outside the pipeline
+    # what its templates saw (PRODUCT §4: rule, subject, client, staff, services, location...), plain dicts and
+    # lists; a channel that hands the host more than text (the webhook) reads it; empty outside the pipeline
+    context: Mapping[str, Any] = field(factory=dict)
 
 
 @frozen

@@ -29,7 +29,7 @@ class Summary:
 
     events: int
     rejected: int
-    sent: Mapping[tuple[str, str], int]        # (rule, channel) -> messages
+    sent: Mapping[tuple[str, str], int]        # (rule, channel) -> messages (queued for staff included)
     skipped: Mapping[str, int]                 # reason -> messages not sent
     failed: Mapping[str, int]                  # reason -> messages that failed
     changes: Mapping[str, int]                 # scheduled, rescheduled, ... -> records
@@ -39,14 +39,18 @@ class Summary:
     @classmethod
     def of(cls, records: Iterable[Mapping[str, Any]], *, events: int, rejected: int,
            rules: Sequence[str] = (), channels: Sequence[str] = ()) -> Summary:
-        """Count output records; a record without ``status`` is a sent message (PRODUCT §9)."""
+        """Count output records; a record without ``status`` is a sent message (PRODUCT §9).
+
+        A message queued for staff to send (``status = "queued"``, the manual channel) counts as its
+        channel's message: the channel took it, and its column says who sends it.
+        """
         sent: Counter[tuple[str, str]] = Counter()
         skipped: Counter[str] = Counter()
         failed: Counter[str] = Counter()
         changes: Counter[str] = Counter()
         for record in records:
             status = record.get("status", "sent")
-            if status == "sent":
+            if status in ("sent", "queued"):
                 sent[(record["rule"], record["channel"])] += 1
             elif status == "skipped":
                 skipped[record.get("reason") or "unknown"] += 1

@@ -66,7 +66,7 @@ def _compact(items: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, dic
     out: list[tuple[str, dict[str, Any]]] = []
     for n, (subject, item) in enumerate(items):
         later = [i for s, i in items[n + 1:] if s == subject and i.get("rule") == item.get("rule") and i["at"] == item["at"]]
-        if item["kind"] == "scheduled" and any(i["kind"] in ("sent", "skipped", "failed") for i in later):
+        if item["kind"] == "scheduled" and any(i["kind"] in ("sent", "queued", "skipped", "failed") for i in later):
             continue
         if item["kind"] == "skipped" and out and out[-1][0] == subject and out[-1][1]["kind"] == "dropped" \
                 and out[-1][1].get("rule") == item.get("rule") and out[-1][1].get("why") == item.get("why"):

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Timeline", "interesting", "reason_text", "timelines"]
 
-_SHOWN = ("sent", "skipped", "suspended", "restored", "rescheduled", "dropped", "failed", "scheduled")
+_SHOWN = ("sent", "queued", "skipped", "suspended", "restored", "rescheduled", "dropped", "failed", "scheduled")
 
 _REASONS = {
     "created": "the visit was booked",
@@ -104,13 +104,14 @@ def _record_item(record: Mapping[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     status, rule = record["status"], record["rule"]
     due = _when(record.get("due"), zone)
     what = {"sent": f"sent by {record.get('channel')} to {record.get('to')}",
+            "queued": f"queued by {record.get('channel')} for staff to send to {record.get('to')}",
             "scheduled": f"scheduled for {due}", "rescheduled": f"moved to {due}", "restored": f"restored, due {due}",
             "suspended": "held", "dropped": "dropped", "skipped": "not sent", "failed": "failed"}[status]
     if status == "failed" and record.get("channel"):
         what = f"failed by {record['channel']}"
     item = {"at": record["at"], "local": _when(record["at"], zone), "kind": status, "rule": rule,
             "event": record.get("event"), "what": what, "why": reason_text(record.get("reason"))}
-    if status == "sent":
+    if status in ("sent", "queued"):
         item.update(channel=record.get("channel"), title=record.get("title"), text=record.get("text"))
     elif record.get("error"):
         item["error"] = record["error"]

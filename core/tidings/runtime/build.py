@@ -27,10 +27,10 @@ def pipeline_for(deployment: Deployment, *, connect: bool = False, inline_if_emb
     from tidings.pipeline import build_pipeline, connect_transports, open_broker
     from tidings.store import open_store
     cfg = deployment.config
-    transports = connect_transports(deployment) if connect else {}
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
+    transports = connect_transports(deployment, store=store) if connect else {}   # a channel may keep data in it
     embedded = cfg.tidings.broker.startswith("memory://")
     broker = None if inline_if_embedded and embedded else open_broker(cfg.tidings.broker)
-    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
     return build_pipeline(broker, deployment, store, transports=transports)
 
 

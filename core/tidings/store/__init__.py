@@ -7,6 +7,9 @@ Addresses a provider reported gone are remembered here too, by the identity thei
 them (`tidings.plugin_types.Channel.address_key`), so no worker uses one again; the Redis store
 keeps them as long as sent keys (`tidings.store.redis.KEEP_SECONDS`).
 
+Plugins keep data of their own here too, each under its namespace (`tidings.store.data.PluginData`):
+JSON values by key and lists of strings, written with the same guarantees as everything else.
+
 Pending messages and log entries are typed records (`tidings.store.records`, `tidings.store.entries`):
 the memory store keeps them as they are, the Redis store as the JSON the one converter makes of them.
 
@@ -22,15 +25,17 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tidings.store.data import DataStore, PluginData
+
 if TYPE_CHECKING:
     from tidings.store.entries import LogEntry
     from tidings.store.records import PendingMessage
 
-__all__ = ["ScheduleStore", "open_store"]
+__all__ = ["PluginData", "ScheduleStore", "open_store"]
 
 
-class ScheduleStore(Protocol):
-    """What the pipeline needs from a schedule store."""
+class ScheduleStore(DataStore, Protocol):
+    """What the pipeline needs from a schedule store, and plugins' own data (`DataStore`, per namespace)."""
 
     # events and subjects
     def add_event(self, event_id: str) -> None: ...

@@ -36,6 +36,8 @@ class MemoryStore:
     _gone: set[str] = field(factory=set)
     _locks: dict[str, float] = field(factory=dict)
     _log: list[LogEntry] = field(factory=list)
+    _values: dict[tuple[str, str], tuple[dict[str, Any], float | None]] = field(factory=dict)  # -> (value, expiry)
+    _lists: dict[tuple[str, str], list[str]] = field(factory=dict)
     _mutex: threading.RLock = field(factory=threading.RLock)
 
     def add_event(self, event_id: str) -> None:
@@ -177,6 +179,53 @@ class MemoryStore:
         with self._mutex:
             return [entry_json(e) for e in self._log
                     if (subject is None or e.subject == subject) and (client is None or e.client == client)]
+
+    def data_get(self, namespace: str, key: str) -> dict[str, Any] | None:
+        with self._mutex:
+            found = self._live(namespace, key)
+            return copy.deepcopy(found) if found is not None else None
+
+    def data_put(self, namespace: str, key: str, value: Mapping[str, Any], *, new: bool = False,
+                 ttl: timedelta | None = None) -> bool:
+        import time
+        with self._mutex:
+            if new and self._live(namespace, key) is not None:
+                return False
+            expiry = time.monotonic() + ttl.total_seconds() if ttl is not None else None
+            self._values[(namespace, key)] = (copy.deepcopy(dict(value)), expiry)
+            return True
+
+    def data_delete(self, namespace: str, key: str) -> bool:
+        with self._mutex:
+            found = self._live(namespace, key)
+            self._values.pop((namespace, key), None)
+            return found is not None
+
+    def data_append(self, namespace: str, name: str, item: str) -> None:
+        with self._mutex:
+            self._lists.setdefault((namespace, name), []).append(item)
+
+    def data_items(self, namespace: str, name: str) -> list[str]:
+        with self._mutex:
+            return list(self._lists.get((namespace, name), ()))
+
+    def data_remove(self, namespace: str, name: str, item: str) -> bool:
+        with self._mutex:
+            items = self._lists.get((namespace, name), [])
+            kept = [i for i in items if i != item]
+            self._lists[(namespace, name)] = kept
+            return len(kept) != len(items)
+
+    def _live(self, namespace: str, key: str) -> dict[str, Any] | None:
+        import time
+        found = self._values.get((namespace, key))
+        if found is None:
+            return None
+        value, expiry = found
+        if expiry is not None and expiry <= time.monotonic():
+            del self._values[(namespace, key)]
+            return None
+        return value
 
     def close(self) -> None:
         pass

@@ -3,23 +3,25 @@
 Every key lives under one prefix (``tidings:`` by default), so tests and several deployments can share
 a database. The layout, each name following the prefix:
 
-========================  ===========  ==========================================================
-key                       type         holds
-========================  ===========  ==========================================================
-``pending``               hash         slot -> the pending message as compact JSON (with ``send_at``)
-``versions``              hash         slot -> its version, bumped by every `schedule`
-``due``                   sorted set   slot, scored by its send time (or lease expiry) timestamp
-``subj:{id}``             string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject)
-``client:{id}``           set          ids of the client's subjects
-``event:{id}``            string       a seen event id, kept for `KEEP_SECONDS`
-``sent:{key}``            string       a sent idempotency key, kept for `KEEP_SECONDS`
-``lock:{key}``            string       a lock, expiring after its ttl
-``gone:{key}``            string       an address a provider reported gone, kept for `KEEP_SECONDS`
-``log``                   hash         sequence number -> delivery log entry as JSON
-``log:seq``               string       the last sequence number of the log
-``log:subject:{id}``      list         sequence numbers of the subject's entries, oldest first
-``log:client:{id}``       list         sequence numbers of the client's entries, oldest first
-========================  ===========  ==========================================================
+==========================  ===========  ==========================================================
+key                         type         holds
+==========================  ===========  ==========================================================
+``pending``                 hash         slot -> the pending message as compact JSON (with ``send_at``)
+``versions``                hash         slot -> its version, bumped by every `schedule`
+``due``                     sorted set   slot, scored by its send time (or lease expiry) timestamp
+``subj:{id}``               string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject)
+``client:{id}``             set          ids of the client's subjects
+``event:{id}``              string       a seen event id, kept for `KEEP_SECONDS`
+``sent:{key}``              string       a sent idempotency key, kept for `KEEP_SECONDS`
+``lock:{key}``              string       a lock, expiring after its ttl
+``gone:{key}``              string       an address a provider reported gone, kept for `KEEP_SECONDS`
+``log``                     hash         sequence number -> delivery log entry as JSON
+``log:seq``                 string       the last sequence number of the log
+``log:subject:{id}``        list         sequence numbers of the subject's entries, oldest first
+``log:client:{id}``         list         sequence numbers of the client's entries, oldest first
+``data:{ns}:value:{key}``   string       a plugin's JSON value (`tidings.store.data.PluginData`)
+``data:{ns}:list:{name}``   list         a plugin's list of strings
+==========================  ===========  ==========================================================
 
 Every write that touches more than one key is a Lua script, registered once per store, so a
 process killed half-way leaves nothing half-written, and `claim_due` can be called by any number of
@@ -321,6 +323,29 @@ class RedisStore:
         entries = [json.loads(e) for e in found if e is not None]
         return [e for e in entries
                 if (subject is None or e.get("subject") == subject) and (client is None or e.get("client") == client)]
+
+    # ------------------------------------------------------------ plugins' own data
+
+    def data_get(self, namespace: str, key: str) -> dict[str, Any] | None:
+        found = cast("str | None", self.client.get(self._key(f"data:{namespace}:value", key)))
+        return json.loads(found) if found is not None else None
+
+    def data_put(self, namespace: str, key: str, value: Mapping[str, Any], *, new: bool = False,
+                 ttl: timedelta | None = None) -> bool:
+        expiry = max(1, int(ttl.total_seconds() * 1000)) if ttl is not None else None
+        return bool(self.client.set(self._key(f"data:{namespace}:value", key), _dumps(value), nx=new, px=expiry))
+
+    def data_delete(self, namespace: str, key: str) -> bool:
+        return bool(self.client.delete(self._key(f"data:{namespace}:value", key)))
+
+    def data_append(self, namespace: str, name: str, item: str) -> None:
+        self.client.rpush(self._key(f"data:{namespace}:list", name), item)
+
+    def data_items(self, namespace: str, name: str) -> list[str]:
+        return cast("list[str]", self.client.lrange(self._key(f"data:{namespace}:list", name), 0, -1))
+
+    def data_remove(self, namespace: str, name: str, item: str) -> bool:
+        return bool(self.client.lrem(self._key(f"data:{namespace}:list", name), 0, item))
 
     def close(self) -> None:
         self.client.close()

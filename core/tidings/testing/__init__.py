@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)   # where `virtual_clock` stands: a Monday morning
 S = TypeVar("S", bound=Service)
-ConnectTransport = Callable[[Channel, Any], Transport]   # the type of the `connect_transport` fixture
+ConnectTransport = Callable[..., Transport]   # the type of the `connect_transport` fixture
 
 
 @pytest.fixture
@@ -88,9 +88,21 @@ def start_pipeline(virtual_clock: VirtualClock) -> Iterator[Callable[..., StubPi
 
 @pytest.fixture
 def connect_transport() -> Iterator[ConnectTransport]:
-    """Connect channels: ``connect_transport(channel, settings)`` is its real transport, closed after the test."""
+    """Connect channels: ``connect_transport(channel, settings)`` is its real transport, closed after the test.
+
+    A channel that keeps data in the schedule store (`Channel.uses_store`) gets its namespace of
+    ``store`` (the third argument), or of a fresh `MemoryStore`.
+    """
     with ExitStack() as stack:
-        yield lambda channel, settings: stack.enter_context(closing(channel.connect(settings)))
+        def connect(channel: Channel, settings: Any, store: ScheduleStore | None = None) -> Transport:
+            if not channel.uses_store:
+                return stack.enter_context(closing(channel.connect(settings)))
+            from tidings.store import PluginData
+            from tidings.store.memory import MemoryStore
+            data = PluginData(store if store is not None else MemoryStore(), channel.name)
+            return stack.enter_context(closing(channel.connect(settings, data=data)))  # type: ignore[call-arg]
+
+        yield connect
 
 
 @pytest.fixture

@@ -5,19 +5,19 @@ module and the channel, and give a `ContractPeer` fixture: the channel's setting
 local peer (a real server speaking the provider's protocol), a contact it can reach there, and
 how to read what arrived and to make the next message fail::
 
-    class TestWebhookChannelContract(ChannelContract):
-        plugin = tidings_webhook.plugin
-        name = "webhook"
-        distribution = "tidings-webhook"
-        sample_table = {"url": "https://hooks.example/tidings"}
+    class TestPostcardChannelContract(ChannelContract):
+        plugin = tidings_postcard.plugin
+        name = "postcard"
+        distribution = "tidings-postcard"
+        sample_table = {"url": "https://postcards.example/tidings"}
 
         @pytest.fixture
         def peer(self, start_service):
-            hooks = start_service(Hooks())
+            cards = start_service(Postcards())
             return ContractPeer(
-                settings=WebhookConfig(url=hooks.url + "/hook"), contact=Contact(id="c-1"), addresses=("webhook:c-1",),
-                arrivals=lambda: [Arrival(r.headers["idempotency-key"], r.json["parts"]) for r in hooks.accepted()],
-                fail_next=lambda transient: hooks.then(503 if transient else 400))
+                settings=PostcardConfig(url=cards.url + "/postcards"), contact=Contact(id="c-1"), addresses=("postcard:c-1",),
+                arrivals=lambda: [Arrival(r.headers["idempotency-key"], r.json["parts"]) for r in cards.accepted()],
+                fail_next=lambda transient: cards.then(503 if transient else 400))
 
 The contract checks the registration's shape (the name, a one-line summary, parts with roles, settings
 structured from an empty and a sample table, `verify` without network I/O), the addresses of the
@@ -47,6 +47,7 @@ from tidings.errors import PermanentDeliveryError, Problem, TransientDeliveryErr
 from tidings.models import Contact
 from tidings.plugin_types import Channel, Receipt, RenderedMessage, Transport
 from tidings.plugins import registry_for
+from tidings.store import ScheduleStore
 from tidings.testing.settings import settings_from
 
 _REASON = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
@@ -69,6 +70,8 @@ class ContractPeer:
     addresses: tuple[str, ...]                        # what `channel.addresses(contact, settings)` gives
     arrivals: Callable[[], Sequence[Arrival]]         # what the peer accepted so far, in order
     fail_next: Callable[[bool], None]                 # True: a failure that may pass; False: a refusal for good
+    # the schedule store whose namespace a channel with `uses_store` is connected with (None: a fresh MemoryStore)
+    store: ScheduleStore | None = None
 
 
 def part_names(channel: Channel) -> tuple[str, ...]:
@@ -101,9 +104,8 @@ class ChannelContract:
         pytest.fail(f"{type(self).__name__} must define a `peer` fixture returning a ContractPeer")
 
     @pytest.fixture
-    def transport(self, channel: Channel, peer: ContractPeer,
-                  connect_transport: Callable[[Channel, Any], Transport]) -> Transport:
-        return connect_transport(channel, peer.settings)
+    def transport(self, channel: Channel, peer: ContractPeer, connect_transport: Callable[..., Transport]) -> Transport:
+        return connect_transport(channel, peer.settings, peer.store)
 
     @pytest.fixture
     def message(self, channel: Channel, peer: ContractPeer) -> RenderedMessage:

@@ -1,4 +1,4 @@
-"""The webhook channel keeps the channel contract, against a local HTTP endpoint."""
+"""The postcard channel keeps the channel contract, against a local HTTP endpoint."""
 
 from __future__ import annotations
 
@@ -9,23 +9,23 @@ import pytest
 from tidings import Contact
 from tidings.testing import Arrival, ChannelContract, ContractPeer, LocalHttpService
 
-import tidings_webhook.plugin
-from tidings_webhook.plugin import WebhookConfig
+import tidings_postcard.plugin
+from tidings_postcard.plugin import PostcardConfig
 
 
-class TestWebhookChannelContract(ChannelContract):
-    plugin = tidings_webhook.plugin
-    name = "webhook"
-    distribution = "tidings-webhook"
-    sample_table = {"url": "https://hooks.example/tidings"}
+class TestPostcardChannelContract(ChannelContract):
+    plugin = tidings_postcard.plugin
+    name = "postcard"
+    distribution = "tidings-postcard"
+    sample_table = {"url": "https://postcards.example/tidings"}
 
     @pytest.fixture
     def peer(self, start_service: Callable[[LocalHttpService], LocalHttpService]) -> ContractPeer:
-        hooks = start_service(LocalHttpService())   # answers 200 to every request, and keeps them
+        cards = start_service(LocalHttpService())   # answers 200 to every request, and keeps them
 
         def arrivals() -> list[Arrival]:
-            return [Arrival(r.headers["idempotency-key"], r.json["parts"]) for r in hooks.accepted()]
+            return [Arrival(r.headers["idempotency-key"], r.json["parts"]) for r in cards.accepted()]
 
-        return ContractPeer(settings=WebhookConfig(url=f"{hooks.url}/hook"), contact=Contact(id="c-1"),
-                            addresses=("webhook:c-1",), arrivals=arrivals,
-                            fail_next=lambda transient: hooks.then(503 if transient else 400))
+        return ContractPeer(settings=PostcardConfig(url=f"{cards.url}/postcards"), contact=Contact(id="c-1"),
+                            addresses=("postcard:c-1",), arrivals=arrivals,
+                            fail_next=lambda transient: cards.then(503 if transient else 400))

@@ -24,6 +24,7 @@ from tidings_email.mime import describe
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="email", summary="E-mail through SMTP (STARTTLS or TLS), plain text + HTML",
+                  reads=("email",),
                   parts=("subject", "text", "html"), roles={"subject": "title"}, config_type=EmailConfig,
                   addresses=email_addresses, connect=connect, describe=describe, verify=verify)
 

@@ -23,6 +23,7 @@ from tidings_push.config import VAPID_KEY, PushConfig
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="push", summary="Web Push to browsers and phones (VAPID, RFC 8291 encryption), dropping gone subscriptions",
+                  reads=("push",),
                   parts=("title", "body"), roles={"body": "brief"}, config_type=PushConfig, addresses=push_addresses,
                   connect=connect, address_key=subscription_key, verify=verify)
 

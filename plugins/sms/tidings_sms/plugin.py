@@ -23,6 +23,7 @@ from tidings_sms.transliterate import describe, prepare
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="sms", summary="SMS through a Twilio-style or JSON HTTP provider API, with segment counting",
+                  reads=("phone",),
                   parts=("text",), roles={"text": "short"}, config_type=SmsConfig, addresses=sms_addresses,
                   connect=connect, describe=describe, locate=sms_settings_at, prepare=prepare, check=check_regions,
                   verify=verify)

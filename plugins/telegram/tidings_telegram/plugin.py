@@ -24,6 +24,7 @@ from tidings_telegram.start import telegram_start_url
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="telegram", summary="Telegram through the Bot API (sendMessage to the client's chat)",
+                  reads=("addresses.telegram",),
                   parts=("title", "text"), config_type=TelegramConfig, addresses=telegram_addresses,
                   connect=connect, verify=verify)
 

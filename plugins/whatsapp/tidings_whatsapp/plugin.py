@@ -24,6 +24,7 @@ from tidings_whatsapp.config import ACCESS_TOKEN, WhatsAppConfig
 def tidings_channels() -> Iterator[Channel]:
     yield Channel(name="whatsapp", summary="WhatsApp through the Business Cloud API: approved templates, "
                                            "free text inside the 24-hour window",
+                  reads=("addresses.whatsapp", "phone"),
                   parts=("text",), roles={"text": "short"}, config_type=WhatsAppConfig, addresses=whatsapp_addresses,
                   connect=connect, locate=settings_at, check=check_regions, verify=verify)
 

@@ -1,4 +1,4 @@
-"""The webhook channel: POST each rendered message as JSON to a configured URL."""
+"""The postcard channel: each rendered message POSTed as a JSON postcard to a printing service's URL."""
 
 from __future__ import annotations
 
@@ -13,20 +13,20 @@ from tidings import Channel, Contact, PermanentDeliveryError, Receipt, RenderedM
 
 
 @frozen
-class WebhookConfig:
-    """The ``[channels.webhook]`` table."""
+class PostcardConfig:
+    """The ``[channels.postcard]`` table."""
 
     url: str = "http://127.0.0.1:8080/"
     timeout: float = 5.0
 
 
-def addresses(contact: Contact, settings: WebhookConfig) -> tuple[str, ...]:
-    return (f"webhook:{contact.id}",) if contact.id else ()
+def addresses(contact: Contact, settings: PostcardConfig) -> tuple[str, ...]:
+    return (f"postcard:{contact.id}",) if contact.id else ()
 
 
 @define
-class WebhookTransport:
-    settings: WebhookConfig
+class PostcardTransport:
+    settings: PostcardConfig
 
     def send(self, message: RenderedMessage, *, idempotency_key: str) -> Receipt:
         body = json.dumps({"to": message.to, "rule": message.rule, "subject": message.subject,
@@ -39,10 +39,10 @@ class WebhookTransport:
         except urllib.error.HTTPError as e:
             e.close()   # the error holds the answer's connection open
             if e.code == 429 or e.code >= 500:
-                raise TransientDeliveryError(f"webhook answered {e.code}") from None
-            raise PermanentDeliveryError(f"webhook answered {e.code}", reason="provider_rejected") from None
+                raise TransientDeliveryError(f"the postcard service answered {e.code}") from None
+            raise PermanentDeliveryError(f"the postcard service answered {e.code}", reason="provider_rejected") from None
         except OSError as e:
-            raise TransientDeliveryError(f"webhook unreachable: {e}") from None
+            raise TransientDeliveryError(f"the postcard service is unreachable: {e}") from None
 
     def close(self) -> None:
         pass
@@ -50,5 +50,5 @@ class WebhookTransport:
 
 @hookimpl
 def tidings_channels() -> Iterator[Channel]:
-    yield Channel(name="webhook", summary="POST each message as JSON to a URL", parts=("text",),
-                  config_type=WebhookConfig, addresses=addresses, connect=WebhookTransport)
+    yield Channel(name="postcard", summary="POST each message as a JSON postcard to a URL", parts=("text",),
+                  config_type=PostcardConfig, addresses=addresses, connect=PostcardTransport)
