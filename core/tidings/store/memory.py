@@ -1,7 +1,7 @@
 """The in-memory schedule store: the embedded default, one process, nothing kept across restarts.
 
 Pending messages and log entries are kept as the frozen records they are given; subject snapshots,
-which the pipeline hands over as dicts, are copied in and out (`_copied`), so no caller shares them.
+which the pipeline hands over as dicts, are copied.
 """
 
 from __future__ import annotations
