@@ -190,9 +190,8 @@ def _time(value: str | None) -> datetime | None:
 @click.option("--explain", is_flag=True, help="Also write skipped, suspended, restored and rescheduled messages, with reasons.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Also write a self-contained HTML report of the run here.")
 @click.option("--summary/--no-summary", default=True, show_default=True, help="Print counts per rule, channel and reason on stderr at the end.")
-@click.option("--threaded", is_flag=True, hidden=True, help="Internal: hand each step to a Dramatiq worker thread (to compare).")
 def simulate(config_path: str, events_path: str, until: str | None, output_path: str, explain: bool,
-             report_path: str | None, summary: bool, threaded: bool) -> None:
+             report_path: str | None, summary: bool) -> None:
     """Run EVENTS through the real pipeline on a virtual clock and write what would be sent."""
     from tidings.report.progress import progress_bar
     from tidings.simulate import run
@@ -203,7 +202,7 @@ def simulate(config_path: str, events_path: str, until: str | None, output_path:
         lines = events if events_path == "-" else events.readlines()
         total = None if events_path == "-" else sum(1 for line in lines if line.strip())
         with progress_bar(total, label="simulating") as tick:
-            result = run(deployment, lines, until=stop, errors=sys.stderr, progress=tick, threaded=threaded)
+            result = run(deployment, lines, until=stop, errors=sys.stderr, progress=tick)
     with click.open_file(output_path, "w", encoding="utf-8") as out:
         for record in result.records(explain=explain):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -7,11 +7,13 @@ triggers, the templates and the channel selection are those of production; only 
 a broker is left out, which would cost three thread switches per event and per due time and add
 nothing a simulation shows. (A delivery that fails is not retried: the recording transports never
 fail.) The hand-off is kept as `Simulation(threaded=True)`, Dramatiq's `StubBroker` and one worker
-thread, so a test can prove both write the same, byte for byte.
+thread, so a test can prove both write the same, byte for byte; ``TIDINGS_SIMULATE_THREADED=1`` in the
+environment makes `run` (so ``tidings simulate``) take it, for that comparison only.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
@@ -38,6 +40,7 @@ log = get_logger(__name__)
 
 _EXPLAINED = ("skipped", "suspended", "restored", "rescheduled", "dropped", "failed", "scheduled", "ignored")
 _FAR = datetime.max.replace(tzinfo=timezone.utc)
+THREADED_ENV = "TIDINGS_SIMULATE_THREADED"   # internal: "1" runs `run` through the StubBroker hand-off (tests compare)
 
 
 @define
@@ -137,13 +140,15 @@ class Run:
 
 
 def run(config: Deployment | Config, lines: Iterable[str], *, until: datetime | None = None, errors: TextIO = sys.stderr,
-        store: ScheduleStore | None = None, progress: Callable[[], None] | None = None, threaded: bool = False) -> Run:
+        store: ScheduleStore | None = None, progress: Callable[[], None] | None = None, threaded: bool | None = None) -> Run:
     """Run events (JSON lines) through the real pipeline on a virtual clock; returns all that happened.
 
     Args:
         progress: called once per input line read (a progress bar's tick).
-        threaded: through a `StubBroker` and a worker thread (see `Simulation`).
+        threaded: through a `StubBroker` and a worker thread (see `Simulation`); None: as `THREADED_ENV` says.
     """
+    if threaded is None:
+        threaded = os.environ.get(THREADED_ENV) == "1"
     sim = Simulation(as_deployment(config), store=store or MemoryStore(), threaded=threaded)
     events: list[Event] = []
     rejected = 0
