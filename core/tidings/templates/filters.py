@@ -9,6 +9,7 @@ amount and ``| duration`` a length of time. Globals ``confirm_url()`` and ``canc
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -32,8 +33,12 @@ def _plain(text: Any) -> str:
 
 
 def _locale(context: Any) -> Locale:
+    return _locale_of(context.get("_locale"))
+
+
+def _locale_of(name: Any) -> Locale:
     try:
-        return Locale.parse(str(context.get("_locale") or "en").replace("-", "_"))
+        return Locale.parse(str(name or "en").replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return Locale.parse("en")
 
@@ -54,7 +59,37 @@ def _local(context: Any, value: Any) -> datetime:
 
 def format_datetime_filter(context: Any, value: Any, format: str = "medium") -> str:
     """``{{ subject.start | datetime }}``: the date and the time (no seconds) in the locale's own order."""
-    moment, locale = _local(context, value), _locale(context)
+    return _formatted("datetime", _local(context, value), format, context.get("_locale"))
+
+
+def format_date_filter(context: Any, value: Any, format: str = "medium") -> str:
+    """``{{ subject.start | date }}`` or ``| date("EEEE d MMMM")``."""
+    return _formatted("date", _local(context, value), format, context.get("_locale"))
+
+
+def format_time_filter(context: Any, value: Any, format: str = "short") -> str:
+    """``{{ subject.start | time }}``: "3:00 PM" in en, "15:00" in pl."""
+    return _formatted("time", _local(context, value), format, context.get("_locale"))
+
+
+def _formatted(kind: str, moment: datetime, format: Any, locale: Any) -> str:
+    """A time written by Babel, remembered: every message about a visit writes its start, often more than once."""
+    if isinstance(format, str) and (locale is None or isinstance(locale, str)):
+        return _formatted_once(kind, moment, moment.tzinfo, format, locale)
+    return _format(kind, moment, format, _locale_of(locale))
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted_once(kind: str, moment: datetime, zone: Any, format: str, locale: str | None) -> str:
+    # the zone is part of the key: aware times of the same instant are equal (and hash alike) in any zone
+    return _format(kind, moment, format, _locale_of(locale))
+
+
+def _format(kind: str, moment: datetime, format: Any, locale: Locale) -> str:
+    if kind == "date":
+        return _plain(format_date(moment.date(), format, locale=locale))
+    if kind == "time":
+        return _plain(format_time(moment, format, locale=locale))
     if format not in STYLES:
         from babel.dates import format_datetime
         return _plain(format_datetime(moment, format, locale=locale))
@@ -62,16 +97,6 @@ def format_datetime_filter(context: Any, value: Any, format: str = "medium") -> 
     hour = format_time(moment, "short", locale=locale)
     pattern = str(locale.datetime_formats.get(format, "{1} {0}"))
     return _plain(pattern.replace("{1}", day).replace("{0}", hour).replace("'", ""))
-
-
-def format_date_filter(context: Any, value: Any, format: str = "medium") -> str:
-    """``{{ subject.start | date }}`` or ``| date("EEEE d MMMM")``."""
-    return _plain(format_date(_local(context, value).date(), format, locale=_locale(context)))
-
-
-def format_time_filter(context: Any, value: Any, format: str = "short") -> str:
-    """``{{ subject.start | time }}``: "3:00 PM" in en, "15:00" in pl."""
-    return _plain(format_time(_local(context, value), format, locale=_locale(context)))
 
 
 def money_filter(context: Any, value: Any, currency: str | None = None) -> str:

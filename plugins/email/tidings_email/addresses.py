@@ -7,6 +7,7 @@ exist is reported by the SMTP server anyway (``550``, a permanent ``invalid_addr
 
 from __future__ import annotations
 
+import functools
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ def has_line_break(value: str) -> bool:
     return any(c in LINE_BREAKS for c in value)
 
 
+@functools.lru_cache(maxsize=8192)   # a pure function of a string, asked for every message to an address
 def normalise(address: str | None) -> str | None:
     """`address` with its domain lower-cased and in Unicode NFC, or None when its syntax is not valid.
 

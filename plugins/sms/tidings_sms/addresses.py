@@ -10,6 +10,7 @@ not a guess of ours, refuses the ones that cannot, and the next usable channel i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ NOT_MOBILE_TYPES = frozenset({
 })
 
 
+@functools.lru_cache(maxsize=8192)   # a pure function of two strings, asked for every message to a number
 def parse(phone: str | None, region: str | None = None) -> str | NoAddress:
     """`phone` in E.164 (``+48600100200``), or `NoAddress` saying why it cannot take an SMS.
 
