@@ -325,7 +325,8 @@ def preview(config_path: str, rule_id: str, locale: str | None, event_path: str 
         raise click.ClickException(str(e)) from None
 
 
-def _runtime(config_path: str, *, connect: bool = False, inline_if_embedded: bool = False) -> tuple[Any, Any]:
+def _runtime(config_path: str, *, connect: bool = False, inline_if_embedded: bool = False,
+             concurrency: int = 1) -> tuple[Any, Any]:
     """The configuration and its pipeline; only with `connect` (the worker) are transports built.
 
     The scheduler and `publish` never deliver (the scheduler hands due messages to the queue, and
@@ -347,7 +348,7 @@ def _runtime(config_path: str, *, connect: bool = False, inline_if_embedded: boo
     embedded = cfg.tidings.broker.startswith("memory://")
     broker = None if inline_if_embedded and embedded else open_broker(cfg.tidings.broker)
     store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
-    return cfg, build_pipeline(broker, deployment, store, transports=transports)
+    return cfg, build_pipeline(broker, deployment, store, transports=transports, concurrency=concurrency)
 
 
 def _stop_event() -> threading.Event:
@@ -360,12 +361,14 @@ def _stop_event() -> threading.Event:
 @main.command()
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--threads", default=4, show_default=True, help="Worker threads.")
-def worker(config_path: str, threads: int) -> None:
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(min=1),
+              help="Messages delivered at once, over every batch the worker threads took.")
+def worker(config_path: str, threads: int, concurrency: int) -> None:
     """Consume the queue: ingest events and deliver due messages, until SIGTERM."""
     from dramatiq import Worker
 
     from tidings.logging import get_logger
-    cfg, pipeline = _runtime(config_path, connect=True)
+    cfg, pipeline = _runtime(config_path, connect=True, concurrency=concurrency)
     stop = _stop_event()
     pipeline.broker.emit_after("process_boot")
     w = Worker(pipeline.broker, worker_threads=threads)
