@@ -399,20 +399,36 @@ def scheduler(config_path: str, interval: float) -> None:
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.argument("events_path", default="-", type=click.Path(dir_okay=False, allow_dash=True))
 def publish(config_path: str, events_path: str) -> None:
-    """Publish events (JSON lines from a file or stdin) to the pipeline."""
+    """Publish events (JSON lines from a file or stdin) to the pipeline, in batches."""
+    from tidings.errors import PublishError
     from tidings.pipeline import events_from_lines
     _, pipeline = _runtime(config_path, inline_if_embedded=True)
-    published = rejected = 0
-    with click.open_file(events_path, "rb") as lines:
+    published = rejected = unacknowledged = 0
+    numbers: list[int] = []   # the line of each event handed to publish_many, by its position
+
+    def valid(lines: Any) -> Any:
+        nonlocal rejected
         for number, item in events_from_lines(lines, pipeline.reader):
             if isinstance(item, EventError):
                 click.echo(f"line {number}: {item}", err=True)
                 rejected += 1
                 continue
-            pipeline.publish(item)
-            published += 1
-    click.echo(f"published {published} event{'s' if published != 1 else ''}" + (f", rejected {rejected}" if rejected else ""))
-    if rejected:
+            numbers.append(number)
+            yield item
+
+    with click.open_file(events_path, "rb") as lines:
+        for index, outcome in pipeline.publish_many(valid(lines)):
+            if isinstance(outcome, PublishError):
+                click.echo(f"line {numbers[index]}: {outcome}", err=True)
+                unacknowledged += 1
+            elif isinstance(outcome, EventError):
+                click.echo(f"line {numbers[index]}: {outcome}", err=True)
+                rejected += 1
+            else:
+                published += 1
+    click.echo(f"published {published} event{'s' if published != 1 else ''}" + (f", rejected {rejected}" if rejected else "")
+               + (f", not acknowledged by the broker {unacknowledged} (publish them again)" if unacknowledged else ""))
+    if rejected or unacknowledged:
         sys.exit(1)
 
 

@@ -9,7 +9,7 @@ is built the first time a message is dispatched, with the transports it was give
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from attrs import Factory, define, field
 
 from tidings.clock import Clock, SystemClock
 from tidings.deployment import Deployment, as_deployment
+from tidings.errors import EventError, PublishError
 from tidings.intake import EventReader
 from tidings.logging import get_logger
 from tidings.models import Event
@@ -26,6 +27,7 @@ from tidings.pipeline.delivery import Delivery
 from tidings.pipeline.dispatch import Dispatch
 from tidings.pipeline.gone import GoneAddresses
 from tidings.pipeline.ingest import Ingest
+from tidings.pipeline.publish import enqueue_many
 from tidings.pipeline.retries import DeliveryRetry
 from tidings.pipeline.scheduler import Scheduler
 from tidings.pipeline.transports import connect_transports
@@ -39,7 +41,9 @@ if TYPE_CHECKING:
     from tidings.rules import Config, Rule
     from tidings.store import ScheduleStore
 
-__all__ = ["Pipeline", "build_pipeline"]
+__all__ = ["PUBLISH_BATCH", "Pipeline", "build_pipeline"]
+
+PUBLISH_BATCH = 500   # events sent to the broker in one round trip by `publish_many`
 
 log = get_logger("tidings.pipeline")
 
@@ -122,6 +126,47 @@ class Pipeline:
         else:
             self.actors.ingest.send(parsed.to_dict())
         return parsed
+
+    def publish_many(self, events: Iterable[Event | Mapping[str, Any]], *,
+                     batch: int = PUBLISH_BATCH) -> Iterator[tuple[int, Event | EventError | PublishError]]:
+        """Validate events and send them to the ingest actor `batch` at a time (without a broker: plan each here).
+
+        Yields, for each event by its position (from 0) and once its batch went out: the `Event` as
+        read, the `EventError` that refused it (nothing was sent), or the `PublishError` of one the
+        broker did not acknowledge (it may not be queued: publish it again).
+        """
+        if self.actors is None:
+            for index, event in enumerate(events):
+                try:
+                    yield index, self.publish(event)
+                except EventError as e:
+                    yield index, e
+            return
+        waiting: list[tuple[int, Event | EventError]] = []
+        for index, event in enumerate(events):
+            try:
+                waiting.append((index, self.reader.read(event)))
+            except EventError as e:
+                waiting.append((index, e))
+            if len(waiting) >= batch:
+                yield from self._send_events(waiting)
+                waiting = []
+        yield from self._send_events(waiting)
+
+    def _send_events(self, read: list[tuple[int, Event | EventError]]) -> Iterator[tuple[int, Event | EventError | PublishError]]:
+        assert self.actors is not None
+        events = [event for _, event in read if isinstance(event, Event)]
+        outcomes = iter(enqueue_many(self.actors.ingest.broker, [self.actors.ingest.message(e.to_dict()) for e in events]))
+        for index, event in read:
+            if isinstance(event, EventError):
+                yield index, event
+                continue
+            failure = next(outcomes)
+            if failure is None:
+                yield index, event
+            else:
+                yield index, PublishError(f"event {event.id}: the broker did not acknowledge it "
+                                          f"({type(failure).__name__}: {failure}); publish it again", event_id=event.id)
 
     def ingest(self, raw: Mapping[str, Any]) -> None:
         """Run every enabled rule's trigger on one event and apply the intents to the store (the ingest actor)."""

@@ -43,13 +43,14 @@ class StubPipeline:
     @classmethod
     def start(cls, config: Deployment | Config, *, clock: VirtualClock, store: ScheduleStore | None = None,
               transports: Mapping[str, Transport] | None = None, min_backoff_ms: int = 10,
-              worker_threads: int = 1) -> StubPipeline:
+              worker_threads: int = 1, concurrency: int = 1) -> StubPipeline:
         """Build the pipeline of a deployment on a fresh stub broker and start its worker.
 
         Args:
             config: the deployment (a bare `Config` gets the plugins it enables, from their entry points).
             transports: by channel name; every enabled channel missing here records instead.
             min_backoff_ms: the first retry's delay after a transient failure.
+            concurrency: messages of a dispatched batch delivered at once (1: in order, one by one).
         """
         from dramatiq import Worker
         from dramatiq.brokers.stub import StubBroker
@@ -65,7 +66,7 @@ class StubPipeline:
         broker = StubBroker()
         broker.emit_after("process_boot")
         pipeline = build_pipeline(broker, deployment, store if store is not None else MemoryStore(), transports=chosen,
-                                  clock=clock, min_backoff_ms=min_backoff_ms)
+                                  clock=clock, min_backoff_ms=min_backoff_ms, concurrency=concurrency)
         worker = Worker(broker, worker_threads=worker_threads, worker_timeout=20)
         worker.start()
         return cls(pipeline=pipeline, broker=broker, worker=worker, clock=clock, transports=chosen)
