@@ -27,7 +27,7 @@ from tidings.pipeline.delivery import Delivery
 from tidings.pipeline.dispatch import Dispatch
 from tidings.pipeline.gone import GoneAddresses
 from tidings.pipeline.ingest import Ingest
-from tidings.pipeline.publish import enqueue_many
+from tidings.pipeline.publish import enqueue_many, unacknowledged
 from tidings.pipeline.retries import DeliveryRetry
 from tidings.pipeline.scheduler import Scheduler
 from tidings.pipeline.transports import connect_transports
@@ -165,8 +165,7 @@ class Pipeline:
             if failure is None:
                 yield index, event
             else:
-                yield index, PublishError(f"event {event.id}: the broker did not acknowledge it "
-                                          f"({type(failure).__name__}: {failure}); publish it again", event_id=event.id)
+                yield index, PublishError(f"event {event.id}: {unacknowledged(failure)}; publish it again", event_id=event.id)
 
     def ingest(self, raw: Mapping[str, Any]) -> None:
         """Run every enabled rule's trigger on one event and apply the intents to the store (the ingest actor)."""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from tidings.intake import EventReader
 
-__all__ = ["enqueue_many", "events_from_lines"]
+__all__ = ["enqueue_many", "events_from_lines", "unacknowledged"]
 
 
 def events_from_lines(lines: Iterable[str | bytes], reader: EventReader | None = None) -> Iterable[tuple[int, Event | EventError]]:
@@ -91,3 +91,14 @@ def _enqueue_redis(broker: Any, messages: Sequence[dramatiq.Message[Any]]) -> li
             broker.emit_after("enqueue", message, None)
             outcomes.append(None)
     return outcomes
+
+
+def unacknowledged(failure: Exception) -> str:
+    """Why the broker did not acknowledge a message, for its publisher (masked)."""
+    from tidings.logging import mask
+
+    said = f"{type(failure).__name__}: {mask(str(failure))}"
+    # the broker's client cannot reach its server (redis, pika, dramatiq), as the CLI says of any command
+    if type(failure).__module__.split(".")[0] in ("redis", "pika", "dramatiq") and "Connection" in type(failure).__name__:
+        return f"cannot reach the broker or the store ({said}): not acknowledged"
+    return f"the broker did not acknowledge it ({said})"
