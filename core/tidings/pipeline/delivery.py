@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from attrs import define
+from attrs import define, field
 
 from tidings.errors import PermanentDeliveryError, TemplateError, TransientDeliveryError
 from tidings.logging import get_logger, mask
@@ -22,7 +22,7 @@ from tidings.models import Event, Subject
 from tidings.pipeline.retries import DeliveryRetry, Failure
 from tidings.plugin_types import Receipt, RenderedMessage
 from tidings.selection import choose
-from tidings.store.entries import Outcome, Sent
+from tidings.store.entries import LogEntry, Outcome, Sent
 from tidings.store.records import PendingMessage
 
 if TYPE_CHECKING:
@@ -33,9 +33,20 @@ if TYPE_CHECKING:
     from tidings.store import ScheduleStore
     from tidings.templates import Templates
 
-__all__ = ["Delivery"]
+__all__ = ["Delivery", "Recorded"]
 
 log = get_logger("tidings.pipeline")
+
+
+@define
+class Recorded:
+    """What one delivery decided, written by its dispatch in one go: the log entries, and the key it sent."""
+
+    entries: list[LogEntry] = field(factory=list)
+    sent: str | None = None   # the idempotency key of the message a provider took
+
+    def record(self, entry: LogEntry) -> None:
+        self.entries.append(entry)
 
 
 @define
@@ -51,8 +62,14 @@ class Delivery:
     templates: Templates
     transports: Mapping[str, Transport]
 
-    def deliver(self, pending: PendingMessage, subject: Subject, *, now: datetime, skip: Collection[str] = ()) -> None:
-        """Send `pending` through the first usable channel that takes it, but none of `skip` (given up)."""
+    def deliver(self, pending: PendingMessage, subject: Subject, *, now: datetime, into: Recorded,
+                skip: Collection[str] = ()) -> None:
+        """Send `pending` through the first usable channel that takes it, but none of `skip` (given up).
+
+        What it decides is noted in `into` (the entries, the key sent), for the dispatch to write: a
+        key is noted as soon as its provider took the message, so that it is marked sent whatever
+        happens after.
+        """
         from tidings.templates import build_context
 
         rule = self.rules[pending.rule]
@@ -61,14 +78,14 @@ class Delivery:
         outcome = functools.partial(Outcome, rule=pending.rule, subject=pending.subject, event=pending.event.id, at=now,
                                     key=pending.key, client=client)
         if recipient is None:
-            self.deliverylog.record(outcome(status="skipped", reason=f"no_{rule.recipient}"))
+            into.record(outcome(status="skipped", reason=f"no_{rule.recipient}"))
             return
         location = self.config.location(subject.location)
         choice = choose(rule.channel, recipient, role=rule.recipient, channels=self.channels,
                         settings=self.config.channels, location=location,
                         gone=lambda channel, addresses: self.gone.among(channel, recipient, addresses))
         if not choice.usable:
-            self.deliverylog.record(outcome(status="skipped", reason=choice.reason, refused=dict(choice.refused),
+            into.record(outcome(status="skipped", reason=choice.reason, refused=dict(choice.refused),
                                             detail=dict(choice.details) if choice.details else None))
             return
         # the event as it was planned, around the latest snapshot of its subject: nothing is parsed again
@@ -84,7 +101,7 @@ class Delivery:
                 parts = self.templates.render(rule=rule, channel=channel.name, parts=channel.parts, context=context,
                                               locale=recipient.locale)
             except TemplateError as e:
-                self.deliverylog.record(outcome(status="failed", channel=channel.name, reason="template_error",
+                into.record(outcome(status="failed", channel=channel.name, reason="template_error",
                                                 error=str(e)))
                 continue
             message = RenderedMessage(channel=channel.name, to=candidate.addresses[0], parts=parts, rule=rule.id,
@@ -100,12 +117,12 @@ class Delivery:
                 receipt = self._send_once(self.transports[channel.name], message, pending.key)
             except PermanentDeliveryError as e:
                 # the next usable channel of the list or preference is tried (PRODUCT §6)
-                self.deliverylog.record(outcome(status="failed", channel=channel.name, to=message.to, reason=e.reason,
+                into.record(outcome(status="failed", channel=channel.name, to=message.to, reason=e.reason,
                                                 error=str(e), details=e.details or None))
-                self.gone.forget(channel, recipient, e.details.get("gone"), outcome)
+                self.gone.forget(channel, recipient, e.details.get("gone"), outcome, log=into)
                 continue
             except TransientDeliveryError as e:
-                self.gone.forget(channel, recipient, e.details.get("gone"), outcome)
+                self.gone.forget(channel, recipient, e.details.get("gone"), outcome, log=into)
                 raise DeliveryRetry(Failure(reason=e.reason, error=str(e)), retry_after=e.retry_after) from e
             except Exception as e:   # noqa: BLE001 - a transport's bug must not lose the message (module docstring)
                 error_type, error = f"{type(e).__module__}.{type(e).__qualname__}", mask(str(e))
@@ -113,16 +130,16 @@ class Delivery:
                           error_type=error_type, error=error)
                 raise DeliveryRetry(Failure(reason="transport_error", error=error, channel=channel.name, to=message.to,
                                             error_type=error_type)) from e
-            self.store.mark_sent(pending.key)
+            into.sent = pending.key
             info = {**(dict(channel.describe(message.parts)) if channel.describe else {}), **dict(receipt.info)}
             logged = channel.logged(message.parts)   # its title and text, by the parts' roles
-            self.deliverylog.record(Sent(rule=rule.id, subject=pending.subject, event=pending.event.id, at=now,
+            into.record(Sent(rule=rule.id, subject=pending.subject, event=pending.event.id, at=now,
                                          key=pending.key, client=client, channel=channel.name, to=message.to,
                                          title=logged["title"], text=logged["text"], provider_id=receipt.provider_id,
                                          info=info))
-            self.gone.forget(channel, recipient, receipt.info.get("gone"), outcome)
+            self.gone.forget(channel, recipient, receipt.info.get("gone"), outcome, log=into)
             return
-        self.deliverylog.record(outcome(status="failed", reason="no_channel_delivered"))
+        into.record(outcome(status="failed", reason="no_channel_delivered"))
 
     def _send_once(self, transport: Transport, message: RenderedMessage, key: str) -> Receipt:
         """Send through a transport; if an earlier attempt may have reached the provider, ask it first.

@@ -14,6 +14,7 @@ from attrs import define
 
 from tidings.logging import get_logger
 from tidings.models import Subject, subject_from_dict
+from tidings.pipeline.delivery import Recorded
 from tidings.pipeline.retries import DeliveryRetry
 from tidings.store.entries import Outcome
 from tidings.store.records import PendingMessage
@@ -60,21 +61,24 @@ class Dispatch:
         subject = subject_from_dict(snapshot["subject"]) if snapshot is not None else None
         reason = self._not_due_reason(pending, subject)
         if reason is not None or subject is None:
-            self.deliverylog.record(self._outcome(pending, subject, now, status="skipped", reason=reason or "unknown_subject"))
-            self.store.complete(slot, version)
+            skipped = self._outcome(pending, subject, now, status="skipped", reason=reason or "unknown_subject")
+            self._finish(slot, version, Recorded([skipped]), complete=True)
             return
         lock = f"sending:{pending.key}"
         if not self.store.acquire(lock, ttl=self.config.tidings.lease.elapsed()):
             return   # another worker is sending this very message
+        recorded = Recorded()
         try:
-            self.delivery.deliver(pending, subject, now=now, skip=skip)
+            self.delivery.deliver(pending, subject, now=now, skip=skip, into=recorded)
         except DeliveryRetry as retry:
-            self.store.release(lock)
+            self._finish(slot, version, recorded, complete=False, release=lock)
             log.warning("delivery_retried", rule=pending.rule, subject=pending.subject, reason=retry.failure.reason,
                         error=retry.failure.error)
             raise
-        self.store.complete(slot, version)
-        self.store.release(lock)
+        except BaseException:
+            self._finish(slot, version, recorded, complete=False, release=lock)   # a key sent stays sent
+            raise
+        self._finish(slot, version, recorded, complete=True, release=lock)
 
     def give_up(self, slot: str, version: int, failure: Failure, skip: Collection[str] = ()) -> tuple[str, ...] | None:
         """Record a message whose retries ran out; returns the channels to skip when the next one is to be tried.
@@ -95,6 +99,27 @@ class Dispatch:
             return (*skip, failure.channel)
         self.store.complete(slot, version)
         return None
+
+    def _finish(self, slot: str, version: int, recorded: Recorded, *, complete: bool, release: str | None = None) -> None:
+        """Write what a dispatch decided: the key sent, its log entries, the slot completed, the lock released.
+
+        With a store that writes a dispatch's outcome in one round trip (``finish_dispatch``) it is
+        one; then each entry is logged and told to the observers, as `DeliveryLog.record` does.
+        """
+        finish = getattr(self.store, "finish_dispatch", None) if complete else None
+        if finish is not None:
+            finish(slot, version, sent=recorded.sent, entries=recorded.entries, release=release)
+        else:
+            if recorded.sent is not None:
+                self.store.mark_sent(recorded.sent)
+            for entry in recorded.entries:
+                self.store.record(entry)
+            if complete:
+                self.store.complete(slot, version)
+            if release is not None:
+                self.store.release(release)
+        for entry in recorded.entries:
+            self.deliverylog.announce(entry)
 
     def _current(self, slot: str, version: int) -> PendingMessage | None:
         """The pending message of `slot` at `version`, unless it changed, is suspended or was sent."""
