@@ -43,6 +43,10 @@ class ScriptedTransport:
             raise TransientDeliveryError("provider answered 503")
         if outcome == "permanent":
             raise PermanentDeliveryError("provider refused the number", reason="invalid_address")
+        if outcome == "timeout":   # the request left, the answer never came: the provider may have it
+            raise TransientDeliveryError("provider did not answer within 10 s", reason="timeout")
+        if outcome == "busy":      # the provider answered: it did not take the message
+            raise TransientDeliveryError("provider answered 503", reason="provider_unavailable", details={"status": 503})
         if outcome == "bug":   # what a transport raises when it meets a case it does not handle
             raise ValueError(f"cannot encode {message.to!r} for ola@example.com")
         self.delivered.append((message, idempotency_key))
@@ -63,11 +67,11 @@ class TestChannels:
                       addresses=lambda c, s: (c.email,) if c.email and "@" in c.email else ())
 
 
-def make_config(**tidings: Any) -> Deployment:
+def make_config(*, delivery: str = "at-least-once", **tidings: Any) -> Deployment:
     return Deployment.from_config({"tidings": {"timezone": "Europe/Warsaw", **tidings},
                          "plugins": {"channels": ["sms", "email"], "triggers": ["status-change"]},
                          "rules": [{"id": "confirmed", "trigger": "status-change", "on": "status_changed",
-                                    "to": ["confirmed"], "channel": "prefer_sms"}]},
+                                    "to": ["confirmed"], "channel": "prefer_sms", "delivery": delivery}]},
                         registry=registry_for(tidings_triggers.status_change, TestChannels()))
 
 
@@ -195,6 +199,57 @@ def test_a_lease_that_runs_out_during_retries_starts_no_second_chain(
     pipeline.broker.join(pipeline.queue, fail_fast=True)
     assert len(transports["sms"].delivered) == 1
     assert statuses(pipeline) == [("sent", None)]
+
+
+@pytest.mark.parametrize(("delivery", "script", "attempts", "outcome"), [
+    ("at-least-once", ["timeout"], 2, ("sent", None)),
+    ("at-most-once", ["timeout"], 1, ("failed", "outcome_unknown")),
+    ("at-most-once", ["busy", "busy"], 3, ("sent", None)),
+])
+def test_a_rule_chooses_what_becomes_of_a_message_whose_attempt_outcome_is_unknown(
+        delivery: str, script: list[str], attempts: int, outcome: tuple[str, str | None],
+        transports: dict[str, ScriptedTransport], start_pipeline: Callable[..., StubPipeline]) -> None:
+    # Given a channel without a lookup by key, and a first attempt that timed out (or answered 503)
+    stub = start_pipeline(make_config(delivery=delivery), transports=transports, clock=VirtualClock(NOW))
+    transports["sms"].script[:] = script
+    stub.pipeline.publish(event())
+    run(stub.pipeline)
+
+    # Then at least once sends again after a timeout, at most once records it failed and sends nothing
+    # more, on no channel; an answered failure is retried under either
+    assert transports["sms"].attempts == attempts
+    assert statuses(stub.pipeline) == [outcome]
+    assert transports["email"].attempts == 0 and stub.pipeline.store.count_pending() == 0
+
+
+def test_an_at_most_once_message_whose_worker_died_mid_request_is_not_sent_again() -> None:
+    # Given a channel without a lookup whose first send "kills" the worker
+    @define
+    class Dies(ScriptedTransport):
+        def send(self, message: RenderedMessage, *, idempotency_key: str) -> Receipt:
+            if self.attempts == 0:
+                self.attempts += 1
+                raise KeyboardInterrupt("the worker is killed")
+            return super().send(message, idempotency_key=idempotency_key)
+
+    sms, store, clock = Dies(), MemoryStore(), VirtualClock(NOW)
+    pipeline = build_pipeline(None, make_config(delivery="at-most-once"), store,
+                              transports={"sms": sms, "email": ScriptedTransport()}, clock=clock)
+    pipeline.publish(event())
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.enqueue_due()
+
+    # When the slot comes back and its sending lock has lapsed
+    clock.set(NOW.replace(hour=9))
+    pending = store.pending("confirmed|event:evt-1|client")
+    assert pending is not None
+    store.release(f"sending:{pending.key}")
+    assert pipeline.enqueue_due() == 1
+
+    # Then nothing is sent again: the message is recorded failed as outcome_unknown
+    assert sms.attempts == 1 and sms.delivered == []
+    assert statuses(pipeline) == [("failed", "outcome_unknown")]
+    assert store.count_pending() == 0
 
 
 def test_a_dispatch_of_an_earlier_claim_does_nothing_once_the_slot_is_claimed_again(

@@ -7,18 +7,21 @@ raises `DeliveryRetry`, and Dramatiq retries the whole dispatch. A
 transport that raises anything else has a bug or met a case it does not classify: that is retried
 too, a bounded number of times, and when the retries run out the failure is recorded for that
 channel and the next one is tried, so a message is never dropped without a trace nor retried forever.
+
+A rule's ``delivery`` says what becomes of a message whose attempt's outcome is unknown on a channel
+that cannot look it up: sent again (``at-least-once``), or recorded failed (``at-most-once``).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from attrs import define
 
-from tidings.errors import PermanentDeliveryError, TemplateError, TransientDeliveryError
+from tidings.errors import DeliveryError, PermanentDeliveryError, TemplateError, TransientDeliveryError
 from tidings.logging import get_logger, mask
 from tidings.models import Event, Subject
 from tidings.pipeline.retries import DeliveryRetry, Failure
@@ -35,9 +38,11 @@ if TYPE_CHECKING:
     from tidings.store import ScheduleStore
     from tidings.templates import Templates
 
-__all__ = ["Delivery"]
+__all__ = ["UNSETTLED_KEPT", "Delivery", "OutcomeUnknown"]
 
 log = get_logger("tidings.pipeline")
+
+UNSETTLED_KEPT = timedelta(days=30)   # an at-most-once attempt with no answer is remembered this long
 
 
 @define
@@ -101,7 +106,15 @@ class Delivery:
                 # the transport all see the message as it is sent
                 message = channel.prepare(message, candidate.settings)
             try:
-                receipt = self._send_once(self.transports[channel.name], message, pending.key)
+                receipt = self._send_once(self.transports[channel.name], message, pending.key,
+                                          at_most_once=rule.delivery == "at-most-once")
+            except OutcomeUnknown as e:
+                # at most once: an earlier attempt may have reached the recipient, so nothing more is sent
+                log.warning("delivery_outcome_unknown", rule=rule.id, subject=subject.id, channel=channel.name,
+                            reason="outcome_unknown")
+                self.deliverylog.record(outcome(status="failed", channel=channel.name, to=message.to,
+                                                reason="outcome_unknown", error=str(e)))
+                return
             except PermanentDeliveryError as e:
                 # the next usable channel of the list or preference is tried (PRODUCT §6)
                 self.deliverylog.record(outcome(status="failed", channel=channel.name, to=message.to, reason=e.reason,
@@ -129,19 +142,42 @@ class Delivery:
             return
         self.deliverylog.record(outcome(status="failed", reason="no_channel_delivered"))
 
-    def _send_once(self, transport: Transport, message: RenderedMessage, key: str) -> Receipt:
+    def _send_once(self, transport: Transport, message: RenderedMessage, key: str, *, at_most_once: bool) -> Receipt:
         """Send through a transport; if an earlier attempt may have reached the provider, ask it first.
 
         A worker killed while its request was on the wire leaves no "sent" mark, and its message is
         dispatched again. A transport that can look a message up by its idempotency key (`find`)
         is asked before that second attempt, so the provider does not receive the key twice.
+
+        A transport that cannot (`at_most_once` rules only): an attempt is marked unsettled until the
+        provider answers, and a message found unsettled, its outcome unknown, raises `OutcomeUnknown`.
+
+        Raises:
+            OutcomeUnknown: an at-most-once message whose earlier attempt may have reached the recipient.
         """
         find = getattr(transport, "find", None)
-        if callable(find) and not self.store.mark_attempt(f"{key}|{message.channel}"):
-            found = find(idempotency_key=key)
-            if found is not None:
-                log.info("delivery_found", rule=message.rule, subject=message.subject, channel=message.channel,
-                         reason="sent_by_an_earlier_attempt")
-                return Receipt(provider_id=found.provider_id, info={**dict(found.info), "recovered": True})
-        return transport.send(message, idempotency_key=key)
+        if callable(find):
+            if not self.store.mark_attempt(f"{key}|{message.channel}"):
+                found = find(idempotency_key=key)
+                if found is not None:
+                    log.info("delivery_found", rule=message.rule, subject=message.subject, channel=message.channel,
+                             reason="sent_by_an_earlier_attempt")
+                    return Receipt(provider_id=found.provider_id, info={**dict(found.info), "recovered": True})
+            return transport.send(message, idempotency_key=key)
+        if not at_most_once:
+            return transport.send(message, idempotency_key=key)
+        unsettled = f"unsettled:{key}|{message.channel}"
+        if not self.store.acquire(unsettled, ttl=UNSETTLED_KEPT):
+            raise OutcomeUnknown("an earlier attempt may have reached the recipient (its worker died, or the "
+                                 "provider's answer was lost); the rule delivers at most once")
+        try:
+            return transport.send(message, idempotency_key=key)
+        except DeliveryError as e:
+            if e.details.get("status") is not None or e.details.get("code") is not None:
+                self.store.release(unsettled)   # the provider answered: nothing went out, a retry may send
+            raise
+
+
+class OutcomeUnknown(Exception):   # noqa: N818 - a state, not an error of the caller's
+    """An at-most-once message whose earlier attempt may have reached the recipient: not sent again."""
 

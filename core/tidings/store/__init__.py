@@ -78,12 +78,16 @@ class ScheduleStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(url: str, *, namespace: str = "tidings") -> ScheduleStore:
-    """Open the store a URL names: ``memory://`` or ``redis://host:port/db``; Redis keys start ``NAMESPACE:``."""
+def open_store(url: str, *, namespace: str = "tidings", ride_out: bool = False) -> ScheduleStore:
+    """Open the store a URL names: ``memory://`` or ``redis://host:port/db``; Redis keys start ``NAMESPACE:``.
+
+    With `ride_out` (a worker's or a scheduler's store), a Redis command waits out a short outage
+    (`tidings.store.redis.RedisStore.from_url`).
+    """
     if url.startswith("memory://"):
         from tidings.store.memory import MemoryStore
         return MemoryStore()
     if url.startswith(("redis://", "rediss://", "unix://")):
         from tidings.store.redis import RedisStore
-        return RedisStore.from_url(url, prefix=f"{namespace}:")
+        return RedisStore.from_url(url, prefix=f"{namespace}:", ride_out=ride_out)
     raise ValueError(f"{url!r} is not a store URL (use memory:// or redis://host:6379/0)")

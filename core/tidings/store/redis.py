@@ -49,12 +49,17 @@ if TYPE_CHECKING:
     from redis import Redis
     from redis.commands.core import Script
 
-__all__ = ["KEEP_SECONDS", "RedisStore"]
+__all__ = ["KEEP_SECONDS", "OUTAGE_RIDDEN", "RedisStore"]
 
 # Sent keys and seen event ids are kept for 400 days, not forever and not for days: a reminder may be due
 # months after it was planned (a repeat-visit invitation after "6mo"), and a visit moved back to its first
 # time must still find its earlier message marked sent, so exactly-once has to hold for more than a year.
 KEEP_SECONDS = 400 * 24 * 3600
+
+# how often a command is tried again through a connection failure (backoff doubling from 0.05 s to 2 s):
+# about OUTAGE_RIDDEN seconds in all, the length of a Redis restart
+OUTAGE_RETRIES = 35
+OUTAGE_RIDDEN = 60
 
 # KEYS: versions, pending, due. ARGV: slot, payload JSON, score ("" = suspended: out of the due index).
 _SCHEDULE = """
@@ -211,11 +216,23 @@ class RedisStore:
         return _Scripts.register(self.client)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "tidings:") -> RedisStore:
-        """Connect to the Redis a URL names (``redis://host:6379/0``, ``rediss://…``, ``unix://…``)."""
-        import redis
+    def from_url(cls, url: str, *, prefix: str = "tidings:", ride_out: bool = False) -> RedisStore:
+        """Connect to the Redis a URL names (``redis://host:6379/0``, ``rediss://…``, ``unix://…``).
 
-        return cls(redis.Redis.from_url(url, decode_responses=True), prefix=prefix)
+        Args:
+            ride_out: try a command that meets a dropped connection or a restarting Redis again, with
+                backoff, for about `OUTAGE_RIDDEN` seconds before it raises (the worker's and the
+                scheduler's store): an ingest waits a short outage out with its message in hand, instead
+                of failing at a moment when the broker could not take its retry. Without it, redis-py's
+                default (three quick retries), so a command run by hand says at once that Redis is away.
+        """
+        import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        options: dict[str, Any] = {"retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=OUTAGE_RETRIES)} \
+            if ride_out else {}
+        return cls(redis.Redis.from_url(url, decode_responses=True, **options), prefix=prefix)
 
     # ------------------------------------------------------------ events and subjects
 
