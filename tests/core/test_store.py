@@ -514,7 +514,7 @@ def test_a_hold_keeps_claimed_slots_out_of_the_due_index_and_never_shortens_one(
 
 def test_a_refusal_is_kept_per_message_and_channel(store: ScheduleStore) -> None:
     assert store.refused("k-1") == {}
-    store.refuse("k-1", "sms", "+48600100200")
-    store.refuse("k-1", "email", "")
+    store.refuse("k-1", channel="sms", address="+48600100200")
+    store.refuse("k-1", channel="email", address="")
     assert store.refused("k-1") == {"sms": "+48600100200", "email": ""}
     assert store.refused("k-2") == {}

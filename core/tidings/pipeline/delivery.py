@@ -94,7 +94,7 @@ class Delivery:
             except TemplateError as e:
                 self.deliverylog.record(outcome(status="failed", channel=channel.name, reason="template_error",
                                                 error=str(e)))
-                self.store.refuse(pending.key, channel.name, "")
+                self.store.refuse(pending.key, channel=channel.name, address="")
                 continue
             message = RenderedMessage(channel=channel.name, to=candidate.addresses[0], parts=parts, rule=rule.id,
                                       subject=subject.id, recipient=recipient,
@@ -119,7 +119,7 @@ class Delivery:
                 # the next usable channel of the list or preference is tried (PRODUCT §6)
                 self.deliverylog.record(outcome(status="failed", channel=channel.name, to=message.to, reason=e.reason,
                                                 error=str(e), details=e.details or None))
-                self.store.refuse(pending.key, channel.name, message.to)
+                self.store.refuse(pending.key, channel=channel.name, address=message.to)
                 self.gone.forget(channel, recipient, e.details.get("gone"), outcome)
                 continue
             except TransientDeliveryError as e:

@@ -115,7 +115,7 @@ class Dispatch:
                                               error=failure.error))
         if failure.channel is not None:
             # a later dispatch of this message does not try that channel again for that address
-            self.store.refuse(pending.key, failure.channel, failure.to or "")
+            self.store.refuse(pending.key, channel=failure.channel, address=failure.to or "")
             return (*skip, failure.channel)
         self.store.complete(slot, version)
         return None

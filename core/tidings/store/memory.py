@@ -175,7 +175,7 @@ class MemoryStore:
         with self._mutex:
             self._locks.pop(key, None)
 
-    def refuse(self, key: str, channel: str, address: str) -> None:
+    def refuse(self, key: str, *, channel: str, address: str) -> None:
         with self._mutex:
             self._refused.setdefault(key, {})[channel] = address
 

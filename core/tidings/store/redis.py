@@ -329,7 +329,7 @@ class RedisStore:
     def release(self, key: str) -> None:
         self.client.delete(self._key("lock", key))
 
-    def refuse(self, key: str, channel: str, address: str) -> None:
+    def refuse(self, key: str, *, channel: str, address: str) -> None:
         name = self._key("refused", key)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(name, channel, address)
