@@ -347,7 +347,8 @@ def _runtime(config_path: str, *, connect: bool = False, inline_if_embedded: boo
         sys.exit(1)
     embedded = cfg.tidings.broker.startswith("memory://")
     broker = None if inline_if_embedded and embedded else open_broker(cfg.tidings.broker)
-    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
+    # the worker and the scheduler wait short Redis outages out; publish says at once that Redis is away
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace, ride_out=not inline_if_embedded)
     return cfg, build_pipeline(broker, deployment, store, transports=transports, concurrency=concurrency)
 
 

@@ -28,15 +28,14 @@ from attrs import frozen
 from dramatiq.common import compute_backoff
 
 from tidings.converter import converter
-from tidings.pipeline.retries import (FAILURE_OPTION, MAX_RETRIES, DeliveryRetry, Failure, add_failure_notes,
-                                      failure_of, retry_when)
+from tidings.pipeline.retries import (FAILURE_OPTION, MAX_BACKOFF_MS, MAX_RETRIES, DeliveryRetry, Failure,
+                                      add_failure_notes, failure_of, retry_when)
 
 __all__ = ["DISPATCH_ACTOR", "EXHAUSTED_ACTOR", "INGEST_ACTOR", "Actors", "Claims", "declare_actors"]
 
 INGEST_ACTOR = "tidings_ingest"
 DISPATCH_ACTOR = "tidings_dispatch"
 EXHAUSTED_ACTOR = "tidings_dispatch_exhausted"
-MAX_BACKOFF_MS = 300_000
 
 Claims = Sequence[tuple[str, int]]   # claimed slots with their versions
 
@@ -65,7 +64,7 @@ def declare_actors(broker: dramatiq.Broker, *, queue: str, ingest: Callable[[Map
                    dispatch: Callable[..., None],
                    dispatch_many: Callable[[Claims], list[tuple[str, int, DeliveryRetry]]],
                    give_up: Callable[[str, int, Failure, Collection[str]], tuple[str, ...] | None],
-                   min_backoff_ms: int = 1000) -> Actors:
+                   min_backoff_ms: int = 1000, max_backoff_ms: int = MAX_BACKOFF_MS) -> Actors:
     """Declare the pipeline's actors on `broker`, in `queue`.
 
     Args:
@@ -75,7 +74,7 @@ def declare_actors(broker: dramatiq.Broker, *, queue: str, ingest: Callable[[Map
         give_up: ``(slot, version, failure, skip)`` records a message whose retries ran out; returns
             the channels to skip when the message is to be dispatched again for its next channel.
         min_backoff_ms: the first retry's delay after a transient failure (unless the provider named
-            one); it doubles with each retry, up to five minutes.
+            one); it doubles with each retry, up to `max_backoff_ms` (five minutes).
     """
     add_failure_notes(broker)
 
@@ -86,7 +85,7 @@ def declare_actors(broker: dramatiq.Broker, *, queue: str, ingest: Callable[[Map
             return
         for slot, claimed, retry in dispatch_many(claims):
             # its own retry chain, as if this batch had been its first attempt (Dramatiq's Retries counts on)
-            _, backoff = compute_backoff(0, factor=min_backoff_ms, max_backoff=MAX_BACKOFF_MS)
+            _, backoff = compute_backoff(0, factor=min_backoff_ms, max_backoff=max_backoff_ms)
             dispatch_actor.send_with_options(args=([[slot, claimed]],), delay=backoff if retry.delay is None else retry.delay, retries=1,
                                              **{FAILURE_OPTION: converter.unstructure(retry.failure)})
 
@@ -109,6 +108,6 @@ def declare_actors(broker: dramatiq.Broker, *, queue: str, ingest: Callable[[Map
 
     ingest_actor = declare(ingest, INGEST_ACTOR)
     exhausted_actor = declare(exhausted, EXHAUSTED_ACTOR)
-    dispatch_actor = declare(dispatch_message, DISPATCH_ACTOR, min_backoff=min_backoff_ms, max_backoff=MAX_BACKOFF_MS,
+    dispatch_actor = declare(dispatch_message, DISPATCH_ACTOR, min_backoff=min_backoff_ms, max_backoff=max_backoff_ms,
                              retry_when=retry_when, on_retry_exhausted=EXHAUSTED_ACTOR)
     return Actors(ingest=ingest_actor, dispatch=dispatch_actor, exhausted=exhausted_actor)

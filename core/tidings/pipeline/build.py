@@ -28,7 +28,7 @@ from tidings.pipeline.dispatch import Dispatch
 from tidings.pipeline.gone import GoneAddresses
 from tidings.pipeline.ingest import Ingest
 from tidings.pipeline.publish import enqueue_many, unacknowledged
-from tidings.pipeline.retries import DeliveryRetry
+from tidings.pipeline.retries import MAX_BACKOFF_MS, DeliveryRetry
 from tidings.pipeline.scheduler import Scheduler
 from tidings.pipeline.transports import connect_transports
 
@@ -253,7 +253,7 @@ class Pipeline:
 
 def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, store: ScheduleStore, *,
                    transports: Mapping[str, Transport] | None = None, clock: Clock | None = None,
-                   min_backoff_ms: int = 1000, concurrency: int = 1) -> Pipeline:
+                   min_backoff_ms: int = 1000, max_backoff_ms: int = MAX_BACKOFF_MS, concurrency: int = 1) -> Pipeline:
     """A pipeline with its actors declared on `broker` (None: everything runs inline).
 
     Args:
@@ -261,7 +261,7 @@ def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, 
         transports: what messages are delivered through; None: the enabled channels' real transports,
             connected when the first message is dispatched (`connect_transports`).
         min_backoff_ms: the first retry's delay after a transient delivery failure; it doubles
-            with each retry, up to five minutes. A provider's ``Retry-After`` takes its place.
+            with each retry, up to `max_backoff_ms` (five minutes). A provider's ``Retry-After`` takes its place.
         concurrency: messages of dispatched batches delivered at once by this process (a worker's
             ``--concurrency``); 1: one after another, in order.
     """
@@ -269,5 +269,6 @@ def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, 
                         transports=transports, concurrency=concurrency)
     if broker is not None:
         pipeline.actors = declare_actors(broker, queue=pipeline.queue, ingest=pipeline.ingest, dispatch=pipeline.dispatch,
-                                         dispatch_many=pipeline.dispatch_many, give_up=pipeline.give_up, min_backoff_ms=min_backoff_ms)
+                                         dispatch_many=pipeline.dispatch_many, give_up=pipeline.give_up,
+                                         min_backoff_ms=min_backoff_ms, max_backoff_ms=max_backoff_ms)
     return pipeline

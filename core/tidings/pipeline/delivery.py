@@ -1,22 +1,27 @@
 """Delivery: one due message through the usable channels of its rule, in order, until one takes it.
 
 A permanent failure (the number refused, every subscription gone) tries the next usable channel
-(PRODUCT §6). A transient one raises `DeliveryRetry`, and Dramatiq retries the whole dispatch. A
+(PRODUCT §6), and the store remembers the refusal for that message (`ScheduleStore.refuse`): a later
+retry of the message does not ask that channel again for the address it refused. A transient one
+raises `DeliveryRetry`, and Dramatiq retries the whole dispatch. A
 transport that raises anything else has a bug or met a case it does not classify: that is retried
 too, a bounded number of times, and when the retries run out the failure is recorded for that
 channel and the next one is tried, so a message is never dropped without a trace nor retried forever.
+
+A rule's ``delivery`` says what becomes of a message whose attempt's outcome is unknown on a channel
+that cannot look it up: sent again (``at-least-once``), or recorded failed (``at-most-once``).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from attrs import define, field
 
-from tidings.errors import PermanentDeliveryError, TemplateError, TransientDeliveryError
+from tidings.errors import DeliveryError, PermanentDeliveryError, TemplateError, TransientDeliveryError
 from tidings.logging import get_logger, mask
 from tidings.models import Event, Subject
 from tidings.pipeline.retries import DeliveryRetry, Failure
@@ -33,9 +38,11 @@ if TYPE_CHECKING:
     from tidings.store import ScheduleStore
     from tidings.templates import Templates
 
-__all__ = ["Delivery", "Recorded"]
+__all__ = ["UNSETTLED_KEPT", "Delivery", "OutcomeUnknown", "Recorded"]
 
 log = get_logger("tidings.pipeline")
+
+UNSETTLED_KEPT = timedelta(days=30)   # an at-most-once attempt with no answer is remembered this long
 
 
 @define
@@ -93,9 +100,10 @@ class Delivery:
                       subject=subject, previous=pending.previous)
         context = build_context(config=self.config, rule=rule, subject=subject, previous=event.previous, event=event,
                                 recipient=recipient, location=location, now=now, services=pending.services)
+        refused = self.store.refused(pending.key)   # by an earlier attempt of this message
         for candidate in choice.usable:
             channel = candidate.channel
-            if channel.name in skip:
+            if channel.name in skip or refused.get(channel.name) in ("", candidate.addresses[0]):
                 continue
             try:
                 parts = self.templates.render(rule=rule, channel=channel.name, parts=channel.parts, context=context,
@@ -103,6 +111,7 @@ class Delivery:
             except TemplateError as e:
                 into.record(outcome(status="failed", channel=channel.name, reason="template_error",
                                                 error=str(e)))
+                self.store.refuse(pending.key, channel=channel.name, address="")
                 continue
             message = RenderedMessage(channel=channel.name, to=candidate.addresses[0], parts=parts, rule=rule.id,
                                       subject=subject.id, recipient=recipient,
@@ -114,11 +123,20 @@ class Delivery:
                 # the transport all see the message as it is sent
                 message = channel.prepare(message, candidate.settings)
             try:
-                receipt = self._send_once(self.transports[channel.name], message, pending.key)
+                receipt = self._send_once(self.transports[channel.name], message, pending.key,
+                                          at_most_once=rule.delivery == "at-most-once")
+            except OutcomeUnknown as e:
+                # at most once: an earlier attempt may have reached the recipient, so nothing more is sent
+                log.warning("delivery_outcome_unknown", rule=rule.id, subject=subject.id, channel=channel.name,
+                            reason="outcome_unknown")
+                into.record(outcome(status="failed", channel=channel.name, to=message.to, reason="outcome_unknown",
+                                    error=str(e)))
+                return
             except PermanentDeliveryError as e:
                 # the next usable channel of the list or preference is tried (PRODUCT §6)
                 into.record(outcome(status="failed", channel=channel.name, to=message.to, reason=e.reason,
                                                 error=str(e), details=e.details or None))
+                self.store.refuse(pending.key, channel=channel.name, address=message.to)
                 self.gone.forget(channel, recipient, e.details.get("gone"), outcome, log=into)
                 continue
             except TransientDeliveryError as e:
@@ -141,19 +159,42 @@ class Delivery:
             return
         into.record(outcome(status="failed", reason="no_channel_delivered"))
 
-    def _send_once(self, transport: Transport, message: RenderedMessage, key: str) -> Receipt:
+    def _send_once(self, transport: Transport, message: RenderedMessage, key: str, *, at_most_once: bool) -> Receipt:
         """Send through a transport; if an earlier attempt may have reached the provider, ask it first.
 
         A worker killed while its request was on the wire leaves no "sent" mark, and its message is
         dispatched again. A transport that can look a message up by its idempotency key (`find`)
         is asked before that second attempt, so the provider does not receive the key twice.
+
+        A transport that cannot (`at_most_once` rules only): an attempt is marked unsettled until the
+        provider answers, and a message found unsettled, its outcome unknown, raises `OutcomeUnknown`.
+
+        Raises:
+            OutcomeUnknown: an at-most-once message whose earlier attempt may have reached the recipient.
         """
         find = getattr(transport, "find", None)
-        if callable(find) and not self.store.mark_attempt(f"{key}|{message.channel}"):
-            found = find(idempotency_key=key)
-            if found is not None:
-                log.info("delivery_found", rule=message.rule, subject=message.subject, channel=message.channel,
-                         reason="sent_by_an_earlier_attempt")
-                return Receipt(provider_id=found.provider_id, info={**dict(found.info), "recovered": True})
-        return transport.send(message, idempotency_key=key)
+        if callable(find):
+            if not self.store.mark_attempt(f"{key}|{message.channel}"):
+                found = find(idempotency_key=key)
+                if found is not None:
+                    log.info("delivery_found", rule=message.rule, subject=message.subject, channel=message.channel,
+                             reason="sent_by_an_earlier_attempt")
+                    return Receipt(provider_id=found.provider_id, info={**dict(found.info), "recovered": True})
+            return transport.send(message, idempotency_key=key)
+        if not at_most_once:
+            return transport.send(message, idempotency_key=key)
+        unsettled = f"unsettled:{key}|{message.channel}"
+        if not self.store.acquire(unsettled, ttl=UNSETTLED_KEPT):
+            raise OutcomeUnknown("an earlier attempt may have reached the recipient (its worker died, or the "
+                                 "provider's answer was lost); the rule delivers at most once")
+        try:
+            return transport.send(message, idempotency_key=key)
+        except DeliveryError as e:
+            if e.details.get("status") is not None or e.details.get("code") is not None:
+                self.store.release(unsettled)   # the provider answered: nothing went out, a retry may send
+            raise
+
+
+class OutcomeUnknown(Exception):   # noqa: N818 - a state, not an error of the caller's
+    """An at-most-once message whose earlier attempt may have reached the recipient: not sent again."""
 
