@@ -34,12 +34,13 @@ class RedisServer:
     Use as a context manager, or call `start` and `stop`. The database is ours alone, so flushing it is fine.
     """
 
-    def __init__(self, *, maxmemory: str | None = None) -> None:
+    def __init__(self, *, maxmemory: str | None = None, appendonly: bool = False) -> None:
         self.port = spare_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
         self.folder = Path(tempfile.mkdtemp(prefix="tidings-bench-redis-"))
         self.maxmemory = maxmemory
+        self.appendonly = appendonly   # an append-only file in `folder`: what a restart keeps
 
     @property
     def pid(self) -> int | None:
@@ -49,7 +50,8 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "yes" if self.appendonly else "no",
                 "--dir", str(self.folder)]
         if self.maxmemory:
             args += ["--maxmemory", self.maxmemory]
@@ -76,7 +78,8 @@ class RedisServer:
 
         return redis.Redis.from_url(self.url, decode_responses=decode)
 
-    def stop(self) -> None:
+    def stop(self, *, keep_data: bool = False) -> None:
+        """Stop it by its PID (SIGTERM: with `appendonly` it writes its file); `keep_data` to start it again."""
         if self.process is None:
             return
         self.process.terminate()
@@ -86,7 +89,8 @@ class RedisServer:
             self.process.kill()
             self.process.wait()
         self.process = None
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not keep_data:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> RedisServer:
         return self.start()

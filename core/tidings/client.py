@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import define, field, frozen
 
-from tidings.errors import EventError
+from tidings.errors import EventError, PublishError
 
 if TYPE_CHECKING:
     from tidings.clock import Clock
@@ -45,14 +45,19 @@ __all__ = ["Client", "PublishResult", "connect"]
 
 @frozen
 class PublishResult:
-    """What `Client.publish_many` did: how many events went out, and each refused one with its position."""
+    """What `Client.publish_many` did: how many events went out, each refused one and each one not acknowledged.
+
+    An event in `unacknowledged` may not be on the queue (the broker did not confirm it): publish it
+    again; a worker ingests an event id once.
+    """
 
     published: int
     rejected: tuple[tuple[int, EventError], ...] = ()
+    unacknowledged: tuple[tuple[int, PublishError], ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.rejected
+        return not self.rejected and not self.unacknowledged
 
 
 @define
@@ -86,17 +91,22 @@ class Client:
         return self.pipeline.publish(event)
 
     def publish_many(self, events: Iterable[Event | Mapping[str, Any]]) -> PublishResult:
-        """Publish events in order; a malformed one is refused and never stops the ones after it."""
+        """Publish events in order, sent to the broker in batches (one round trip each on Redis).
+
+        A malformed event is refused and never stops the ones after it; one the broker did not
+        acknowledge is listed in `PublishResult.unacknowledged`.
+        """
         published = 0
         rejected: list[tuple[int, EventError]] = []
-        for index, event in enumerate(events):
-            try:
-                self.pipeline.publish(event)
-            except EventError as e:
-                rejected.append((index, e))
+        unacknowledged: list[tuple[int, PublishError]] = []
+        for index, outcome in self.pipeline.publish_many(events):
+            if isinstance(outcome, EventError):
+                rejected.append((index, outcome))
+            elif isinstance(outcome, PublishError):
+                unacknowledged.append((index, outcome))
             else:
                 published += 1
-        return PublishResult(published=published, rejected=tuple(rejected))
+        return PublishResult(published=published, rejected=tuple(rejected), unacknowledged=tuple(unacknowledged))
 
     def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]:
         """The delivery log (sent, skipped, failed, scheduled, ...) of one subject or one client, oldest first."""

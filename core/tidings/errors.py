@@ -68,6 +68,17 @@ class EventError(TidingsError):
         super().__init__(message)
 
 
+class PublishError(TidingsError):
+    """Raised (or reported) for an event the broker did not acknowledge: it may not be on the queue.
+
+    Publishing it again is safe: a worker ingests an event id once.
+    """
+
+    def __init__(self, message: str, *, event_id: str | None = None) -> None:
+        self.event_id = event_id
+        super().__init__(message)
+
+
 class PluginError(TidingsError):
     """Raised when a plugin is missing, claimed twice, or registers something malformed."""
 

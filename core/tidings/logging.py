@@ -20,6 +20,7 @@ its type and message, never with a multi-line traceback.
 
 from __future__ import annotations
 
+import functools
 import json as _json
 import logging
 import re
@@ -42,8 +43,19 @@ logging.getLogger("tidings").addHandler(logging.NullHandler())
 
 def mask(text: str) -> str:
     """Mask every e-mail address and phone number in `text`: o***@example.com, +48600***200."""
+    # the values of log lines repeat (rule ids, channels, reasons, statuses): each is masked once
+    return _mask_short(text) if len(text) <= _MEMO_LENGTH else _mask(text)
+
+
+_MEMO_LENGTH = 200
+
+
+def _mask(text: str) -> str:
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
     return _PHONE.sub(lambda m: f"{m.group(1)}***{m.group(2)}" if sum(c.isdigit() for c in m.group(0)) >= 7 else m.group(0), text)
+
+
+_mask_short = functools.lru_cache(maxsize=8192)(_mask)
 
 
 def mask_value(value: Any) -> Any:
@@ -70,7 +82,11 @@ def _to_record(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[st
     fields = dict(event_dict)
     event = str(fields.get("event", ""))
     rest = " ".join(f"{k}={v}" for k, v in fields.items() if k not in ("event", "exception") and v is not None)
-    return {"msg": f"{event} {rest}".strip(), "extra": {"tidings": fields}}
+    # the fields were masked by `mask_contacts`: the Formatter need not mask them again
+    return {"msg": f"{event} {rest}".strip(), "extra": {"tidings": fields, _MASKED: True}}
+
+
+_MASKED = "tidings_masked"
 
 
 _PROCESSORS: list[Any] = [
@@ -114,6 +130,8 @@ class Formatter(logging.Formatter):
                 data["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         stamp = datetime.fromtimestamp(record.created, timezone.utc).isoformat().replace("+00:00", "Z")
         out = {"timestamp": stamp, "level": record.levelname.lower(), "logger": record.name, **data}
+        if getattr(record, _MASKED, False) and isinstance(ours, Mapping) and not record.exc_info:
+            return out   # a tidings line, masked on its way by `mask_contacts`
         return {k: (v if k in _KEEP else mask_value(v)) for k, v in out.items()}
 
     def format(self, record: logging.LogRecord) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
 from types import MappingProxyType, ModuleType
 from typing import Any
 
@@ -34,10 +35,22 @@ class PluginInfo:
     entry_point: EntryPoint
 
 
+# each group's entry points, read once per process (and again if sys.path changes): a command
+# asks for them several times while it starts, and each full scan of site-packages costs tens of ms
+_scanned: dict[tuple[tuple[str, ...], str], EntryPoints] = {}
+
+
+def _entry_points(group: str) -> EntryPoints:
+    key = (tuple(sys.path), group)
+    if key not in _scanned:
+        _scanned[key] = entry_points(group=group)
+    return _scanned[key]
+
+
 def installed(kind: str) -> dict[str, list[PluginInfo]]:
     """Installed plugins of one kind by entry-point name (a list: two distributions may claim a name)."""
     found: dict[str, list[PluginInfo]] = {}
-    for ep in entry_points(group=GROUPS[kind]):
+    for ep in _entry_points(GROUPS[kind]):
         dist = ep.dist
         found.setdefault(ep.name, []).append(PluginInfo(
             kind=kind, name=ep.name,

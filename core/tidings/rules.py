@@ -22,10 +22,13 @@ from tidings.hours import WeekHours
 from tidings.models import ADDRESS_KEYS, is_address_key
 from tidings.zones import zone_countries
 
-__all__ = ["KINDS", "RECIPIENTS", "Config", "Contacts", "Links", "Location", "PluginsTable", "Rule", "Settings"]
+__all__ = ["DELIVERIES", "KINDS", "RECIPIENTS", "Config", "Contacts", "Links", "Location", "PluginsTable", "Rule", "Settings"]
 
 KINDS = ("appointment", "order", "lead")
 RECIPIENTS = ("client", "staff")
+# what becomes of a message whose attempt's outcome is unknown (a worker died mid-request, an answer lost
+# to a timeout) on a channel that cannot look it up: sent again (a possible duplicate), or recorded failed
+DELIVERIES = ("at-least-once", "at-most-once")
 
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
@@ -109,6 +112,7 @@ class Rule:
     recipient: str = "client"
     delay: Duration = Duration(0, "m")
     working_hours: bool = False
+    delivery: str = "at-least-once"        # one of DELIVERIES
     options: Any = None                    # an instance of the trigger's rule_type
 
     def __getattr__(self, name: str) -> Any:

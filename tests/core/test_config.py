@@ -158,6 +158,8 @@ def test_tidings_check_prints_a_one_line_summary_when_clean(tmp_path: Path) -> N
     ({"rules": [{"id": "r", "trigger": "pre-visit", "before": "1h", "channel": "sms", "kind": "visit"}]}, "rules[0] (r).kind", "'visit' is not a kind"),
     ({"rules": [{"id": "r", "trigger": "pre-visit", "channel": "sms"}]}, "rules[0] (r).before", "is required but missing"),
     ({"channels": {"fax": {}}}, "channels.fax", "not enabled"),
+    ({"rules": [{"id": "r", "trigger": "pre-visit", "before": "1h", "channel": "sms", "delivery": "exactly-once"}]},
+     "rules[0] (r).delivery", "'exactly-once' is not a delivery guarantee (choose one of: at-least-once, at-most-once)"),
 ])
 def test_each_mistake_names_its_place_and_the_problem(patch: dict[str, Any], place: str, message: str) -> None:
     raw: dict[str, Any] = {"tidings": {"timezone": "UTC"}, "plugins": {"channels": ["sms", "email"], "triggers": ["status-change", "pre-visit", "repeat-visit"]}}

@@ -52,6 +52,8 @@ _LOG_FILE = click.option("--log-file", type=click.Path(dir_okay=False),
 @click.command()
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--threads", default=4, show_default=True, help="Worker threads per process.")
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(min=1),
+              help="Messages a process delivers at once, over every batch its worker threads took.")
 @click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1),
               help="Worker processes: more than one runs them under this one, which passes signals on.")
 @_PID_FILE
@@ -59,7 +61,7 @@ _LOG_FILE = click.option("--log-file", type=click.Path(dir_okay=False),
 @click.option("--metrics-port", type=click.IntRange(0, 65535),
               help="Serve Prometheus metrics on this port (of every worker process, added up).")
 @click.option("--record-metrics", is_flag=True, hidden=True, help="A worker process under --processes: record, do not serve.")
-def worker(config_path: str, threads: int, processes: int, pid_file: str | None, log_file: str | None,
+def worker(config_path: str, threads: int, concurrency: int, processes: int, pid_file: str | None, log_file: str | None,
            metrics_port: int | None, record_metrics: bool) -> None:
     """Consume the queue: ingest events and deliver due messages, until SIGTERM or SIGINT.
 
@@ -75,10 +77,10 @@ def worker(config_path: str, threads: int, processes: int, pid_file: str | None,
     with pid_file_of(pid_file), _metrics(metrics_port, deployment):
         if processes > 1:
             from tidings.runtime.supervisor import Supervisor
-            argv = _child_argv(config_path, threads=threads, log_file=log_file, metrics=metrics_port is not None)
+            argv = _child_argv(config_path, threads=threads, concurrency=concurrency, log_file=log_file, metrics=metrics_port is not None)
             sys.exit(Supervisor(argv, processes, signals).run())
         try:
-            run_worker(deployment, config_path=config_path, signals=signals, threads=threads,
+            run_worker(deployment, config_path=config_path, signals=signals, threads=threads, concurrency=concurrency,
                        metrics=metrics_port is not None or record_metrics)
         except ConfigError as e:
             report(config_path, e)
@@ -103,13 +105,13 @@ def _metrics(port: int | None, deployment: Any) -> Iterator[None]:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _child_argv(config_path: str, *, threads: int, log_file: str | None, metrics: bool) -> list[str]:
+def _child_argv(config_path: str, *, threads: int, concurrency: int, log_file: str | None, metrics: bool) -> list[str]:
     """The command line of one worker process under `--processes`: this one's, for one process."""
     options = click.get_current_context().find_root().params
     argv = [sys.executable, "-m", "tidings.cli", "--log-level", options.get("log_level", "warning")]
     if options.get("json_logs") is not None:
         argv.append("--log-json" if options["json_logs"] else "--log-text")
-    argv += ["worker", "--config", config_path, "--threads", str(threads)]
+    argv += ["worker", "--config", config_path, "--threads", str(threads), "--concurrency", str(concurrency)]
     return argv + (["--log-file", log_file] if log_file else []) + (["--record-metrics"] if metrics else [])
 
 
@@ -174,6 +176,7 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
     not acknowledge some events within --retry-for seconds (their line numbers are printed; publishing
     them again is safe, an event is planned once).
     """
+    from tidings.errors import PublishError
     from tidings.pipeline import events_from_lines
     from tidings.runtime.outages import Outage, QuietReconnects, is_connection_error, keep_trying
     pipeline = _pipeline(config_path, load(config_path), inline_if_embedded=True)
@@ -183,20 +186,38 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
     unacknowledged: list[int] = []
     given_up = False
     last_error: BaseException | None = None
-    with click.open_file(events_path, "rb") as lines:
+    numbers: list[int] = []   # the line of each event handed to publish_many, by its position
+
+    def valid(lines: Any) -> Iterator[Any]:
+        nonlocal rejected
         for number, item in events_from_lines(lines, pipeline.reader):
             if isinstance(item, EventError):
                 click.echo(f"line {number}: {item}", err=True)
                 rejected += 1
                 continue
+            numbers.append(number)
+            yield item
+
+    with click.open_file(events_path, "rb") as lines:
+        # in batches; an event of a batch the broker did not take is published again on its own, waiting
+        # out an outage for --retry-for (once the broker stayed away that long, each further one gets one attempt)
+        events: dict[int, Any] = {}   # the events of the batch in flight, by position
+        for index, outcome in pipeline.publish_many(_remembered(valid(lines), events)):
+            event = events.pop(index)
+            if isinstance(outcome, EventError):
+                click.echo(f"line {numbers[index]}: {outcome}", err=True)
+                rejected += 1
+                continue
+            if not isinstance(outcome, PublishError):
+                published += 1
+                continue
             try:
-                # once the broker stayed away for --retry-for, each further line gets one attempt, not another wait
-                keep_trying(partial(pipeline.publish, item), outage=broker, within=0.0 if given_up else retry_for)
+                keep_trying(partial(pipeline.publish, event), outage=broker, within=0.0 if given_up else retry_for)
             except Exception as e:
                 if not is_connection_error(e):
                     raise
                 given_up, last_error = True, e
-                unacknowledged.append(number)
+                unacknowledged.append(numbers[index])
                 continue
             given_up = False
             published += 1
@@ -210,6 +231,13 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
         sys.exit(NOT_ACKNOWLEDGED)
     if rejected:
         sys.exit(1)
+
+
+def _remembered(items: Iterator[Any], kept: dict[int, Any]) -> Iterator[Any]:
+    """`items`, each also kept by its position (publish_many's index) until its outcome takes it."""
+    for index, item in enumerate(items):
+        kept[index] = item
+        yield item
 
 
 def _ranges(numbers: list[int]) -> str:

@@ -16,7 +16,7 @@ from tidings.errors import Problem
 from tidings.models import APPOINTMENT_STATUSES
 from tidings.plugin_types import STATUSES
 from tidings.registry import Registry
-from tidings.rules import KINDS, RECIPIENTS, Location, PluginsTable, Rule
+from tidings.rules import DELIVERIES, KINDS, RECIPIENTS, Location, PluginsTable, Rule
 
 __all__ = ["COMMON", "structure_rule", "unknown_key", "at"]
 
@@ -24,7 +24,7 @@ COMMON = tuple(f.name for f in fields(Rule) if f.name != "options")
 # the common keys besides id, trigger and channel, and the type each is structured as
 _TYPED: tuple[tuple[str, Any], ...] = (
     ("kind", str), ("enabled", bool), ("recipient", str), ("delay", Duration), ("working_hours", bool),
-    ("template", str), ("locations", tuple[str, ...]))
+    ("template", str), ("locations", tuple[str, ...]), ("delivery", str))
 
 
 def structure_rule(i: int, table: Any, registry: Registry, plugins: PluginsTable, locations: Mapping[str, Location],
@@ -74,6 +74,9 @@ def structure_rule(i: int, table: Any, registry: Registry, plugins: PluginsTable
         problems.append(Problem(f"{place}.kind", f"{checked['kind']!r} is not a kind (choose one of: {', '.join(KINDS)})"))
     if checked.get("recipient", "client") not in RECIPIENTS:
         problems.append(Problem(f"{place}.recipient", f"{checked['recipient']!r} is not a recipient (choose one of: {', '.join(RECIPIENTS)})"))
+    if checked.get("delivery", DELIVERIES[0]) not in DELIVERIES:
+        problems.append(Problem(f"{place}.delivery", f"{checked['delivery']!r} is not a delivery guarantee "
+                                                     f"(choose one of: {', '.join(DELIVERIES)})"))
     for loc in checked.get("locations") or ():
         if loc not in locations:
             problems.append(Problem(f"{place}.locations", f"unknown location {loc!r} (defined: {', '.join(locations) or 'none'})"))

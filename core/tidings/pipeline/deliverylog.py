@@ -10,7 +10,7 @@ fault is logged (`delivery_listener_failed`) and delivery goes on.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import define, field
 
@@ -20,11 +20,17 @@ from tidings.store.entries import LogEntry, entry_json
 if TYPE_CHECKING:
     from tidings.store import ScheduleStore
 
-__all__ = ["DeliveryLog", "Listener"]
+__all__ = ["DeliveryLog", "Listener", "Recorder"]
 
 log = get_logger("tidings.pipeline")
 
 Listener = Callable[[dict[str, Any]], Any]
+
+
+class Recorder(Protocol):
+    """Where entries are recorded: the `DeliveryLog`, or a dispatch that writes them with its outcome."""
+
+    def record(self, entry: LogEntry) -> None: ...
 _LOGGED = ("rule", "subject", "channel", "reason", "detail", "to", "at")
 
 
@@ -41,6 +47,10 @@ class DeliveryLog:
     def record(self, entry: LogEntry) -> None:
         """Store `entry`, log it, and tell every observer; an observer that raises is logged and skipped."""
         self.store.record(entry)
+        self.announce(entry)
+
+    def announce(self, entry: LogEntry) -> None:
+        """Log an entry that was stored, and tell every observer."""
         data = entry_json(entry)
         fields = {k: data[k] for k in _LOGGED if data.get(k) is not None}
         if entry.status == "ignored":   # an event nothing reacted to, not a message

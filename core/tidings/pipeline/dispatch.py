@@ -1,20 +1,26 @@
 """Dispatch: a claimed slot, if still current and still due, delivered once; and giving up on one.
 
 Idempotent: a dispatch carries the slot's version at its claim, and a stale one (the message was
-rescheduled, dropped or suspended since) does nothing; a message whose idempotency key was sent is
-never sent again; and a lock on the key keeps two workers from sending one message at once.
+rescheduled, dropped, suspended or claimed again since) does nothing; a message whose idempotency key
+was sent is never sent again; and a lock on the key keeps two workers from sending one message at once.
+
+A transient failure holds the slot for the retry (`tidings.pipeline.retries.retry_hold`), so no
+scheduler claims it while its retry waits in the broker, until the message's deadline; then it is
+recorded as failed with reason ``provider_unavailable``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from attrs import define
 
 from tidings.logging import get_logger
 from tidings.models import Subject, subject_from_dict
-from tidings.pipeline.retries import DeliveryRetry
+from tidings.pipeline.delivery import Recorded
+from tidings.pipeline.retries import DeliveryRetry, Failure, deadline, retry_hold
 from tidings.store.entries import Outcome
 from tidings.store.records import PendingMessage
 
@@ -24,12 +30,15 @@ if TYPE_CHECKING:
     from tidings.clock import Clock
     from tidings.pipeline.delivery import Delivery
     from tidings.pipeline.deliverylog import DeliveryLog
-    from tidings.pipeline.retries import Failure
     from tidings.plugin_types import Trigger
     from tidings.rules import Config, Rule
     from tidings.store import ScheduleStore
 
-__all__ = ["Dispatch"]
+__all__ = ["SENDING_LOCK", "Dispatch"]
+
+# how long one worker keeps a message to itself while sending it: one attempt through its channels
+# (a transport's timeout is 10 s by default); a worker that died sending it holds it no longer than this
+SENDING_LOCK = timedelta(seconds=15)
 
 log = get_logger("tidings.pipeline")
 
@@ -60,21 +69,38 @@ class Dispatch:
         subject = subject_from_dict(snapshot["subject"]) if snapshot is not None else None
         reason = self._not_due_reason(pending, subject)
         if reason is not None or subject is None:
-            self.deliverylog.record(self._outcome(pending, subject, now, status="skipped", reason=reason or "unknown_subject"))
-            self.store.complete(slot, version)
+            skipped = self._outcome(pending, subject, now, status="skipped", reason=reason or "unknown_subject")
+            self._finish(slot, version, Recorded([skipped]), complete=True)
             return
         lock = f"sending:{pending.key}"
-        if not self.store.acquire(lock, ttl=self.config.tidings.lease.elapsed()):
-            return   # another worker is sending this very message
+        if not self.store.acquire(lock, ttl=min(SENDING_LOCK, self.config.tidings.lease.elapsed())):
+            # another worker is sending this very message, or died sending it (its message was requeued
+            # to us): look again once its lock may have lapsed; if it was sent by then, nothing is done
+            raise DeliveryRetry(Failure(reason="in_progress", error="another worker holds this message"),
+                                retry_after=2.0)
+        recorded = Recorded()
         try:
-            self.delivery.deliver(pending, subject, now=now, skip=skip)
+            self.delivery.deliver(pending, subject, now=now, skip=skip, into=recorded)
         except DeliveryRetry as retry:
-            self.store.release(lock)
-            log.warning("delivery_retried", rule=pending.rule, subject=pending.subject, reason=retry.failure.reason,
-                        error=retry.failure.error)
+            failure = retry.failure
+            if failure.channel is None and now >= deadline(pending, subject):
+                # an outage longer than the message is worth: recorded, never dropped silently
+                log.error("delivery_abandoned", rule=pending.rule, subject=pending.subject, reason="provider_unavailable",
+                          error=failure.error)
+                recorded.record(self._outcome(pending, subject, now, status="failed", reason="provider_unavailable",
+                                              error=failure.error, details={"last_reason": failure.reason}))
+                self._finish(slot, version, recorded, complete=True, release=lock)
+                return
+            self._finish(slot, version, recorded, complete=False, release=lock)
+            # no scheduler claims the slot while its retry waits in the broker
+            self.store.hold([(slot, version)], until=now + retry_hold(retry, self.config.tidings.lease.elapsed()))
+            log.warning("delivery_retried", rule=pending.rule, subject=pending.subject, reason=failure.reason,
+                        error=failure.error)
             raise
-        self.store.complete(slot, version)
-        self.store.release(lock)
+        except BaseException:
+            self._finish(slot, version, recorded, complete=False, release=lock)   # a key sent stays sent
+            raise
+        self._finish(slot, version, recorded, complete=True, release=lock)
 
     def give_up(self, slot: str, version: int, failure: Failure, skip: Collection[str] = ()) -> tuple[str, ...] | None:
         """Record a message whose retries ran out; returns the channels to skip when the next one is to be tried.
@@ -92,9 +118,32 @@ class Dispatch:
                                               to=failure.to, reason=failure.reason, error_type=failure.error_type,
                                               error=failure.error))
         if failure.channel is not None:
+            # a later dispatch of this message does not try that channel again for that address
+            self.store.refuse(pending.key, channel=failure.channel, address=failure.to or "")
             return (*skip, failure.channel)
         self.store.complete(slot, version)
         return None
+
+    def _finish(self, slot: str, version: int, recorded: Recorded, *, complete: bool, release: str | None = None) -> None:
+        """Write what a dispatch decided: the key sent, its log entries, the slot completed, the lock released.
+
+        With a store that writes a dispatch's outcome in one round trip (``finish_dispatch``) it is
+        one; then each entry is logged and told to the observers, as `DeliveryLog.record` does.
+        """
+        finish = getattr(self.store, "finish_dispatch", None) if complete else None
+        if finish is not None:
+            finish(slot, version, sent=recorded.sent, entries=recorded.entries, release=release)
+        else:
+            if recorded.sent is not None:
+                self.store.mark_sent(recorded.sent)
+            for entry in recorded.entries:
+                self.store.record(entry)
+            if complete:
+                self.store.complete(slot, version)
+            if release is not None:
+                self.store.release(release)
+        for entry in recorded.entries:
+            self.deliverylog.announce(entry)
 
     def _current(self, slot: str, version: int) -> PendingMessage | None:
         """The pending message of `slot` at `version`, unless it changed, is suspended or was sent."""

@@ -14,7 +14,7 @@ from attrs import define
 
 if TYPE_CHECKING:
     from tidings.models import Contact
-    from tidings.pipeline.deliverylog import DeliveryLog
+    from tidings.pipeline.deliverylog import DeliveryLog, Recorder
     from tidings.store.entries import Outcome
     from tidings.plugin_types import Channel
     from tidings.store import ScheduleStore
@@ -35,13 +35,15 @@ class GoneAddresses:
         dead = self.store.gone(set(keys.values())) if keys else set()
         return {address for address, key in keys.items() if key in dead}
 
-    def forget(self, channel: Channel, recipient: Contact, gone: Any, outcome: Callable[..., Outcome]) -> None:
+    def forget(self, channel: Channel, recipient: Contact, gone: Any, outcome: Callable[..., Outcome], *,
+               log: Recorder | None = None) -> None:
         """Remember the addresses a transport reported gone, and tell the host of each.
 
         Args:
             gone: what the transport listed (``details["gone"]`` or ``info["gone"]``); anything but
                 a list of strings is ignored.
             outcome: makes the delivery-log entry of the message these addresses were tried for.
+            log: where that entry goes (a dispatch's `Recorded`); the delivery log by default.
         """
         if not isinstance(gone, (list, tuple)):
             return
@@ -52,7 +54,7 @@ class GoneAddresses:
             if key is not None:
                 self.store.mark_gone(key)
             # one entry per address, for the host to remove it: `tidings_delivery_recorded` sees it too
-            self.deliverylog.record(outcome(status="gone", channel=channel.name, to=address, reason="address_gone",
+            (log or self.deliverylog).record(outcome(status="gone", channel=channel.name, to=address, reason="address_gone",
                                             remembered=key is not None))
 
 

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 __all__ = ["pipeline_for"]
 
 
-def pipeline_for(deployment: Deployment, *, connect: bool = False, inline_if_embedded: bool = False) -> Pipeline:
+def pipeline_for(deployment: Deployment, *, connect: bool = False, inline_if_embedded: bool = False,
+                 concurrency: int = 1) -> Pipeline:
     """The pipeline of one process; only with `connect` (the worker's case) are transports built.
 
     The scheduler and `publish` never deliver (the scheduler hands due messages to the queue, and
@@ -20,6 +21,7 @@ def pipeline_for(deployment: Deployment, *, connect: bool = False, inline_if_emb
     Args:
         inline_if_embedded: with the embedded in-memory broker, run without a broker (nothing in
             another process could consume an in-memory queue).
+        concurrency: messages a worker delivers at once, over every batch its threads took.
 
     Raises:
         ConfigError: when a transport cannot be built (a secret missing from this environment).
@@ -27,11 +29,12 @@ def pipeline_for(deployment: Deployment, *, connect: bool = False, inline_if_emb
     from tidings.pipeline import build_pipeline, connect_transports, open_broker
     from tidings.store import open_store
     cfg = deployment.config
-    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
+    # the worker and the scheduler wait short Redis outages out; publish says at once that Redis is away
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace, ride_out=not inline_if_embedded)
     transports = connect_transports(deployment, store=store) if connect else {}   # a channel may keep data in it
     embedded = cfg.tidings.broker.startswith("memory://")
     broker = None if inline_if_embedded and embedded else open_broker(cfg.tidings.broker)
-    return build_pipeline(broker, deployment, store, transports=transports)
+    return build_pipeline(broker, deployment, store, transports=transports, concurrency=concurrency)
 
 
 def close(pipeline: Pipeline) -> None:

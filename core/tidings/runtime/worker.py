@@ -81,7 +81,7 @@ class _Running:
 
 
 def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, threads: int = 4,
-               probe_interval: float = 1.0, metrics: bool = False) -> None:
+               concurrency: int = 1, probe_interval: float = 1.0, metrics: bool = False) -> None:
     """Consume the deployment's queue with `threads` worker threads until SIGTERM or SIGINT.
 
     With `metrics`, what it does is counted for Prometheus (`tidings.runtime.metrics`; the port is served by
@@ -95,7 +95,7 @@ def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, th
     store, broker = Outage("store", "worker"), Outage("broker", "worker")
     quiet = QuietReconnects(broker, store=store)
     quiet.install()
-    running = _Running.start(pipeline_for(deployment, connect=True), threads=threads, metrics=metrics)
+    running = _Running.start(pipeline_for(deployment, connect=True, concurrency=concurrency), threads=threads, metrics=metrics)
     running.look(store, broker)
     log.warning("worker_started", broker=_where(deployment.config.tidings.broker), threads=threads,
                 namespace=deployment.config.tidings.namespace)
@@ -105,7 +105,7 @@ def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, th
             if signals.stop.is_set():
                 break
             if signals.take_reload():
-                running = _reload(running, config_path, threads=threads, metrics=metrics)
+                running = _reload(running, config_path, threads=threads, concurrency=concurrency, metrics=metrics)
             running.look(store, broker)
     finally:
         running.stop()
@@ -113,12 +113,12 @@ def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, th
     log.warning("worker_stopped")
 
 
-def _reload(running: _Running, config_path: str, *, threads: int, metrics: bool) -> _Running:
+def _reload(running: _Running, config_path: str, *, threads: int, concurrency: int, metrics: bool) -> _Running:
     fresh = reloaded(config_path, process="worker")
     if fresh is None:
         return running
     try:
-        pipeline = pipeline_for(fresh, connect=True)
+        pipeline = pipeline_for(fresh, connect=True, concurrency=concurrency)
     except ConfigError as e:
         log.error("config_refused", process="worker", config=config_path, problems=[str(p) for p in e.problems],
                   action="keeping the configuration in use")

@@ -15,8 +15,9 @@ the memory store keeps them as they are, the Redis store as the JSON the one con
 
 A pending message sits under a stable *slot* key, so scheduling again replaces it (a reschedule),
 dropping it removes it (a cancellation) and suspending keeps it out of the due index while keeping
-its original time. Each write bumps the slot's *version*: a dispatch carries the version it was
-claimed at, and a stale one does nothing.
+its original time. Each write bumps the slot's *version*, and so does each claim: a dispatch carries
+the version it was claimed at, and a stale one does nothing, so when a lease runs out and a scheduler
+claims the slot again, the earlier dispatch and its retries stop at their next attempt.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ class ScheduleStore(DataStore, Protocol):
     def pending(self, slot: str) -> PendingMessage | None: ...
     def schedule(self, slot: str, *, send_at: datetime | None, message: PendingMessage) -> int: ...
     def drop(self, slot: str) -> PendingMessage | None: ...
+    # a claim bumps each slot's version (a dispatch of an earlier claim is stale: one retry chain per
+    # message) and keeps it out of the due index for `lease`; `hold` keeps claimed slots out until a
+    # later time (never shortening a hold), if still at their versions; returns how many
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[tuple[str, int]]: ...
+    def hold(self, claims: Collection[tuple[str, int]], *, until: datetime) -> int: ...
     def complete(self, slot: str, version: int) -> bool: ...
     def next_due(self) -> datetime | None: ...
     def count_pending(self) -> int: ...
@@ -61,6 +66,11 @@ class ScheduleStore(DataStore, Protocol):
     def mark_attempt(self, key: str) -> bool: ...   # False when this key was attempted before
     def acquire(self, key: str, *, ttl: timedelta) -> bool: ...
     def release(self, key: str) -> None: ...
+
+    # channels that refused a message for good, by idempotency key: channel -> the address refused
+    # ("" when any address would be: a template that does not render)
+    def refuse(self, key: str, *, channel: str, address: str) -> None: ...
+    def refused(self, key: str) -> dict[str, str]: ...
 
     # addresses a provider reported gone (push subscriptions answered 404/410), by identity
     def mark_gone(self, key: str) -> None: ...
@@ -73,12 +83,16 @@ class ScheduleStore(DataStore, Protocol):
     def close(self) -> None: ...
 
 
-def open_store(url: str, *, namespace: str = "tidings") -> ScheduleStore:
-    """Open the store a URL names: ``memory://`` or ``redis://host:port/db``; Redis keys start ``NAMESPACE:``."""
+def open_store(url: str, *, namespace: str = "tidings", ride_out: bool = False) -> ScheduleStore:
+    """Open the store a URL names: ``memory://`` or ``redis://host:port/db``; Redis keys start ``NAMESPACE:``.
+
+    With `ride_out` (a worker's or a scheduler's store), a Redis command waits out a short outage
+    (`tidings.store.redis.RedisStore.from_url`).
+    """
     if url.startswith("memory://"):
         from tidings.store.memory import MemoryStore
         return MemoryStore()
     if url.startswith(("redis://", "rediss://", "unix://")):
         from tidings.store.redis import RedisStore
-        return RedisStore.from_url(url, prefix=f"{namespace}:")
+        return RedisStore.from_url(url, prefix=f"{namespace}:", ride_out=ride_out)
     raise ValueError(f"{url!r} is not a store URL (use memory:// or redis://host:6379/0)")

@@ -52,6 +52,7 @@ class MemoryStore:
     _versions: dict[str, int] = field(factory=dict)
     _sent: set[str] = field(factory=set)
     _attempts: set[str] = field(factory=set)
+    _refused: dict[str, dict[str, str]] = field(factory=dict)
     _gone: set[str] = field(factory=set)
     _locks: dict[str, float] = field(factory=dict)
     _log: list[LogEntry] = field(factory=list)
@@ -127,10 +128,23 @@ class MemoryStore:
                 if score > until:
                     break
                 heapq.heappop(self._heap)
-                # the lease: a claimed slot comes back when nobody completes it in time
+                # the lease: a claimed slot comes back when nobody completes it in time; the claim bumps
+                # the version, so a dispatch of an earlier claim is stale
                 self._push(slot, until + lease.total_seconds())
-                claimed.append((slot, self._pending[slot].version))
+                version = self._versions[slot] = self._versions.get(slot, 0) + 1
+                self._pending[slot] = attrs.evolve(self._pending[slot], version=version)
+                claimed.append((slot, version))
             return claimed
+
+    def hold(self, claims: Collection[tuple[str, int]], *, until: datetime) -> int:
+        with self._mutex:
+            held = 0
+            for slot, version in claims:
+                found = self._pending.get(slot)
+                if found is not None and found.version == version and slot in self._due:
+                    self._push(slot, max(until.timestamp(), self._due[slot]))   # never shorter than it was
+                    held += 1
+            return held
 
     def complete(self, slot: str, version: int) -> bool:
         with self._mutex:
@@ -181,6 +195,14 @@ class MemoryStore:
     def release(self, key: str) -> None:
         with self._mutex:
             self._locks.pop(key, None)
+
+    def refuse(self, key: str, *, channel: str, address: str) -> None:
+        with self._mutex:
+            self._refused.setdefault(key, {})[channel] = address
+
+    def refused(self, key: str) -> dict[str, str]:
+        with self._mutex:
+            return dict(self._refused.get(key, {}))
 
     def mark_gone(self, key: str) -> None:
         with self._mutex:

@@ -14,6 +14,7 @@ key                         type         holds
 ``event:{id}``              string       a seen event id, kept for `KEEP_SECONDS`
 ``sent:{key}``              string       a sent idempotency key, kept for `KEEP_SECONDS`
 ``lock:{key}``              string       a lock, expiring after its ttl
+``refused:{key}``           hash         channel -> the address that refused the message for good, kept for `KEEP_SECONDS`
 ``gone:{key}``              string       an address a provider reported gone, kept for `KEEP_SECONDS`
 ``log``                     hash         sequence number -> delivery log entry as JSON
 ``log:seq``                 string       the last sequence number of the log
@@ -50,12 +51,17 @@ if TYPE_CHECKING:
     from redis import Redis
     from redis.commands.core import Script
 
-__all__ = ["KEEP_SECONDS", "RedisStore"]
+__all__ = ["KEEP_SECONDS", "OUTAGE_RIDDEN", "RedisStore"]
 
 # Sent keys and seen event ids are kept for 400 days, not forever and not for days: a reminder may be due
 # months after it was planned (a repeat-visit invitation after "6mo"), and a visit moved back to its first
 # time must still find its earlier message marked sent, so exactly-once has to hold for more than a year.
 KEEP_SECONDS = 400 * 24 * 3600
+
+# how often a command is tried again through a connection failure (backoff doubling from 0.05 s to 2 s):
+# about OUTAGE_RIDDEN seconds in all, the length of a Redis restart
+OUTAGE_RETRIES = 35
+OUTAGE_RIDDEN = 60
 
 # KEYS: versions, pending, due. ARGV: slot, payload JSON, score ("" = suspended: out of the due index).
 _SCHEDULE = """
@@ -83,12 +89,13 @@ return {payload, redis.call('HGET', KEYS[1], ARGV[1])}
 # KEYS: versions, pending, due. ARGV: now, lease expiry, limit. Returns {slot1, version1, slot2, ...}.
 # The claimed slots are re-scored to the lease expiry instead of removed: a scheduler that dies after
 # claiming but before enqueuing loses nothing, the slot just comes due again when the lease runs out.
+# Each claim bumps the slot's version, so a dispatch of an earlier claim is stale from then on.
 _CLAIM_DUE = """
 local slots = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local claimed = {}
 for _, slot in ipairs(slots) do
-  local version = redis.call('HGET', KEYS[1], slot)
-  if version and redis.call('HEXISTS', KEYS[2], slot) == 1 then
+  if redis.call('HEXISTS', KEYS[2], slot) == 1 then
+    local version = redis.call('HINCRBY', KEYS[1], slot, 1)
     redis.call('ZADD', KEYS[3], ARGV[2], slot)
     claimed[#claimed + 1] = slot
     claimed[#claimed + 1] = version
@@ -97,6 +104,21 @@ for _, slot in ipairs(slots) do
   end
 end
 return claimed
+"""
+
+# KEYS: versions, pending, due. ARGV: until, then slot1, version1, slot2, ... Returns how many were held:
+# each slot still at its version is kept out of the due index until `until` (a lease renewed), never
+# less long than it already was (GT: a retry's longer hold stays).
+_HOLD = """
+local held = 0
+for i = 2, #ARGV, 2 do
+  local slot = ARGV[i]
+  if redis.call('HGET', KEYS[1], slot) == ARGV[i + 1] and redis.call('HEXISTS', KEYS[2], slot) == 1 then
+    redis.call('ZADD', KEYS[3], 'GT', ARGV[1], slot)
+    held = held + 1
+  end
+end
+return held
 """
 
 # KEYS: versions, pending, due. ARGV: slot, version. Returns 1 when completed, 0 when stale or gone.
@@ -161,6 +183,7 @@ class _Scripts:
     schedule: Script
     drop: Script
     claim_due: Script
+    hold: Script
     complete: Script
     put_subject: Script
     record: Script
@@ -168,7 +191,8 @@ class _Scripts:
     @classmethod
     def register(cls, client: Redis) -> _Scripts:
         return cls(schedule=client.register_script(_SCHEDULE), drop=client.register_script(_DROP),
-                   claim_due=client.register_script(_CLAIM_DUE), complete=client.register_script(_COMPLETE),
+                   claim_due=client.register_script(_CLAIM_DUE), hold=client.register_script(_HOLD),
+                   complete=client.register_script(_COMPLETE),
                    put_subject=client.register_script(_PUT_SUBJECT), record=client.register_script(_RECORD))
 
 
@@ -194,11 +218,23 @@ class RedisStore:
         return _Scripts.register(self.client)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "tidings:") -> RedisStore:
-        """Connect to the Redis a URL names (``redis://host:6379/0``, ``rediss://…``, ``unix://…``)."""
-        import redis
+    def from_url(cls, url: str, *, prefix: str = "tidings:", ride_out: bool = False) -> RedisStore:
+        """Connect to the Redis a URL names (``redis://host:6379/0``, ``rediss://…``, ``unix://…``).
 
-        return cls(redis.Redis.from_url(url, decode_responses=True), prefix=prefix)
+        Args:
+            ride_out: try a command that meets a dropped connection or a restarting Redis again, with
+                backoff, for about `OUTAGE_RIDDEN` seconds before it raises (the worker's and the
+                scheduler's store): an ingest waits a short outage out with its message in hand, instead
+                of failing at a moment when the broker could not take its retry. Without it, redis-py's
+                default (three quick retries), so a command run by hand says at once that Redis is away.
+        """
+        import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        options: dict[str, Any] = {"retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=OUTAGE_RETRIES)} \
+            if ride_out else {}
+        return cls(redis.Redis.from_url(url, decode_responses=True, **options), prefix=prefix)
 
     # ------------------------------------------------------------ events and subjects
 
@@ -259,6 +295,14 @@ class RedisStore:
                                        args=[repr(until), repr(until + lease.total_seconds()), limit])
         return [(flat[i], int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
+    def hold(self, claims: Collection[tuple[str, int]], *, until: datetime) -> int:
+        if not claims:
+            return 0
+        args: list[str] = [_score(until)]
+        for slot, version in claims:
+            args += [slot, str(version)]
+        return int(self._scripts.hold(keys=self._pending_keys(), args=args))
+
     def complete(self, slot: str, version: int) -> bool:
         return bool(self._scripts.complete(keys=self._pending_keys(), args=[slot, str(version)]))
 
@@ -286,6 +330,16 @@ class RedisStore:
 
     def release(self, key: str) -> None:
         self.client.delete(self._key("lock", key))
+
+    def refuse(self, key: str, *, channel: str, address: str) -> None:
+        name = self._key("refused", key)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(name, channel, address)
+            pipe.expire(name, KEEP_SECONDS)
+            pipe.execute()
+
+    def refused(self, key: str) -> dict[str, str]:
+        return cast("dict[str, str]", self.client.hgetall(self._key("refused", key)))
 
     # ------------------------------------------------------------ gone addresses
 

@@ -75,13 +75,14 @@ def virtual_clock() -> VirtualClock:
 
 @pytest.fixture
 def start_pipeline(virtual_clock: VirtualClock) -> Iterator[Callable[..., StubPipeline]]:
-    """Start pipelines: ``start_pipeline(deployment, transports=None, store=None, clock=None)``; all stop after the test."""
+    """Start pipelines: ``start_pipeline(deployment, transports=None, store=None, clock=None, concurrency=1)``; all stop after the test."""
     with ExitStack() as stack:
         def start(config: Deployment | Config, *, transports: dict[str, Transport] | None = None,
                   store: ScheduleStore | None = None, clock: VirtualClock | None = None,
-                  min_backoff_ms: int = 10) -> StubPipeline:
+                  min_backoff_ms: int = 10, max_backoff_ms: int = 200, concurrency: int = 1) -> StubPipeline:
             return stack.enter_context(StubPipeline.start(config, clock=clock or virtual_clock, store=store,
-                                                          transports=transports, min_backoff_ms=min_backoff_ms))
+                                                          transports=transports, min_backoff_ms=min_backoff_ms,
+                                                          max_backoff_ms=max_backoff_ms, concurrency=concurrency))
 
         yield start
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from attrs import define
 
 from tidings.errors import PermanentDeliveryError, TransientDeliveryError
 from tidings.logging import get_logger
 from tidings.plugin_types import Receipt
 from tidings_sms.config import PLACEHOLDER
-from tidings_sms.http import USER_AGENT, json_or_empty, post, raise_for_common_failures, request
+from tidings_sms.http import HttpPool, json_or_empty, post, raise_for_common_failures, request
 from tidings_sms.segments import describe
 
 if TYPE_CHECKING:
@@ -55,19 +54,19 @@ def dig(data: Any, path: str) -> Any:
 
 @define
 class JsonApiTransport:
-    """Sends SMS through a JSON HTTP API, reusing one HTTP connection pool until `close`.
+    """Sends SMS through a JSON HTTP API, reusing one pool of keep-alive connections until `close`.
 
     Build it with `JsonApiTransport.connect(config)`.
     """
 
     config: SmsConfig
-    client: httpx.Client
+    client: HttpPool
     token: str = ""
 
     @classmethod
     def connect(cls, config: SmsConfig, *, token: str) -> JsonApiTransport:
         """A transport with its own HTTP client; `token` fills ``{auth_token}`` in the headers."""
-        client = httpx.Client(timeout=config.timeout, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        client = HttpPool(timeout=config.timeout, headers={"Accept": "application/json"})
         return cls(config=config, client=client, token=token)
 
     def send(self, message: RenderedMessage, *, idempotency_key: str) -> Receipt:
@@ -132,5 +131,5 @@ class JsonApiTransport:
         return Receipt(provider_id=str(provider_id) if provider_id is not None else None, info={"found": True})
 
     def close(self) -> None:
-        """Close the HTTP client and its pooled connections."""
+        """Close the pooled connections."""
         self.client.close()

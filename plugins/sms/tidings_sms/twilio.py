@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from attrs import define
 
 from tidings.errors import PermanentDeliveryError
 from tidings.logging import get_logger
 from tidings.plugin_types import Receipt
-from tidings_sms.http import USER_AGENT, json_or_empty, post, raise_for_common_failures
+from tidings_sms.http import HttpPool, json_or_empty, post, raise_for_common_failures
 from tidings_sms.segments import describe
 
 if TYPE_CHECKING:
@@ -41,19 +40,19 @@ OPTED_OUT_CODES = frozenset({21610})   # the recipient replied STOP
 
 @define
 class TwilioTransport:
-    """Sends SMS through a Twilio-style API, reusing one HTTP connection pool until `close`.
+    """Sends SMS through a Twilio-style API, reusing one pool of keep-alive connections until `close`.
 
     Build it with `TwilioTransport.connect(config)`.
     """
 
     config: SmsConfig
-    client: httpx.Client
+    client: HttpPool
 
     @classmethod
     def connect(cls, config: SmsConfig, *, token: str) -> TwilioTransport:
         """A transport with its own HTTP client, authenticated as ``(account_sid, token)``."""
-        client = httpx.Client(base_url=config.base_url.rstrip("/"), auth=httpx.BasicAuth(config.account_sid, token),
-                              timeout=config.timeout, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        client = HttpPool(timeout=config.timeout, headers={"Accept": "application/json"}, base_url=config.base_url,
+                          auth=(config.account_sid, token))
         return cls(config=config, client=client)
 
     @property
@@ -101,7 +100,7 @@ class TwilioTransport:
             reason=reason, details=details)
 
     def close(self) -> None:
-        """Close the HTTP client and its pooled connections."""
+        """Close the pooled connections."""
         self.client.close()
 
 
