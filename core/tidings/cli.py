@@ -1,4 +1,4 @@
-"""The `tidings` command: check, plugins, simulate, preview, publish, worker, scheduler, log."""
+"""The `tidings` command: check, plugins, simulate, preview, publish, worker, scheduler, log, forget."""
 
 from __future__ import annotations
 
@@ -440,6 +440,21 @@ def log_(config_path: str, subject_id: str | None, client_id: str | None, output
         return
     for line in table([c.upper() for c in _LOG_COLUMNS], ([e.get(c) for c in _LOG_COLUMNS] for e in entries)):
         click.echo(line)
+
+
+@main.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--client", "client_id", required=True, help="The id of the client to erase.")
+def forget(config_path: str, client_id: str) -> None:
+    """Erase a client: its subjects' snapshots, pending messages (never sent) and delivery-log entries."""
+    from tidings.store import open_store
+    cfg = _load(config_path).config
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
+    removed = store.forget_client(client_id)
+    store.close()
+    counts = [(removed["subjects"], "subject snapshot", "subject snapshots"),
+              (removed["pending"], "pending message", "pending messages"), (removed["log"], "log entry", "log entries")]
+    click.echo(f"forgot client {client_id}: " + ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts))
 
 
 if __name__ == "__main__":

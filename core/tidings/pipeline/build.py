@@ -182,6 +182,8 @@ def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, 
     """
     pipeline = Pipeline(deployment=as_deployment(config), store=store, clock=clock or SystemClock(), broker=broker,
                         transports=transports)
+    # the store keeps history for the configured retention, by the pipeline's clock (a simulation's too)
+    store.set_retention(pipeline.config.tidings.retention.elapsed(), clock=pipeline.clock)
     if broker is not None:
         pipeline.actors = declare_actors(broker, queue=pipeline.queue, ingest=pipeline.ingest, dispatch=pipeline.dispatch,
                                          give_up=pipeline.give_up, min_backoff_ms=min_backoff_ms)
