@@ -405,10 +405,10 @@ def test_an_ingest_plan_reads_under_its_lock_and_writes_every_op_in_order(store:
     assert store.begin_plan("ingest:client:c-ola", ttl=LEASE, event_id="evt-3", subject_id="v-1", slots=[],
                             client_id="c-ola") is None   # another worker waits for the lock
     # When its ops are applied
-    store.apply_plan([PlanOp("put_subject", ("visit", visit("v-1", status="done"), at(5), "1:evt-2")),
+    assert store.apply_plan([PlanOp("unsent", ("k-2",)),PlanOp("put_subject", ("visit", visit("v-1", status="done"), at(5), "1:evt-2")),
                       PlanOp("schedule", ("b", at(30), payload(subject="v-1", key="k-2"))), PlanOp("drop", ("a",)),
                       PlanOp("record", (entry(2, "v-1", "c-ola"),)), PlanOp("add_event", ("evt-2",)),
-                      PlanOp("release", ("ingest:client:c-ola",))])
+                      PlanOp("release", ("ingest:client:c-ola",))]) == set()
     # Then each is written, and the lock is free again
     found = store.subject("v-1")
     assert found is not None and found["subject"]["status"] == "done" and found["order"] == "1:evt-2"
@@ -419,6 +419,20 @@ def test_an_ingest_plan_reads_under_its_lock_and_writes_every_op_in_order(store:
     assert store.has_event("evt-2") is True
     again = store.begin_plan("ingest:client:c-ola", ttl=LEASE, event_id="evt-2", subject_id="v-1", slots=[], client_id=None)
     assert again is not None and again.seen is True and again.client_subjects is None
+
+
+def test_a_plan_that_assumed_a_sent_key_unsent_writes_nothing_but_the_release_of_its_lock(store: ScheduleStore) -> None:
+    store.mark_sent("k-1")
+    assert store.begin_plan("ingest:subject:v-1", ttl=LEASE, event_id="evt-1", subject_id="v-1", slots=[],
+                            client_id=None) is not None
+
+    found = store.apply_plan([PlanOp("unsent", ("k-0",)), PlanOp("unsent", ("k-1",)),
+                              PlanOp("schedule", ("s", at(30), payload())), PlanOp("add_event", ("evt-1",)),
+                              PlanOp("release", ("ingest:subject:v-1",))])
+
+    assert found == {"k-1"}
+    assert (store.pending("s"), store.has_event("evt-1")) == (None, False)
+    assert store.acquire("ingest:subject:v-1", ttl=LEASE) is True
 
 
 def test_a_dispatch_outcome_marks_sent_records_completes_and_releases_at_once(store: ScheduleStore) -> None:

@@ -71,16 +71,21 @@ class Ingest:
         owner = f"ingest:client:{client}" if client else f"ingest:subject:{subject.id}"
         rules = [rule for rule in self.config.rules if rule.enabled and rule.kind == event.kind]
         scopes = [f"subject:{subject.id}", *([f"client:{client}"] if client else [])]
-        plan = Plan(self.store, self._begin(owner, event, [slot_key(r, scope) for r in rules for scope in scopes],
-                                            client))
-        deferred = self.deliverylog.deferred(plan)
-        try:
-            self._plan(event, rules, plan, deferred)
-        except BaseException:
-            self.store.release(owner)   # nothing of a plan that failed half-way is written
-            raise
-        plan.release(owner)
-        self.store.apply_plan(plan.ops)
+        slots = [slot_key(r, scope) for r in rules for scope in scopes]
+        sent: set[str] = set()
+        while True:
+            plan = Plan(self.store, self._begin(owner, event, slots, client), sent=frozenset(sent))
+            deferred = self.deliverylog.deferred(plan)
+            try:
+                self._plan(event, rules, plan, deferred)
+            except BaseException:
+                self.store.release(owner)   # nothing of a plan that failed half-way is written
+                raise
+            plan.release(owner)
+            found = self.store.apply_plan(plan.ops)
+            if not found:
+                break
+            sent |= found   # a message it planned was sent before: nothing was written, plan again knowing it
         for entry in deferred.held or ():
             self.deliverylog.announce(entry)
 

@@ -7,6 +7,11 @@ front in one round trip, together with the client's planning lock; a `Plan` answ
 intents from it, reads what else they ask for through to the store, and keeps every write, in order,
 as a `PlanOp`, so `ScheduleStore.apply_plan` writes them all at once: atomically (in Redis one Lua
 script), the lock's release last. A plan that raises half-way writes nothing.
+
+Whether a message was sent is not read while planning: the plan assumes it was not (an ``unsent``
+op), and `apply_plan` checks every assumption before it writes anything. When one fails (a
+visit moved back to the time of a message already sent), nothing is written and the event is
+planned again, knowing the key was sent: two round trips in the common case, four in that one.
 """
 
 from __future__ import annotations
@@ -36,10 +41,12 @@ class Plan:
 
     store: ScheduleStore
     state: PlanState
+    sent: Collection[str] = frozenset()    # keys an earlier try of this plan found sent
     ops: list[PlanOp] = field(factory=list)
     _subjects: dict[str, dict[str, Any] | None] = field(factory=dict)   # snapshots written or read
     _pending: dict[str, PendingMessage | None] = field(factory=dict)
     _seen: set[str] = field(factory=set)
+    _assumed: set[str] = field(factory=set)
 
     def __attrs_post_init__(self) -> None:
         self._pending.update(self.state.pending)
@@ -104,7 +111,14 @@ class Plan:
         return found
 
     def was_sent(self, key: str) -> bool:
-        return self.store.was_sent(key)
+        """Whether `key` was sent: known from an earlier try of this plan, or assumed not, which `apply_plan`
+        checks before it writes anything (a plan whose assumption fails is planned again, knowing the key)."""
+        if key in self.sent:
+            return True
+        if key not in self._assumed:
+            self._assumed.add(key)
+            self.ops.append(PlanOp("unsent", (key,)))
+        return False
 
     # ------------------------------------------------------------ the delivery log and the lock
 
@@ -160,8 +174,8 @@ class Plan:
         return self.store.begin_plan(owner, ttl=ttl, event_id=event_id, subject_id=subject_id, slots=slots,
                                      client_id=client_id)
 
-    def apply_plan(self, ops: Collection[PlanOp]) -> None:
-        self.store.apply_plan(ops)
+    def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
+        return self.store.apply_plan(ops)
 
     def finish_dispatch(self, slot: str, version: int, *, sent: str | None = None, entries: Sequence[LogEntry] = (),
                         release: str | None = None) -> bool:

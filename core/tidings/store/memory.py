@@ -219,10 +219,18 @@ class MemoryStore:
                              pending={slot: self._pending.get(slot) for slot in slots},
                              client_subjects=self.client_subjects(client_id) if client_id else None)
 
-    def apply_plan(self, ops: Collection[PlanOp]) -> None:
-        """Write a plan's ops in order, at once (`tidings.store.plan`)."""
+    def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
+        """Write a plan's ops in order, at once, unless a key it assumed unsent was sent (`tidings.store.plan`)."""
         with self._mutex:
+            sent = {op.args[0] for op in ops if op.name == "unsent" and op.args[0] in self._sent}
+            if sent:
+                for op in ops:
+                    if op.name == "release":
+                        self.release(op.args[0])
+                return sent
             for op in ops:
+                if op.name == "unsent":
+                    continue
                 if op.name == "put_subject":
                     kind, subject, occurred_at, order = op.args
                     self.put_subject(kind, subject, occurred_at=occurred_at, order=order)
@@ -239,6 +247,7 @@ class MemoryStore:
                     self.release(op.args[0])
                 else:
                     raise ValueError(f"unknown plan op {op.name!r}")
+            return set()
 
     def finish_dispatch(self, slot: str, version: int, *, sent: str | None = None, entries: Sequence[LogEntry] = (),
                         release: str | None = None) -> bool:

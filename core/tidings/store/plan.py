@@ -32,7 +32,8 @@ class PlanState:
 
 @frozen
 class PlanOp:
-    """One write of a plan: ``put_subject``, ``schedule``, ``drop``, ``record``, ``add_event`` or ``release``."""
+    """One write of a plan: ``put_subject``, ``schedule``, ``drop``, ``record``, ``add_event`` or ``release``;
+    or ``unsent``, the assumption that a key was not sent, checked before anything is written."""
 
     name: str
     args: tuple[Any, ...]

@@ -302,14 +302,30 @@ local seen = redis.call('ZSCORE', P .. 'events', ARGV[4]) and 1 or 0
 return {seen, redis.call('GET', P .. 'subj:' .. ARGV[5]) or false, pending, subjects}
 """
 
-# An ingest plan's writes, in order, then the sweep when it marked its event seen. ARGV: prefix, now,
-# the oldest log time kept in ms, sweep limit, now + retention, store time in ms, the ops as JSON.
+# An ingest plan's writes, in order, then the sweep when it marked its event seen; unless a key the plan
+# assumed unsent was sent: then only the lock is released, and those keys are returned. ARGV: prefix,
+# now, the oldest log time kept in ms, sweep limit, now + retention, store time in ms, the ops as JSON.
 _APPLY = _FUNCTIONS + """
 local expires, now_ms, oldest_ms = ARGV[5], ARGV[6], ARGV[3]
+local ops = cjson.decode(ARGV[7])
+local sent = {}
+for _, op in ipairs(ops) do
+  if op[1] == 'unsent' and redis.call('ZSCORE', P .. 'sent', op[2]) then
+    sent[#sent + 1] = op[2]
+  end
+end
+if #sent > 0 then
+  for _, op in ipairs(ops) do
+    if op[1] == 'release' then redis.call('DEL', P .. 'lock:' .. op[2]) end
+  end
+  return sent
+end
 local seen = false
-for _, op in ipairs(cjson.decode(ARGV[7])) do
+for _, op in ipairs(ops) do
   local name = op[1]
-  if name == 'put_subject' then
+  if name == 'unsent' then
+    -- checked above
+  elseif name == 'put_subject' then
     put_subject(op[2], op[3], op[4], op[5], op[6], expires)
   elseif name == 'schedule' then
     schedule(op[2], op[3], op[4], op[5], expires)
@@ -329,7 +345,7 @@ end
 if seen then
   sweep(ARGV[2], oldest_ms, ARGV[4], expires)
 end
-return 1
+return {}
 """
 
 # A dispatch's outcome in one round trip: the key marked sent (unless ""), the entries recorded, the
@@ -589,8 +605,9 @@ class RedisStore:
                          pending=pending,
                          client_subjects=_of_client(client_id, [s for _, s in by_id]) if client_id else None)
 
-    def apply_plan(self, ops: Collection[PlanOp]) -> None:
-        """Write a plan's ops in order, in one round trip and atomically (`tidings.store.plan`)."""
+    def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
+        """Write a plan's ops in order, in one round trip and atomically, unless a key it assumed unsent was
+        sent: then those keys come back and nothing but the lock's release was written (`tidings.store.plan`)."""
         written: list[list[Any]] = []
         for op in ops:
             if op.name == "put_subject":
@@ -599,13 +616,14 @@ class RedisStore:
                 written.append(["schedule", *self._schedule_args(*op.args)])
             elif op.name == "record":
                 written.append(["record", *_entry_args(op.args[0])])
-            else:   # drop, add_event, release: one string each
+            else:   # drop, add_event, release, unsent: one string each
                 written.append([op.name, *op.args])
         now = self.clock.now().timestamp()
         keep = self.retention.total_seconds()
         now_ms, oldest_ms = self._log_times()
-        self._scripts.apply(keys=[], args=[self.prefix, repr(now), oldest_ms, self.sweep_limit, repr(now + keep),
-                                           now_ms, json.dumps(written, separators=(",", ":"), ensure_ascii=False)])
+        sent = self._scripts.apply(keys=[], args=[self.prefix, repr(now), oldest_ms, self.sweep_limit, repr(now + keep),
+                                                  now_ms, json.dumps(written, separators=(",", ":"), ensure_ascii=False)])
+        return set(sent)
 
     def finish_dispatch(self, slot: str, version: int, *, sent: str | None = None, entries: Sequence[LogEntry] = (),
                         release: str | None = None) -> bool:
