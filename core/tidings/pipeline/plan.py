@@ -62,21 +62,23 @@ class Plan:
 
     def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime, order: str = "") -> bool:
         stored = self.subject(subject["id"])
-        self.ops.append(PlanOp("put_subject", (kind, copy.deepcopy(dict(subject)), occurred_at, order)))
+        data = copy.deepcopy(dict(subject))
+        self.ops.append(PlanOp("put_subject", (kind, data, occurred_at, order)))
         if newer_than(stored, occurred_at, order):
             return False
-        snapshot = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": copy.deepcopy(dict(subject))}
+        snapshot = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": data}
         if order:
             snapshot["order"] = order
         self._subjects[subject["id"]] = snapshot
         return True
 
+    # The snapshots a plan hands out are its own, not copies (planning only reads them): not to be changed.
+
     def subject(self, subject_id: str) -> dict[str, Any] | None:
         if subject_id not in self._subjects:
             self._subjects[subject_id] = self.state.snapshot if subject_id == self.state.subject_id \
                 else self.store.subject(subject_id)
-        found = self._subjects[subject_id]
-        return copy.deepcopy(found) if found is not None else None
+        return self._subjects[subject_id]
 
     def client_subjects(self, client_id: str) -> list[dict[str, Any]]:
         found = self.state.client_subjects
@@ -88,7 +90,7 @@ class Plan:
                 by_id[subject_id] = snapshot
             elif snapshot is not None:
                 by_id.pop(subject_id, None)
-        return [copy.deepcopy(by_id[i]) for i in sorted(by_id)]
+        return [by_id[i] for i in sorted(by_id)]
 
     # ------------------------------------------------------------ pending messages
 
