@@ -123,14 +123,97 @@ def test_a_permanent_failure_falls_back_to_the_next_usable_channel(stub_pipeline
     assert statuses(stub_pipeline) == [("failed", "invalid_address"), ("sent", None)]
 
 
-def test_retries_that_run_out_are_recorded_as_failed(stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
-    transports["sms"].script[:] = ["transient"] * 20
+def wait_for(condition: Callable[[], bool], *, within: float = 30.0) -> None:
+    """Poll `condition` until it holds, failing the test after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.01)
+
+
+def test_an_outage_longer_than_the_retry_budget_keeps_the_message_until_the_visit_then_records_it_failed(
+        stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    # Given a provider that answers every request 503 (retries at most 200 ms apart, the kit's cap)
+    transports["sms"].script[:] = ["transient"] * 10_000
     stub_pipeline.publish(event())
-    run(stub_pipeline, fail_fast=False)
-    assert given_up(stub_pipeline) == ["tidings_dispatch"]
-    assert transports["sms"].attempts == 9     # the first try and eight retries
-    assert statuses(stub_pipeline)[-1] == ("failed", "delivery_failed")
+    stub_pipeline.broker.join(stub_pipeline.queue, fail_fast=True)
+    assert stub_pipeline.enqueue_due() == 1
+
+    # When it keeps failing past the budget of a transport's bug (eight retries)
+    wait_for(lambda: transports["sms"].attempts >= 15)
+
+    # Then the message is still pending, nothing is recorded failed, and nothing went to e-mail
+    assert stub_pipeline.store.count_pending() == 1
+    assert statuses(stub_pipeline) == []
+    assert transports["email"].attempts == 0
+
+    # When the visit has started (its reminder is worthless now)
+    stub_pipeline.clock.set(datetime(2026, 3, 10, 13, 0, tzinfo=timezone.utc))
+    stub_pipeline.broker.join(stub_pipeline.queue, fail_fast=True)
+
+    # Then the message is recorded failed as provider_unavailable, with the last error, and nothing is pending
+    [failed] = [e for e in stub_pipeline.store.log(subject="a-1") if e["status"] == "failed"]
+    assert (failed["reason"], failed["error"]) == ("provider_unavailable", "provider answered 503")
     assert stub_pipeline.store.count_pending() == 0
+    assert given_up(stub_pipeline) == [] and transports["email"].attempts == 0
+
+
+def test_a_channel_that_refused_is_not_asked_again_when_the_next_one_is_retried(
+        stub_pipeline: Any, transports: dict[str, ScriptedTransport]) -> None:
+    # Given SMS refusing the number for good and e-mail failing twice transiently
+    transports["sms"].script[:] = ["permanent", "ok"]
+    transports["email"].script[:] = ["transient", "transient", "ok"]
+    stub_pipeline.publish(event())
+    run(stub_pipeline)
+
+    # Then SMS was asked once, e-mail three times, and the log holds one refusal and one sending
+    assert transports["sms"].attempts == 1 and transports["sms"].delivered == []
+    assert transports["email"].attempts == 3 and len(transports["email"].delivered) == 1
+    assert statuses(stub_pipeline) == [("failed", "invalid_address"), ("sent", None)]
+
+
+def test_a_lease_that_runs_out_during_retries_starts_no_second_chain(
+        transports: dict[str, ScriptedTransport], start_pipeline: Callable[..., StubPipeline]) -> None:
+    # Given a lease of one minute and a provider failing until told otherwise
+    stub = start_pipeline(make_config(lease="1m"), transports=transports, clock=VirtualClock(NOW))
+    pipeline = stub.pipeline
+    transports["sms"].script[:] = ["transient"] * 10_000
+    pipeline.publish(event())
+    pipeline.broker.join(pipeline.queue, fail_fast=True)
+    assert pipeline.enqueue_due() == 1
+    wait_for(lambda: transports["sms"].attempts >= 3)
+
+    # When the lease has long run out (half an hour of retries) and a scheduler looks again every minute
+    for minutes in range(1, 30):
+        stub.clock.set(NOW + timedelta(minutes=minutes))
+        attempts = transports["sms"].attempts
+        wait_for(lambda: transports["sms"].attempts > attempts)   # noqa: B023 - polled within the iteration
+        assert pipeline.enqueue_due() == 0   # each retry holds its slot: nothing is claimed again
+
+    # Then one chain goes on and delivers once when the provider recovers
+    transports["sms"].script[:] = []
+    pipeline.broker.join(pipeline.queue, fail_fast=True)
+    assert len(transports["sms"].delivered) == 1
+    assert statuses(pipeline) == [("sent", None)]
+
+
+def test_a_dispatch_of_an_earlier_claim_does_nothing_once_the_slot_is_claimed_again(
+        transports: dict[str, ScriptedTransport]) -> None:
+    # Given a message claimed once, whose lease ran out, and claimed again
+    store = MemoryStore()
+    pipeline = build_pipeline(None, make_config(lease="1m"), store, transports=transports, clock=VirtualClock(NOW))
+    pipeline.publish(event())
+    [(slot, first)] = store.claim_due(NOW, limit=10, lease=timedelta(minutes=1))
+    [(_, second)] = store.claim_due(NOW + timedelta(minutes=2), limit=10, lease=timedelta(minutes=1))
+    assert second > first
+
+    # When the first claim's dispatch (a retry still in the broker) runs, and then the second's
+    pipeline.dispatch(slot, first)
+    assert transports["sms"].attempts == 0
+    pipeline.dispatch(slot, second)
+
+    # Then only the current claim sends
+    assert transports["sms"].attempts == 1 and statuses(pipeline) == [("sent", None)]
 
 
 def test_an_unexpected_exception_from_a_transport_is_retried_then_recorded_and_the_next_channel_tried(

@@ -113,7 +113,7 @@ def test_a_restored_message_is_claimed_at_its_new_time(store: ScheduleStore) -> 
 
     assert store.next_due() == at(30)
     assert store.claim_due(at(29), limit=10, lease=LEASE) == []
-    assert store.claim_due(at(30), limit=10, lease=LEASE) == [("s", version)]
+    assert store.claim_due(at(30), limit=10, lease=LEASE) == [("s", version + 1)]   # a claim bumps the version
 
 
 def test_claim_due_returns_only_due_messages_earliest_first(store: ScheduleStore) -> None:
@@ -122,7 +122,7 @@ def test_claim_due_returns_only_due_messages_earliest_first(store: ScheduleStore
 
     claimed = store.claim_due(at(5), limit=10, lease=LEASE)
 
-    assert claimed == [("a", versions["a"]), ("b", versions["b"]), ("c", versions["c"])]
+    assert claimed == [("a", versions["a"] + 1), ("b", versions["b"] + 1), ("c", versions["c"] + 1)]
 
 
 def test_claim_due_takes_no_more_than_its_limit_and_leaves_the_rest_due(store: ScheduleStore) -> None:
@@ -139,12 +139,15 @@ def test_claim_due_takes_no_more_than_its_limit_and_leaves_the_rest_due(store: S
 
 def test_a_claimed_message_is_claimed_again_only_after_its_lease_runs_out(store: ScheduleStore) -> None:
     version = store.schedule("s", send_at=at(0), message=payload())
-    assert store.claim_due(at(1), limit=10, lease=LEASE) == [("s", version)]
+    assert store.claim_due(at(1), limit=10, lease=LEASE) == [("s", version + 1)]
 
     assert store.claim_due(at(1), limit=10, lease=LEASE) == []
     assert store.next_due() == at(1) + LEASE
     assert store.claim_due(at(1) + LEASE - timedelta(seconds=1), limit=10, lease=LEASE) == []
-    assert store.claim_due(at(1) + LEASE, limit=10, lease=LEASE) == [("s", version)]
+    # claimed again, at a version of its own: a dispatch of the first claim is stale now
+    assert store.claim_due(at(1) + LEASE, limit=10, lease=LEASE) == [("s", version + 2)]
+    assert store.complete("s", version + 1) is False
+    assert store.complete("s", version + 2) is True
 
 
 def test_a_stale_version_does_not_complete_a_rescheduled_message(store: ScheduleStore) -> None:
@@ -158,12 +161,12 @@ def test_a_stale_version_does_not_complete_a_rescheduled_message(store: Schedule
     assert completed is False
     assert store.pending("s") is not None
     assert store.next_due() == at(60)
-    assert store.claim_due(at(60), limit=10, lease=LEASE) == [("s", new)]
+    assert store.claim_due(at(60), limit=10, lease=LEASE) == [("s", new + 1)]
 
 
 def test_completing_the_current_version_removes_the_message(store: ScheduleStore) -> None:
-    version = store.schedule("s", send_at=at(0), message=payload())
-    store.claim_due(at(0), limit=10, lease=LEASE)
+    store.schedule("s", send_at=at(0), message=payload())
+    [(_, version)] = store.claim_due(at(0), limit=10, lease=LEASE)
 
     assert store.complete("s", version) is True
 
@@ -436,8 +439,8 @@ def test_a_plan_that_assumed_a_sent_key_unsent_writes_nothing_but_the_release_of
 
 
 def test_a_dispatch_outcome_marks_sent_records_completes_and_releases_at_once(store: ScheduleStore) -> None:
-    version = store.schedule("s", send_at=at(0), message=payload())
-    store.claim_due(at(0), limit=10, lease=LEASE)
+    store.schedule("s", send_at=at(0), message=payload())
+    [(_, version)] = store.claim_due(at(0), limit=10, lease=LEASE)
     assert store.acquire("sending:k-1", ttl=LEASE) is True
     sent = Sent(rule="r", subject="v-1", event="evt-1", at=at(1), key="k-1", client="c-ola", channel="sms",
                 to="+48600100200", title=None, text="See you", provider_id="p-1", info={})
@@ -477,11 +480,11 @@ def test_concurrent_schedulers_claim_every_due_message_exactly_once(redis_store:
     for scheduler in schedulers:
         scheduler.close()
 
-    # Then no (slot, version) was claimed twice and together they claimed all of them
+    # Then no slot was claimed twice and together they claimed all of them, each at the version after its own
     everything = [claim for batch in claims for claim in batch]
     assert not any(thread.is_alive() for thread in threads)
-    assert len(everything) == len(set(everything)) == 500
-    assert set(everything) == expected
+    assert len(everything) == len({slot for slot, _ in everything}) == 500
+    assert set(everything) == {(slot, version + 1) for slot, version in expected}
     assert sum(1 for batch in claims if batch) > 1, "one scheduler took everything: the test did not run concurrently"
 
 
@@ -490,7 +493,7 @@ def test_a_message_claimed_by_a_scheduler_killed_before_enqueuing_is_claimed_aga
     # Given a scheduler that claims a due message and dies before enqueuing it
     version = redis_store.schedule("s", send_at=at(0), message=payload())
     doomed = RedisStore.from_url(redis_url, prefix=redis_store.prefix)
-    assert doomed.claim_due(at(0), limit=10, lease=LEASE) == [("s", version)]
+    assert doomed.claim_due(at(0), limit=10, lease=LEASE) == [("s", version + 1)]
     doomed.close()
     survivor = redis_store
     # When another scheduler polls before and after the lease runs out
@@ -498,8 +501,8 @@ def test_a_message_claimed_by_a_scheduler_killed_before_enqueuing_is_claimed_aga
     after = survivor.claim_due(at(0) + LEASE, limit=10, lease=LEASE)
     # Then the message was lost only for the length of the lease
     assert before == []
-    assert after == [("s", version)]
-    assert survivor.complete("s", version) is True
+    assert after == [("s", version + 2)]
+    assert survivor.complete("s", version + 2) is True
 
 
 def test_gone_addresses_are_kept_for_more_than_a_year(redis_store: RedisStore) -> None:
@@ -619,3 +622,28 @@ def test_a_subject_that_moves_to_another_client_is_only_that_clients(store: Any)
     store.put_subject("appointment", {"id": "a-1", "client": {"id": "c-2"}}, occurred_at=at.replace(hour=10))
     assert store.client_subjects("c-1") == []
     assert [s["subject"]["id"] for s in store.client_subjects("c-2")] == ["a-1"]
+
+
+def test_a_hold_keeps_claimed_slots_out_of_the_due_index_and_never_shortens_one(store: ScheduleStore) -> None:
+    # Given two claimed slots, one of them rescheduled since
+    store.schedule("a", send_at=at(0), message=payload())
+    store.schedule("b", send_at=at(0), message=payload())
+    claims = store.claim_due(at(0), limit=10, lease=timedelta(seconds=10))
+    store.schedule("b", send_at=at(0), message=payload())
+
+    # When both are held for an hour, then one of them for less
+    assert store.hold(claims, until=at(60)) == 1   # only the slot still at its claimed version
+    assert store.hold([c for c in claims if c[0] == "a"], until=at(5)) == 1
+
+    # Then the held slot comes due after the hour only; the rescheduled one is due as scheduled
+    assert [slot for slot, _ in store.claim_due(at(59), limit=10, lease=LEASE)] == ["b"]
+    assert [slot for slot, _ in store.claim_due(at(60), limit=10, lease=LEASE)] == ["a"]
+    assert store.hold([], until=at(90)) == 0
+
+
+def test_a_refusal_is_kept_per_message_and_channel(store: ScheduleStore) -> None:
+    assert store.refused("k-1") == {}
+    store.refuse("k-1", "sms", "+48600100200")
+    store.refuse("k-1", "email", "")
+    assert store.refused("k-1") == {"sms": "+48600100200", "email": ""}
+    assert store.refused("k-2") == {}

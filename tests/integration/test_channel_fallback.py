@@ -136,3 +136,20 @@ def test_a_non_ascii_mailbox_is_delivered_by_a_server_that_offers_smtputf8(
     assert message["To"].addresses[0].display_name == "Łucja Nowak"
     assert provider.requests == []
     assert log(pipeline) == [("sent", "email", None)]
+
+
+def test_a_number_refused_for_good_is_not_posted_again_while_email_is_retried(
+        pipeline: Any, provider: Provider, mailbox: SmtpServer) -> None:
+    # Given a provider that rejects the number for good, and a mail server that defers the message twice
+    provider.then(400, {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})
+    mailbox.handler.then("451 4.3.0 try again later")
+    mailbox.handler.then("451 4.3.0 try again later")
+
+    # When the message falls due and e-mail is retried until the server takes it
+    publish_and_run(pipeline)
+
+    # Then the SMS provider was asked once, the e-mail arrived once, and the log holds one refusal
+    assert len(provider.requests) == 1
+    assert len(mailbox.handler.received) == 1
+    assert log(pipeline) == [("failed", "sms", "invalid_address"), ("sent", "email", None)]
+    assert pipeline.store.count_pending() == 0

@@ -22,14 +22,13 @@ from typing import Any
 import dramatiq
 from attrs import frozen
 
-from tidings.pipeline.retries import MAX_RETRIES, Failure, add_failure_notes, failure_of, retry_when
+from tidings.pipeline.retries import MAX_BACKOFF_MS, MAX_RETRIES, Failure, add_failure_notes, failure_of, retry_when
 
 __all__ = ["DISPATCH_ACTOR", "EXHAUSTED_ACTOR", "INGEST_ACTOR", "Actors", "declare_actors"]
 
 INGEST_ACTOR = "tidings_ingest"
 DISPATCH_ACTOR = "tidings_dispatch"
 EXHAUSTED_ACTOR = "tidings_dispatch_exhausted"
-MAX_BACKOFF_MS = 300_000
 
 
 @frozen
@@ -44,7 +43,7 @@ class Actors:
 def declare_actors(broker: dramatiq.Broker, *, queue: str, ingest: Callable[[Mapping[str, Any]], None],
                    dispatch: Callable[..., None],
                    give_up: Callable[[str, int, Failure, Collection[str]], tuple[str, ...] | None],
-                   min_backoff_ms: int = 1000) -> Actors:
+                   min_backoff_ms: int = 1000, max_backoff_ms: int = MAX_BACKOFF_MS) -> Actors:
     """Declare the pipeline's actors on `broker`, in `queue`.
 
     Args:
@@ -53,7 +52,7 @@ def declare_actors(broker: dramatiq.Broker, *, queue: str, ingest: Callable[[Map
         give_up: ``(slot, version, failure, skip)`` records a message whose retries ran out; returns
             the channels to skip when the message is to be dispatched again for its next channel.
         min_backoff_ms: the first retry's delay after a transient failure (unless the provider named
-            one); it doubles with each retry, up to five minutes.
+            one); it doubles with each retry, up to `max_backoff_ms` (five minutes).
     """
     add_failure_notes(broker)
 
@@ -76,6 +75,6 @@ def declare_actors(broker: dramatiq.Broker, *, queue: str, ingest: Callable[[Map
 
     ingest_actor = declare(ingest, INGEST_ACTOR)
     exhausted_actor = declare(exhausted, EXHAUSTED_ACTOR)
-    dispatch_actor = declare(dispatch, DISPATCH_ACTOR, min_backoff=min_backoff_ms, max_backoff=MAX_BACKOFF_MS,
+    dispatch_actor = declare(dispatch, DISPATCH_ACTOR, min_backoff=min_backoff_ms, max_backoff=max_backoff_ms,
                              retry_when=retry_when, on_retry_exhausted=EXHAUSTED_ACTOR)
     return Actors(ingest=ingest_actor, dispatch=dispatch_actor, exhausted=exhausted_actor)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dramatiq
 
-__all__ = ["MAINTENANCE_CHANCE", "open_broker"]
+__all__ = ["HEARTBEAT_TIMEOUT_MS", "MAINTENANCE_CHANCE", "open_broker"]
 
-# messages a dead worker had taken are requeued by the others' queue maintenance, once its heartbeat is a
-# minute old; Dramatiq's default (1 command in 1,000) can leave them there for many minutes when the queues
-# are quiet, so maintenance runs on 1 command in 10
-MAINTENANCE_CHANCE = 100_000   # per million Redis broker commands
+# messages a dead worker had taken are requeued by the others' queue maintenance, once its heartbeat is
+# HEARTBEAT_TIMEOUT_MS old (Dramatiq's default: a minute); a live worker's consumers beat on every fetch
+# and ack, at least once a second while idle, and a provider's timeout is well below 15 s, so a live
+# worker is never taken for dead. Dramatiq's default maintenance (1 command in 1,000) can leave them
+# there for many minutes when the queues are quiet, so maintenance runs on 1 command in 4
+MAINTENANCE_CHANCE = 250_000   # per million Redis broker commands
+HEARTBEAT_TIMEOUT_MS = 15_000
 
 
 def open_broker(url: str) -> dramatiq.Broker:
@@ -19,7 +22,8 @@ def open_broker(url: str) -> dramatiq.Broker:
         return StubBroker()
     if url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
-        return RedisBroker(url=url, maintenance_chance=MAINTENANCE_CHANCE)  # type: ignore[no-untyped-call]
+        return RedisBroker(url=url, maintenance_chance=MAINTENANCE_CHANCE,  # type: ignore[no-untyped-call]
+                           heartbeat_timeout=HEARTBEAT_TIMEOUT_MS)
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
         return RabbitmqBroker(url=url)

@@ -24,7 +24,7 @@ from tidings.pipeline.delivery import Delivery
 from tidings.pipeline.dispatch import Dispatch
 from tidings.pipeline.gone import GoneAddresses
 from tidings.pipeline.ingest import Ingest
-from tidings.pipeline.retries import DeliveryRetry
+from tidings.pipeline.retries import MAX_BACKOFF_MS, DeliveryRetry
 from tidings.pipeline.scheduler import Scheduler
 from tidings.pipeline.transports import connect_transports
 
@@ -170,7 +170,7 @@ class Pipeline:
 
 def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, store: ScheduleStore, *,
                    transports: Mapping[str, Transport] | None = None, clock: Clock | None = None,
-                   min_backoff_ms: int = 1000) -> Pipeline:
+                   min_backoff_ms: int = 1000, max_backoff_ms: int = MAX_BACKOFF_MS) -> Pipeline:
     """A pipeline with its actors declared on `broker` (None: everything runs inline).
 
     Args:
@@ -178,7 +178,7 @@ def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, 
         transports: what messages are delivered through; None: the enabled channels' real transports,
             connected when the first message is dispatched (`connect_transports`).
         min_backoff_ms: the first retry's delay after a transient delivery failure; it doubles
-            with each retry, up to five minutes. A provider's ``Retry-After`` takes its place.
+            with each retry, up to `max_backoff_ms` (five minutes). A provider's ``Retry-After`` takes its place.
     """
     pipeline = Pipeline(deployment=as_deployment(config), store=store, clock=clock or SystemClock(), broker=broker,
                         transports=transports)
@@ -186,5 +186,6 @@ def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, 
     store.set_retention(pipeline.config.tidings.retention.elapsed(), clock=pipeline.clock)
     if broker is not None:
         pipeline.actors = declare_actors(broker, queue=pipeline.queue, ingest=pipeline.ingest, dispatch=pipeline.dispatch,
-                                         give_up=pipeline.give_up, min_backoff_ms=min_backoff_ms)
+                                         give_up=pipeline.give_up, min_backoff_ms=min_backoff_ms,
+                                         max_backoff_ms=max_backoff_ms)
     return pipeline

@@ -1,7 +1,9 @@
 """Delivery: one due message through the usable channels of its rule, in order, until one takes it.
 
 A permanent failure (the number refused, every subscription gone) tries the next usable channel
-(PRODUCT §6). A transient one raises `DeliveryRetry`, and Dramatiq retries the whole dispatch. A
+(PRODUCT §6), and the store remembers the refusal for that message (`ScheduleStore.refuse`): a later
+retry of the message does not ask that channel again for the address it refused. A transient one
+raises `DeliveryRetry`, and Dramatiq retries the whole dispatch. A
 transport that raises anything else has a bug or met a case it does not classify: that is retried
 too, a bounded number of times, and when the retries run out the failure is recorded for that
 channel and the next one is tried, so a message is never dropped without a trace nor retried forever.
@@ -76,9 +78,10 @@ class Delivery:
                       subject=subject, previous=pending.previous)
         context = build_context(config=self.config, rule=rule, subject=subject, previous=event.previous, event=event,
                                 recipient=recipient, location=location, now=now, services=pending.services)
+        refused = self.store.refused(pending.key)   # by an earlier attempt of this message
         for candidate in choice.usable:
             channel = candidate.channel
-            if channel.name in skip:
+            if channel.name in skip or refused.get(channel.name) in ("", candidate.addresses[0]):
                 continue
             try:
                 parts = self.templates.render(rule=rule, channel=channel.name, parts=channel.parts, context=context,
@@ -86,6 +89,7 @@ class Delivery:
             except TemplateError as e:
                 self.deliverylog.record(outcome(status="failed", channel=channel.name, reason="template_error",
                                                 error=str(e)))
+                self.store.refuse(pending.key, channel.name, "")
                 continue
             message = RenderedMessage(channel=channel.name, to=candidate.addresses[0], parts=parts, rule=rule.id,
                                       subject=subject.id, recipient=recipient,
@@ -102,6 +106,7 @@ class Delivery:
                 # the next usable channel of the list or preference is tried (PRODUCT §6)
                 self.deliverylog.record(outcome(status="failed", channel=channel.name, to=message.to, reason=e.reason,
                                                 error=str(e), details=e.details or None))
+                self.store.refuse(pending.key, channel.name, message.to)
                 self.gone.forget(channel, recipient, e.details.get("gone"), outcome)
                 continue
             except TransientDeliveryError as e:

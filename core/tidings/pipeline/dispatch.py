@@ -1,20 +1,25 @@
 """Dispatch: a claimed slot, if still current and still due, delivered once; and giving up on one.
 
 Idempotent: a dispatch carries the slot's version at its claim, and a stale one (the message was
-rescheduled, dropped or suspended since) does nothing; a message whose idempotency key was sent is
-never sent again; and a lock on the key keeps two workers from sending one message at once.
+rescheduled, dropped, suspended or claimed again since) does nothing; a message whose idempotency key
+was sent is never sent again; and a lock on the key keeps two workers from sending one message at once.
+
+A transient failure holds the slot for the retry (`tidings.pipeline.retries.retry_hold`), so no
+scheduler claims it while its retry waits in the broker, until the message's deadline; then it is
+recorded as failed with reason ``provider_unavailable``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from attrs import define
 
 from tidings.logging import get_logger
 from tidings.models import Subject, subject_from_dict
-from tidings.pipeline.retries import DeliveryRetry
+from tidings.pipeline.retries import DeliveryRetry, Failure, deadline, retry_hold
 from tidings.store.entries import Outcome
 from tidings.store.records import PendingMessage
 
@@ -24,12 +29,15 @@ if TYPE_CHECKING:
     from tidings.clock import Clock
     from tidings.pipeline.delivery import Delivery
     from tidings.pipeline.deliverylog import DeliveryLog
-    from tidings.pipeline.retries import Failure
     from tidings.plugin_types import Trigger
     from tidings.rules import Config, Rule
     from tidings.store import ScheduleStore
 
-__all__ = ["Dispatch"]
+__all__ = ["SENDING_LOCK", "Dispatch"]
+
+# how long one worker keeps a message to itself while sending it: one attempt through its channels
+# (a transport's timeout is 10 s by default); a worker that died sending it holds it no longer than this
+SENDING_LOCK = timedelta(seconds=15)
 
 log = get_logger("tidings.pipeline")
 
@@ -64,14 +72,28 @@ class Dispatch:
             self.store.complete(slot, version)
             return
         lock = f"sending:{pending.key}"
-        if not self.store.acquire(lock, ttl=self.config.tidings.lease.elapsed()):
-            return   # another worker is sending this very message
+        if not self.store.acquire(lock, ttl=min(SENDING_LOCK, self.config.tidings.lease.elapsed())):
+            # another worker is sending this very message, or died sending it (its message was requeued
+            # to us): look again once its lock may have lapsed; if it was sent by then, nothing is done
+            raise DeliveryRetry(Failure(reason="in_progress", error="another worker holds this message"),
+                                retry_after=2.0)
         try:
             self.delivery.deliver(pending, subject, now=now, skip=skip)
         except DeliveryRetry as retry:
             self.store.release(lock)
-            log.warning("delivery_retried", rule=pending.rule, subject=pending.subject, reason=retry.failure.reason,
-                        error=retry.failure.error)
+            failure = retry.failure
+            if failure.channel is None and now >= deadline(pending, subject):
+                # an outage longer than the message is worth: recorded, never dropped silently
+                log.error("delivery_abandoned", rule=pending.rule, subject=pending.subject, reason="provider_unavailable",
+                          error=failure.error)
+                self.deliverylog.record(self._outcome(pending, subject, now, status="failed", reason="provider_unavailable",
+                                                      error=failure.error, details={"last_reason": failure.reason}))
+                self.store.complete(slot, version)
+                return
+            # no scheduler claims the slot while its retry waits in the broker
+            self.store.hold([(slot, version)], until=now + retry_hold(retry, self.config.tidings.lease.elapsed()))
+            log.warning("delivery_retried", rule=pending.rule, subject=pending.subject, reason=failure.reason,
+                        error=failure.error)
             raise
         self.store.complete(slot, version)
         self.store.release(lock)
@@ -92,6 +114,8 @@ class Dispatch:
                                               to=failure.to, reason=failure.reason, error_type=failure.error_type,
                                               error=failure.error))
         if failure.channel is not None:
+            # a later dispatch of this message does not try that channel again for that address
+            self.store.refuse(pending.key, failure.channel, failure.to or "")
             return (*skip, failure.channel)
         self.store.complete(slot, version)
         return None

@@ -141,6 +141,15 @@ class Plan:
     def complete(self, slot: str, version: int) -> bool:
         return self.store.complete(slot, version)
 
+    def hold(self, claims: Collection[tuple[str, int]], *, until: datetime) -> int:
+        return self.store.hold(claims, until=until)
+
+    def refuse(self, key: str, channel: str, address: str) -> None:
+        self.store.refuse(key, channel, address)
+
+    def refused(self, key: str) -> dict[str, str]:
+        return self.store.refused(key)
+
     def next_due(self) -> datetime | None:
         return self.store.next_due()
 

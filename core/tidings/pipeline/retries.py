@@ -1,19 +1,32 @@
-"""How a delivery is retried, with Dramatiq's own tools.
+"""How a delivery is retried, with Dramatiq's own tools, one chain per message until a deadline.
 
 A transient failure raises `DeliveryRetry`, a `dramatiq.Retry`: the Retries middleware puts the
-message back after an exponential backoff, or after the provider's ``Retry-After`` when it gave one
-(`Retry.delay`), and does not log it as an error. `retry_when` retries nothing else and gives up
-after `MAX_RETRIES`; then Dramatiq fails the message (its broker keeps it with the dead letters, a
-week by default) and sends it to the dispatch actor's ``on_retry_exhausted`` actor, which records
-the failure. That actor gets the message, not the exception, so `FailureNotes`, a middleware, keeps
-the last failure's facts in the message's options on the way.
+message back after an exponential backoff capped at `MAX_BACKOFF_MS`, or after the provider's
+``Retry-After`` when it gave one (`Retry.delay`), and does not log it as an error.
+
+A provider that keeps failing transiently (an outage) is retried for as long as the message is worth
+sending: the backoff doubles up to its cap and stays there, and once the message's `deadline` has
+passed the dispatch records it ``failed`` with reason ``provider_unavailable`` (never silently). The
+deadline is the visit's start for a message due before it (a reminder is worthless once the visit
+has begun), else `LATE_WINDOW` after the message's planned time.
+
+A transport that raises something it does not classify (`Failure.channel`) is retried `MAX_RETRIES`
+times; then Dramatiq fails the message and sends it to the dispatch actor's ``on_retry_exhausted``
+actor, which records the failure for that channel and tries the next one. That actor gets the
+message, not the exception, so `FailureNotes`, a middleware, keeps the last failure's facts in the
+message's options on the way.
+
+While a retry waits in the broker the dispatch holds its slot in the store (`retry_hold`), so no
+scheduler claims it again meanwhile; and a claim bumps the slot's version, so even a chain whose hold
+ran out (its broker message lost) stops at its next attempt once another claim has started.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from attrs import frozen
@@ -21,10 +34,16 @@ from dramatiq.middleware import Middleware, Retries
 
 from tidings.converter import converter
 
-__all__ = ["FAILURE_OPTION", "MAX_RETRIES", "DeliveryRetry", "Failure", "FailureNotes", "add_failure_notes", "failure_of",
-           "retry_when"]
+if TYPE_CHECKING:
+    from tidings.models import Subject
+    from tidings.store.records import PendingMessage
 
-MAX_RETRIES = 8
+__all__ = ["FAILURE_OPTION", "LATE_WINDOW", "MAX_BACKOFF_MS", "MAX_RETRIES", "DeliveryRetry", "Failure", "FailureNotes",
+           "add_failure_notes", "deadline", "failure_of", "retry_hold", "retry_when"]
+
+MAX_RETRIES = 8              # for a transport's unclassified failure, before its channel is given up
+MAX_BACKOFF_MS = 300_000     # the backoff's cap: an outage is retried every five minutes at most
+LATE_WINDOW = timedelta(days=1)   # how late a message not tied to a visit's start is still worth sending
 FAILURE_OPTION = "tidings_failure"   # in a dispatch message's options: the last attempt's `Failure`
 
 
@@ -58,8 +77,32 @@ class DeliveryRetry(dramatiq.Retry):
 
 
 def retry_when(retries: int, exception: BaseException) -> bool:
-    """Dramatiq's question after a failed dispatch: retry it? Only a `DeliveryRetry`, `MAX_RETRIES` times."""
-    return isinstance(exception, DeliveryRetry) and retries < MAX_RETRIES
+    """Dramatiq's question after a failed dispatch: retry it?
+
+    Only a `DeliveryRetry`: a transport's unclassified failure `MAX_RETRIES` times, a provider's
+    transient one until the dispatch gives up at the message's `deadline`.
+    """
+    if not isinstance(exception, DeliveryRetry):
+        return False
+    return exception.failure.channel is None or retries < MAX_RETRIES
+
+
+def deadline(pending: PendingMessage, subject: Subject) -> datetime:
+    """The moment after which a message that could not be delivered is recorded as failed.
+
+    The visit's start for a message due before it (a reminder, a confirmation), else `LATE_WINDOW`
+    after the message's planned time (a review request, a repeat-visit invitation).
+    """
+    start = subject.start
+    if start is not None and pending.due < start:
+        return start
+    return pending.planned + LATE_WINDOW
+
+
+def retry_hold(retry: DeliveryRetry, lease: timedelta, *, max_backoff_ms: int = MAX_BACKOFF_MS) -> timedelta:
+    """How long a slot is held for its retry: the longest wait the broker may give it, and a lease to take it."""
+    wait_ms = max(max_backoff_ms, retry.delay or 0)
+    return timedelta(milliseconds=wait_ms) + lease
 
 
 class FailureNotes(Middleware):

@@ -44,6 +44,7 @@ class MemoryStore:
     _version: int = 0                                       # the last version given, of any slot
     _sent: dict[str, float] = field(factory=dict)
     _attempts: dict[str, float] = field(factory=dict)
+    _refused: dict[str, dict[str, str]] = field(factory=dict)
     _gone: set[str] = field(factory=set)
     _locks: dict[str, float] = field(factory=dict)
     _log: deque[tuple[float, LogEntry]] = field(factory=deque)   # (store time, entry), oldest first
@@ -100,8 +101,9 @@ class MemoryStore:
 
     def schedule(self, slot: str, *, send_at: datetime | None, message: PendingMessage) -> int:
         with self._mutex:
-            self._version = version = self._version + 1
             old = self._pending.get(slot)
+            # one counter for every slot, and above the slot's own version (a claim bumps that by one)
+            self._version = version = max(self._version, old.version if old is not None else 0) + 1
             if old is None or old.subject != message.subject:
                 if old is not None:
                     self._release(old.subject)
@@ -135,10 +137,24 @@ class MemoryStore:
                 if score > until:
                     break
                 heapq.heappop(self._heap)
-                # the lease: a claimed slot comes back when nobody completes it in time
+                # the lease: a claimed slot comes back when nobody completes it in time; the claim bumps
+                # the version, so a dispatch of an earlier claim is stale
                 self._push(slot, until + lease.total_seconds())
-                claimed.append((slot, self._pending[slot].version))
+                version = self._pending[slot].version + 1
+                self._version = max(self._version, version)   # no later schedule of any slot gives it again
+                self._pending[slot] = attrs.evolve(self._pending[slot], version=version)
+                claimed.append((slot, version))
             return claimed
+
+    def hold(self, claims: Collection[tuple[str, int]], *, until: datetime) -> int:
+        with self._mutex:
+            held = 0
+            for slot, version in claims:
+                found = self._pending.get(slot)
+                if found is not None and found.version == version and slot in self._due:
+                    self._push(slot, max(until.timestamp(), self._due[slot]))   # never shorter than it was
+                    held += 1
+            return held
 
     def complete(self, slot: str, version: int) -> bool:
         with self._mutex:
@@ -190,6 +206,14 @@ class MemoryStore:
     def release(self, key: str) -> None:
         with self._mutex:
             self._locks.pop(key, None)
+
+    def refuse(self, key: str, channel: str, address: str) -> None:
+        with self._mutex:
+            self._refused.setdefault(key, {})[channel] = address
+
+    def refused(self, key: str) -> dict[str, str]:
+        with self._mutex:
+            return dict(self._refused.get(key, {}))
 
     def mark_gone(self, key: str) -> None:
         with self._mutex:

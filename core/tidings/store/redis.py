@@ -17,6 +17,7 @@ key                       type         holds
 ``sent``                  sorted set   sent idempotency key, scored by when it expires
 ``attempts``              sorted set   attempted key (``KEY|CHANNEL``), scored by when it expires
 ``lock:{key}``            string       a lock, expiring after its ttl
+``refused:{key}``         hash         channel -> the address that refused the message for good, kept for `KEEP_SECONDS`
 ``gone:{key}``            string       an address a provider reported gone, kept for `KEEP_SECONDS`
 ``log``                   stream       delivery log entries (field ``e``: the JSON), ids by store time
 ``log:subject:{id}``      list         stream ids of the subject's entries, oldest first
@@ -268,12 +269,16 @@ return sweep(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 # KEYS: pending, due, versions. ARGV: now, lease expiry, limit. Returns {slot1, version1, slot2, ...}.
 # The claimed slots are re-scored to the lease expiry instead of removed: a scheduler that dies after
 # claiming but before enqueuing loses nothing, the slot just comes due again when the lease runs out.
+# Each claim bumps the slot's version, so a dispatch of an earlier claim is stale from then on.
 _CLAIM_DUE = """
 local slots = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local claimed = {}
 for _, slot in ipairs(slots) do
-  local version = redis.call('HGET', KEYS[3], slot)
-  if version and redis.call('HEXISTS', KEYS[1], slot) == 1 then
+  if redis.call('HEXISTS', KEYS[1], slot) == 1 then
+    local version = redis.call('HINCRBY', KEYS[3], slot, 1)
+    if version > tonumber(redis.call('HGET', KEYS[3], '') or '0') then
+      redis.call('HSET', KEYS[3], '', version)   -- no later schedule of any slot gives this version again
+    end
     redis.call('ZADD', KEYS[2], ARGV[2], slot)
     claimed[#claimed + 1] = slot
     claimed[#claimed + 1] = version
@@ -282,6 +287,21 @@ for _, slot in ipairs(slots) do
   end
 end
 return claimed
+"""
+
+# KEYS: pending, due, versions. ARGV: until, then slot1, version1, slot2, ... Returns how many were held:
+# each slot still at its version is kept out of the due index until `until` (a lease renewed), never
+# less long than it already was (GT: a retry's longer hold stays).
+_HOLD = """
+local held = 0
+for i = 2, #ARGV, 2 do
+  local slot = ARGV[i]
+  if redis.call('HGET', KEYS[3], slot) == ARGV[i + 1] and redis.call('HEXISTS', KEYS[1], slot) == 1 then
+    redis.call('ZADD', KEYS[2], 'GT', ARGV[1], slot)
+    held = held + 1
+  end
+end
+return held
 """
 
 # An ingest plan's reads and its client's lock, in one round trip. ARGV: prefix, lock key, ttl in ms,
@@ -426,6 +446,7 @@ class _Scripts:
     schedule: Script
     drop: Script
     claim_due: Script
+    hold: Script
     complete: Script
     put_subject: Script
     record: Script
@@ -437,7 +458,7 @@ class _Scripts:
 
     @classmethod
     def register(cls, client: Redis) -> _Scripts:
-        sources = {"schedule": _SCHEDULE, "drop": _DROP, "claim_due": _CLAIM_DUE, "complete": _COMPLETE,
+        sources = {"schedule": _SCHEDULE, "drop": _DROP, "claim_due": _CLAIM_DUE, "hold": _HOLD, "complete": _COMPLETE,
                    "put_subject": _PUT_SUBJECT, "record": _RECORD, "sweep": _SWEEP, "begin_plan": _BEGIN_PLAN,
                    "apply": _APPLY, "finish_dispatch": _FINISH_DISPATCH, "forget_client": _FORGET_CLIENT}
         return cls(**{name: client.register_script(source) for name, source in sources.items()})
@@ -528,6 +549,14 @@ class RedisStore:
                                        args=[repr(until), repr(until + lease.total_seconds()), limit])
         return [(flat[i], int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
+    def hold(self, claims: Collection[tuple[str, int]], *, until: datetime) -> int:
+        if not claims:
+            return 0
+        args: list[str] = [_score(until)]
+        for slot, version in claims:
+            args += [slot, str(version)]
+        return int(self._scripts.hold(keys=[self._key("pending"), self._key("due"), self._key("versions")], args=args))
+
     def complete(self, slot: str, version: int) -> bool:
         return bool(self._scripts.complete(keys=[], args=[self.prefix, slot, str(version), self._expires()]))
 
@@ -554,6 +583,16 @@ class RedisStore:
 
     def release(self, key: str) -> None:
         self.client.delete(self._key("lock", key))
+
+    def refuse(self, key: str, channel: str, address: str) -> None:
+        name = self._key("refused", key)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(name, channel, address)
+            pipe.expire(name, KEEP_SECONDS)
+            pipe.execute()
+
+    def refused(self, key: str) -> dict[str, str]:
+        return cast("dict[str, str]", self.client.hgetall(self._key("refused", key)))
 
     # ------------------------------------------------------------ gone addresses
 

@@ -79,9 +79,10 @@ def start_pipeline(virtual_clock: VirtualClock) -> Iterator[Callable[..., StubPi
     with ExitStack() as stack:
         def start(config: Deployment | Config, *, transports: dict[str, Transport] | None = None,
                   store: ScheduleStore | None = None, clock: VirtualClock | None = None,
-                  min_backoff_ms: int = 10) -> StubPipeline:
+                  min_backoff_ms: int = 10, max_backoff_ms: int = 200) -> StubPipeline:
             return stack.enter_context(StubPipeline.start(config, clock=clock or virtual_clock, store=store,
-                                                          transports=transports, min_backoff_ms=min_backoff_ms))
+                                                          transports=transports, min_backoff_ms=min_backoff_ms,
+                                                          max_backoff_ms=max_backoff_ms))
 
         yield start
 

@@ -1,7 +1,8 @@
 """The real pipeline in a test: its actors on Dramatiq's StubBroker, one worker thread, a virtual clock.
 
 Nothing is mocked: events go through the same ingest and dispatch actors as in production, and
-a transient failure is retried by Dramatiq itself (10 ms apart by default, so tests stay quick).
+a transient failure is retried by Dramatiq itself (10 ms apart at first, never more than 200 ms apart,
+by default, so tests stay quick).
 Channels without a transport of the test's own get a `RecordingTransport`, which keeps what it
 would have sent.
 """
@@ -43,13 +44,14 @@ class StubPipeline:
     @classmethod
     def start(cls, config: Deployment | Config, *, clock: VirtualClock, store: ScheduleStore | None = None,
               transports: Mapping[str, Transport] | None = None, min_backoff_ms: int = 10,
-              worker_threads: int = 1) -> StubPipeline:
+              max_backoff_ms: int = 200, worker_threads: int = 1) -> StubPipeline:
         """Build the pipeline of a deployment on a fresh stub broker and start its worker.
 
         Args:
             config: the deployment (a bare `Config` gets the plugins it enables, from their entry points).
             transports: by channel name; every enabled channel missing here records instead.
             min_backoff_ms: the first retry's delay after a transient failure.
+            max_backoff_ms: the longest delay between two retries (an outage is retried at this pace).
         """
         from dramatiq import Worker
         from dramatiq.brokers.stub import StubBroker
@@ -65,7 +67,7 @@ class StubPipeline:
         broker = StubBroker()
         broker.emit_after("process_boot")
         pipeline = build_pipeline(broker, deployment, store if store is not None else MemoryStore(), transports=chosen,
-                                  clock=clock, min_backoff_ms=min_backoff_ms)
+                                  clock=clock, min_backoff_ms=min_backoff_ms, max_backoff_ms=max_backoff_ms)
         worker = Worker(broker, worker_threads=worker_threads, worker_timeout=20)
         worker.start()
         return cls(pipeline=pipeline, broker=broker, worker=worker, clock=clock, transports=chosen)
