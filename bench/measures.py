@@ -517,7 +517,8 @@ def growth(bench: Bench) -> dict[str, float | None]:
 
     tidings with ``retention = "90d"`` (when the setting exists), beside the same year without it.
     """
-    out: dict[str, float | None] = {"reference": _growth(bench, retention=None)}
+    # the reference keeps everything for longer than the year (retention is 90 days by default)
+    out: dict[str, float | None] = {"reference": _growth(bench, retention="3650d" if retention_available() else None)}
     out["tidings"] = _growth(bench, retention="90d") if retention_available() else None
     bench.flush()
     return out

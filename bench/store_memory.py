@@ -1,8 +1,9 @@
 """How many bytes of Redis one pending reminder costs in `RedisStore`.
 
 Schedules N pipeline-shaped reminders under a throwaway key prefix, reads ``MEMORY USAGE`` (exact:
-``SAMPLES 0``) of the pending hash, the due index and the version hash, completes them all to show what a
-finished slot leaves behind, and deletes its keys. It never flushes the database.
+``SAMPLES 0``) of the pending hash, the due index, the version hash and the subject index (what is
+pending per subject, and when its snapshot expires), completes them all to show what a finished slot
+leaves behind (the subject index until the retention runs out), and deletes its keys. It never flushes the database.
 
 Usage::
 
@@ -38,7 +39,7 @@ def main() -> None:
 
     store = RedisStore.from_url(args.url, prefix=f"tidings-bench:{uuid.uuid4().hex}:")
     start = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
-    keys = {name: f"{store.prefix}{name}" for name in ("pending", "due", "versions")}
+    keys = {name: f"{store.prefix}{name}" for name in ("pending", "due", "versions", "held", "subjects")}
 
     def usage() -> dict[str, int]:
         return {name: int(store.client.memory_usage(key, samples=0) or 0) for name, key in keys.items()}
@@ -66,7 +67,7 @@ def main() -> None:
     for name, size in pending.items():
         print(f"  {name:<9} {size / n:7.0f} B per reminder")
     print(f"  total     {sum(pending.values()) / n:7.0f} B per pending reminder")
-    print(f"after completing them all: {sum(finished.values()) / n:.0f} B per finished slot (its version entry)")
+    print(f"after completing them all: {sum(finished.values()) / n:.0f} B per finished slot (its subject's expiry)")
 
 
 if __name__ == "__main__":

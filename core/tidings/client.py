@@ -114,6 +114,15 @@ class Client:
             raise ValueError("name a subject or a client")
         return [dict(entry) for entry in self.pipeline.store.log(subject=subject, client=client)]
 
+    def forget(self, client_id: str) -> dict[str, int]:
+        """Erase a client (the right to erasure): the snapshots of its subjects, their pending messages, which
+        are then never sent, and the delivery-log entries of it and of its subjects.
+
+        Returns:
+            How many of each were removed: ``{"subjects": ..., "pending": ..., "log": ...}``.
+        """
+        return self.pipeline.store.forget_client(client_id)
+
     def verify_link(self, token: str, *, action: str | None = None, single_use: bool = False) -> Claim:
         """The claim of a signed confirm / cancel link (`tidings.links.verify` with this deployment's secret).
 

@@ -51,6 +51,9 @@ class Settings:
     lease: Duration = field(default=Duration(5, "m"), validator=not_zero("a lease of zero would hand every due message "
                                                                         "to a second scheduler while the first sends it"))
     namespace: str = field(default="tidings", validator=lambda _, attribute, value: _namespace(value, attribute))
+    # how long delivery-log entries, quiet subjects' snapshots, seen event ids and sent keys are kept
+    retention: Duration = field(default=Duration(90, "d"), validator=not_zero("a retention of zero would forget "
+                                                                             "every sent message at once"))
     strict_events: bool = False           # reject events with keys the contract does not define (else: warn once per path)
 
 

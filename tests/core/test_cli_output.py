@@ -97,6 +97,30 @@ def test_log_as_a_table_of_nothing_says_so(logged: tuple[Path, list[dict[str, An
     assert "nothing in the delivery log of a-none" in result.stderr
 
 
+# ---------------------------------------------------------------- forget
+
+
+def test_forget_erases_a_client_and_says_what_it_removed(logged: tuple[Path, list[dict[str, Any]]], tmp_path: Path) -> None:
+    # Given the demo month in a Redis store, and a client with entries in its log
+    config, entries = logged
+    client = next(e["client"] for e in entries if e["status"] == "suspended")
+    mine = [e for e in entries if e.get("client") == client]
+    subjects = {e["subject"] for e in mine}
+    # When the client is forgotten
+    result = tidings("forget", "--config", str(config), "--client", client, cwd=tmp_path)
+    # Then it says how much went, and nothing of the client is left in the log; the others keep theirs
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"forgot client {client}: {len(subjects)} subject snapshot")
+    assert f", {len(mine)} log entries" in result.stdout
+    after = tidings("log", "--config", str(config), "--client", client, cwd=tmp_path)
+    assert after.returncode == 0 and after.stdout == ""
+    others = [e for e in entries if e.get("client") != client and e["subject"] not in subjects]
+    left = tidings("log", "--config", str(config), "--client", others[0]["client"], cwd=tmp_path)
+    assert len(left.stdout.splitlines()) == sum(1 for e in entries if e.get("client") == others[0]["client"])
+    again = tidings("forget", "--config", str(config), "--client", client, cwd=tmp_path)
+    assert again.stdout == f"forgot client {client}: 0 subject snapshots, 0 pending messages, 0 log entries\n"
+
+
 # ---------------------------------------------------------------- check --json
 
 

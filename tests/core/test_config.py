@@ -6,7 +6,7 @@ import copy
 import subprocess
 import sys
 import tempfile
-from datetime import timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -423,6 +423,15 @@ def test_a_zero_lease_and_a_zero_link_ttl_are_refused_naming_the_key_and_a_zero_
     config = parse_config({**TWO_CHANNELS, "rules": [{"id": "r", "trigger": "pre-visit", "before": "1h", "channel": "sms",
                                                       "delay": "0m"}]})
     assert str(config.rules[0].delay) == "0m"
+
+
+def test_retention_is_a_duration_of_90_days_by_default_and_zero_or_nonsense_is_refused_naming_the_key() -> None:
+    assert parse_config(TWO_CHANNELS).tidings.retention.elapsed() == timedelta(days=90)
+    assert parse_config({**TWO_CHANNELS, "tidings": {"retention": "2w"}}).tidings.retention.elapsed() == timedelta(days=14)
+    assert problems_of({"tidings": {"retention": "0d"}}) == [
+        "tidings.retention: '0d' is zero: a retention of zero would forget every sent message at once; "
+        "use a positive duration"]
+    assert problems_of({"tidings": {"retention": "forever"}})[0].startswith("tidings.retention: ")
 
 
 def test_a_policy_whose_channel_is_not_enabled_names_the_policy_the_user_wrote() -> None:

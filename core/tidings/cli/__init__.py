@@ -3,7 +3,7 @@
 - `authoring`: init, check, plugins, preview (writing a deployment)
 - `simulation`: simulate, demo (the pipeline on a virtual clock)
 - `processes`: worker, scheduler, publish, status (the processes, events coming in, and how they fare)
-- `records`: log (what the schedule store holds)
+- `records`: log and forget (what the schedule store holds, and erasing a client from it)
 - `common`: what they share (a checked deployment, its problems reported)
 
 A name that is not a core command is a plugin's (`tidings.hookspecs.tidings_commands`), found
@@ -18,11 +18,11 @@ import click
 
 from tidings.cli.authoring import check, init, plugins, preview
 from tidings.cli.processes import publish, scheduler, status, worker
-from tidings.cli.records import log_
+from tidings.cli.records import forget, log_
 from tidings.cli.simulation import demo, simulate
 from tidings.errors import TidingsError
 
-__all__ = ["main", "check", "init", "plugins", "preview", "simulate", "demo", "worker", "scheduler", "publish", "status", "log_"]
+__all__ = ["main", "check", "init", "plugins", "preview", "simulate", "demo", "worker", "scheduler", "publish", "status", "log_", "forget"]
 
 
 def _setup_logging(json_logs: bool | None, level: str) -> None:
@@ -93,5 +93,5 @@ def main(json_logs: bool | None, log_level: str) -> None:
 
 
 
-for _command in (check, init, plugins, simulate, demo, preview, publish, worker, scheduler, status, log_):
+for _command in (check, init, plugins, simulate, demo, preview, publish, worker, scheduler, status, log_, forget):
     main.add_command(_command)

@@ -1,4 +1,4 @@
-"""Commands that read the schedule store: log."""
+"""Commands that read the schedule store, or erase from it: log, forget."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import click
 
 from tidings.cli.common import load
 
-__all__ = ["log_"]
+__all__ = ["forget", "log_"]
 
 
 _LOG_COLUMNS = ("at", "subject", "status", "rule", "channel", "to", "reason", "due")
@@ -38,3 +38,18 @@ def log_(config_path: str, subject_id: str | None, client_id: str | None, output
         return
     for line in table([c.upper() for c in _LOG_COLUMNS], ([e.get(c) for c in _LOG_COLUMNS] for e in entries)):
         click.echo(line)
+
+
+@click.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--client", "client_id", required=True, help="The id of the client to erase.")
+def forget(config_path: str, client_id: str) -> None:
+    """Erase a client: its subjects' snapshots, pending messages (never sent) and delivery-log entries."""
+    from tidings.store import open_store
+    cfg = load(config_path).config
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace)
+    removed = store.forget_client(client_id)
+    store.close()
+    counts = [(removed["subjects"], "subject snapshot", "subject snapshots"),
+              (removed["pending"], "pending message", "pending messages"), (removed["log"], "log entry", "log entries")]
+    click.echo(f"forgot client {client_id}: " + ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts))

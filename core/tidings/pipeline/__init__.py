@@ -16,6 +16,7 @@ module           holds
 ``ingest``       planning one event with every enabled rule's trigger (`Ingest`)
 ``intents``      a trigger's intents applied to the store (`Intents`)
 ``history``      the read-only view of the store a trigger plans with (`StoreHistory`)
+``plan``         one event's reads and writes, written back in one round trip (`Plan`)
 ``scheduler``    claiming due messages and handing each to a dispatch (`Scheduler`)
 ``dispatch``     checking a claimed message is still due, and giving up on one (`Dispatch`)
 ``delivery``     rendering and sending through the usable channels in order (`Delivery`)

@@ -266,7 +266,9 @@ def build_pipeline(broker: dramatiq.Broker | None, config: Deployment | Config, 
             ``--concurrency``); 1: one after another, in order.
     """
     pipeline = Pipeline(deployment=as_deployment(config), store=store, clock=clock or SystemClock(), broker=broker,
-                        transports=transports, concurrency=concurrency)
+                       transports=transports, concurrency=concurrency)
+    # the store keeps history for the configured retention, by the pipeline's clock (a simulation's too)
+    store.set_retention(pipeline.config.tidings.retention.elapsed(), clock=pipeline.clock)
     if broker is not None:
         pipeline.actors = declare_actors(broker, queue=pipeline.queue, ingest=pipeline.ingest, dispatch=pipeline.dispatch,
                                          dispatch_many=pipeline.dispatch_many, give_up=pipeline.give_up,

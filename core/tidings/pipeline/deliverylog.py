@@ -44,13 +44,24 @@ class DeliveryLog:
     # called with every entry after the plugins (hosts, simulate, tests)
     listeners: list[Listener] = field(factory=list)
 
+    # entries stored but not yet announced: see `deferred`
+    held: list[LogEntry] | None = None
+
     def record(self, entry: LogEntry) -> None:
         """Store `entry`, log it, and tell every observer; an observer that raises is logged and skipped."""
         self.store.record(entry)
-        self.announce(entry)
+        if self.held is not None:
+            self.held.append(entry)
+        else:
+            self.announce(entry)
+
+    def deferred(self, store: ScheduleStore) -> DeliveryLog:
+        """A log recording into `store` that keeps the entries in `held` instead of announcing them: an ingest
+        plan announces them (`announce`) once they are written."""
+        return DeliveryLog(store, self.recorders, self.listeners, held=[])
 
     def announce(self, entry: LogEntry) -> None:
-        """Log an entry that was stored, and tell every observer."""
+        """Log a stored entry and tell every observer."""
         data = entry_json(entry)
         fields = {k: data[k] for k in _LOGGED if data.get(k) is not None}
         if entry.status == "ignored":   # an event nothing reacted to, not a message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from attrs import define
+from attrs import define, field
 
 from tidings.models import Subject, subject_from_dict
 from tidings.pipeline.keys import slot_of
@@ -29,6 +29,9 @@ class StoreHistory:
     config: Config
     rules: Mapping[str, Rule]
     newer: Subject | None = None    # the stored snapshot, when it is of a later event than the one planned
+    # what client_subjects answered, by (client, kind): a history lives for one event's plan, whose
+    # snapshot is written before any trigger asks
+    _clients: dict[tuple[str, str], list[Subject]] = field(factory=dict)
 
     def newer_snapshot(self, event: Event) -> Subject | None:
         return self.newer if self.newer is not None and self.newer.id == event.subject.id else None
@@ -38,7 +41,10 @@ class StoreHistory:
         return found.view() if found is not None else None
 
     def client_subjects(self, client_id: str, *, kind: str = "appointment") -> list[Subject]:
-        return [subject_from_dict(s["subject"]) for s in self.store.client_subjects(client_id) if s["kind"] == kind]
+        if (client_id, kind) not in self._clients:
+            self._clients[client_id, kind] = [subject_from_dict(s["subject"]) for s in self.store.client_subjects(client_id)
+                                              if s["kind"] == kind]
+        return list(self._clients[client_id, kind])
 
     def zone(self, location: str | None) -> ZoneInfo:
         return self.config.zone(location)

@@ -86,6 +86,13 @@ class Intents:
         send_at = rule.delay.after(intent.due, zone)
         nominal = rule.delay.after(intent.intended or intent.due, zone)
         key = idempotency_key(rule.id, subject.id, rule.recipient, nominal)
+        if nominal < event.occurred_at - self.config.tidings.retention.elapsed():
+            # for a time further back than the retention: its sent key may be forgotten, so it is never planned
+            # (why: tidings.store)
+            if existing is not None:
+                self.store.drop(slot)
+            self.deliverylog.record(attrs.evolve(decided, reason="beyond_retention"))
+            return True
         if self.store.was_sent(key):
             # the same intent went out before (a visit moved back to its first time): never twice
             if existing is not None:

@@ -17,19 +17,55 @@ A pending message sits under a stable *slot* key, so scheduling again replaces i
 dropping it removes it (a cancellation) and suspending keeps it out of the due index while keeping
 its original time. Each write bumps the slot's *version*, and so does each claim: a dispatch carries
 the version it was claimed at, and a stale one does nothing, so when a lease runs out and a scheduler
-claims the slot again, the earlier dispatch and its retries stop at their next attempt.
+claims the slot again, the earlier dispatch and its retries stop at their next attempt. A write takes
+its version from one counter per store (above the slot's own), so a slot scheduled again after a drop
+never gets a version an old dispatch still carries.
+
+Retention (``[tidings] retention``, `set_retention`) bounds what the store keeps of the past, by the
+store's clock (the pipeline's: a simulation's virtual clock too), each thing exactly as long as
+exactly-once needs it:
+
+- **Pending messages** are never expired: they are the future.
+- **Subject snapshots** are kept while anything is pending about the subject (a dispatch reads the
+  snapshot at due time, and an older event arriving late is recognised by it), and then for the
+  retention after the last thing that happened to the subject: an event, or a message of it
+  written, dropped or completed. A late event of a subject gone quiet for longer than the retention
+  is planned as a new subject's; what it plans is still guarded by the sent keys (below). With the
+  last snapshot of a client the client's index and log index go too.
+- **Sent keys** (and attempt marks) are kept for the retention after the send. The pipeline never
+  plans a message for a time more than the retention before the event that plans it
+  (`tidings.pipeline.intents`: skipped, ``beyond_retention``), and a message is sent no earlier than
+  its time. So for an event planned when it happens (a worker takes it within minutes), a key that
+  could have expired (sent more than the retention ago) is for a time more than the retention
+  before the event, and is not planned again: a message never goes out twice. The one thing the
+  retention does not cover is an event published long after it happened (a backfill) that plans a
+  message again which was sent more than the retention ago.
+- **Seen event ids** are kept for the retention after the event was ingested. They only save work:
+  an event replayed after that plans the same pending messages again (scheduling a slot again with
+  the same plan changes nothing) and whatever it planned before and was sent is caught by its sent
+  key.
+- **Delivery-log entries** are kept for the retention after they were recorded: they are history for
+  people (`tidings log`, ``--explain``), which nothing of exactly-once reads.
+
+Expiry runs in the store, not by Redis TTLs in real time: `add_event` (once per ingested event)
+removes what is past, and `expire` does it on demand. Addresses a provider reported gone are no
+history and are kept for a year in real time. `forget_client` erases one client (the right to
+erasure, ``tidings forget``): the snapshots of its subjects, their pending messages and the log
+entries of it and of its subjects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tidings.store.data import DataStore, PluginData
 
 if TYPE_CHECKING:
+    from tidings.clock import Clock
     from tidings.store.entries import LogEntry
+    from tidings.store.plan import PlanOp, PlanState
     from tidings.store.records import PendingMessage
 
 __all__ = ["PluginData", "ScheduleStore", "open_store"]
@@ -79,6 +115,23 @@ class ScheduleStore(DataStore, Protocol):
     # the delivery log: entries come back as `tidings log` prints them (`tidings.store.entries.entry_json`)
     def record(self, entry: LogEntry) -> None: ...
     def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]: ...
+
+    # one round trip per ingest plan (`tidings.store.plan`): the planning lock `owner` and the reads (None when
+    # another worker holds the lock), then every write in order, atomically, unless a key assumed ``unsent``
+    # was sent: then nothing but the lock's release is written, and those keys are returned
+    def begin_plan(self, owner: str, *, ttl: timedelta, event_id: str, subject_id: str, slots: Collection[str],
+                   client_id: str | None) -> PlanState | None: ...
+    def apply_plan(self, ops: Collection[PlanOp]) -> set[str]: ...
+    # one round trip per dispatch outcome: `sent` marked sent, `entries` recorded, the slot completed at
+    # `version` (False when it was stale: then nothing is completed, the rest is still done), `release` released
+    def finish_dispatch(self, slot: str, version: int, *, sent: str | None = None, entries: Sequence[LogEntry] = (),
+                        release: str | None = None) -> bool: ...
+
+    # retention and erasure (see above)
+    def set_retention(self, retention: timedelta, *, clock: Clock) -> None: ...
+    def expire(self) -> int: ...   # removes what expired by the store's clock; returns how many subjects went
+    # erases a client's snapshots, pending messages and log entries; counts by "subjects", "pending", "log"
+    def forget_client(self, client_id: str) -> dict[str, int]: ...
 
     def close(self) -> None: ...
 

@@ -1,7 +1,9 @@
 """The in-memory schedule store: the embedded default, one process, nothing kept across restarts.
 
 Pending messages and log entries are kept as the frozen records they are given; subject snapshots,
-which the pipeline hands over as dicts, are copied.
+which the pipeline hands over as dicts, are copied. Retention follows the store's clock as in
+`tidings.store.redis`: what expires is scored by its store time in one heap, and `add_event` and
+`expire` remove what is past.
 """
 
 from __future__ import annotations
@@ -9,15 +11,20 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
-from collections.abc import Collection, Mapping
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import attrs
 from attrs import define, field
 
+from tidings.clock import Clock, SystemClock
 from tidings.store.entries import LogEntry, entry_json
+from tidings.store.plan import PlanOp, PlanState
 from tidings.store.records import PendingMessage
+
+_DEFAULT_RETENTION = timedelta(days=90)
 
 
 _ATOMS = frozenset({str, int, float, bool, type(None)})
@@ -43,26 +50,37 @@ def _copied(value: Any) -> Any:
 class MemoryStore:
     """A `ScheduleStore` in dicts and a heap, safe across worker threads of one process."""
 
-    _events: set[str] = field(factory=set)
+    retention: timedelta = _DEFAULT_RETENTION
+    clock: Clock = field(factory=SystemClock)
+    _events: dict[str, float] = field(factory=dict)         # seen event id -> when it expires
     _subjects: dict[str, dict[str, Any]] = field(factory=dict)
+    _subject_expiry: dict[str, float] = field(factory=dict)  # subject id -> when its snapshot expires
+    _held: dict[str, int] = field(factory=dict)             # subject id -> pending messages about it
     _by_client: dict[str, set[str]] = field(factory=dict)
     _pending: dict[str, PendingMessage] = field(factory=dict)
     _due: dict[str, float] = field(factory=dict)            # slot -> send time (or lease expiry) as a timestamp
     _heap: list[tuple[float, str]] = field(factory=list)    # lazily cleaned: entries that disagree with _due are stale
-    _versions: dict[str, int] = field(factory=dict)
-    _sent: set[str] = field(factory=set)
-    _attempts: set[str] = field(factory=set)
+    _version: int = 0                                       # the last version given, of any slot
+    _sent: dict[str, float] = field(factory=dict)
+    _attempts: dict[str, float] = field(factory=dict)
     _refused: dict[str, dict[str, str]] = field(factory=dict)
     _gone: set[str] = field(factory=set)
     _locks: dict[str, float] = field(factory=dict)
-    _log: list[LogEntry] = field(factory=list)
     _values: dict[tuple[str, str], tuple[dict[str, Any], float | None]] = field(factory=dict)  # -> (value, expiry)
     _lists: dict[tuple[str, str], list[str]] = field(factory=dict)
+    _log: deque[tuple[float, LogEntry]] = field(factory=deque)   # (store time, entry), oldest first
+    # (expiry, family, key), lazily cleaned: an entry that disagrees with its family's dict is stale
+    _expiring: list[tuple[float, str, str]] = field(factory=list)
     _mutex: threading.RLock = field(factory=threading.RLock)
+
+    def set_retention(self, retention: timedelta, *, clock: Clock) -> None:
+        with self._mutex:
+            self.retention, self.clock = retention, clock
 
     def add_event(self, event_id: str) -> None:
         with self._mutex:
-            self._events.add(event_id)
+            self._keep(self._events, "events", event_id)
+            self._sweep()
 
     def has_event(self, event_id: str) -> bool:
         with self._mutex:
@@ -72,14 +90,18 @@ class MemoryStore:
         """Keep this snapshot unless the stored one is of a later event: later `occurred_at`, or the same
         time and a later `order` (a tie-break string compared by code point; equal replaces)."""
         with self._mutex:
+            self._touch(subject["id"])
             current = self._subjects.get(subject["id"])
             if current is not None and (current["occurred_at"], current.get("order", "")) > (occurred_at.timestamp(), order):
                 return False   # an older event arrived late: the newer snapshot stays
             snapshot = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": _copied(dict(subject))}
             if order:
                 snapshot["order"] = order
+            before = _client_of(current)
+            client = _client_of(snapshot)
+            if before and before != client:
+                self._by_client.get(before, set()).discard(subject["id"])   # the subject moved to another client
             self._subjects[subject["id"]] = snapshot
-            client = (subject.get("client") or {}).get("id")
             if client:
                 self._by_client.setdefault(client, set()).add(subject["id"])
             return True
@@ -92,8 +114,7 @@ class MemoryStore:
     def client_subjects(self, client_id: str) -> list[dict[str, Any]]:
         with self._mutex:
             snapshots = (self._subjects[s] for s in sorted(self._by_client.get(client_id, ())))
-            # the index is only added to: a subject that moved to another client is filtered out here
-            return [_copied(s) for s in snapshots if (s["subject"].get("client") or {}).get("id") == client_id]
+            return [_copied(s) for s in snapshots if _client_of(s) == client_id]
 
     def pending(self, slot: str) -> PendingMessage | None:
         with self._mutex:
@@ -101,8 +122,14 @@ class MemoryStore:
 
     def schedule(self, slot: str, *, send_at: datetime | None, message: PendingMessage) -> int:
         with self._mutex:
-            version = self._versions.get(slot, 0) + 1
-            self._versions[slot] = version
+            old = self._pending.get(slot)
+            # one counter for every slot, and above the slot's own version (a claim bumps that by one)
+            self._version = version = max(self._version, old.version if old is not None else 0) + 1
+            if old is None or old.subject != message.subject:
+                if old is not None:
+                    self._release(old.subject)
+                self._held[message.subject] = self._held.get(message.subject, 0) + 1
+            self._touch(message.subject)
             self._pending[slot] = attrs.evolve(message, slot=slot, version=version,
                                                send_at=send_at.astimezone(timezone.utc) if send_at else None)
             if send_at is None:
@@ -114,7 +141,10 @@ class MemoryStore:
     def drop(self, slot: str) -> PendingMessage | None:
         with self._mutex:
             self._due.pop(slot, None)
-            return self._pending.pop(slot, None)
+            found = self._pending.pop(slot, None)
+            if found is not None:
+                self._release(found.subject)
+            return found
 
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[tuple[str, int]]:
         with self._mutex:
@@ -131,7 +161,8 @@ class MemoryStore:
                 # the lease: a claimed slot comes back when nobody completes it in time; the claim bumps
                 # the version, so a dispatch of an earlier claim is stale
                 self._push(slot, until + lease.total_seconds())
-                version = self._versions[slot] = self._versions.get(slot, 0) + 1
+                version = self._pending[slot].version + 1
+                self._version = max(self._version, version)   # no later schedule of any slot gives it again
                 self._pending[slot] = attrs.evolve(self._pending[slot], version=version)
                 claimed.append((slot, version))
             return claimed
@@ -153,6 +184,7 @@ class MemoryStore:
                 return False
             del self._pending[slot]
             self._due.pop(slot, None)
+            self._release(found.subject)
             return True
 
     def next_due(self) -> datetime | None:
@@ -170,17 +202,17 @@ class MemoryStore:
             return key in self._sent
 
     def mark_sent(self, key: str) -> bool:
-        return self._add_once(self._sent, key)
+        return self._add_once(self._sent, "sent", key)
 
     def mark_attempt(self, key: str) -> bool:
-        return self._add_once(self._attempts, key)
+        return self._add_once(self._attempts, "attempts", key)
 
-    def _add_once(self, marks: set[str], key: str) -> bool:
-        """Add `key` to `marks`; False when it was there already (one atomic test-and-set)."""
+    def _add_once(self, marks: dict[str, float], family: str, key: str) -> bool:
+        """Add `key` to `marks` until it expires; False when it was there already (one atomic test-and-set)."""
         with self._mutex:
             if key in marks:
                 return False
-            marks.add(key)
+            self._keep(marks, family, key)
             return True
 
     def acquire(self, key: str, *, ttl: timedelta) -> bool:
@@ -214,11 +246,12 @@ class MemoryStore:
 
     def record(self, entry: LogEntry) -> None:
         with self._mutex:
-            self._log.append(entry)
+            now = self.clock.now().timestamp()
+            self._log.append((max(now, self._log[-1][0]) if self._log else now, entry))
 
     def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]:
         with self._mutex:
-            return [entry_json(e) for e in self._log
+            return [entry_json(e) for _, e in self._log
                     if (subject is None or e.subject == subject) and (client is None or e.client == client)]
 
     def data_get(self, namespace: str, key: str) -> dict[str, Any] | None:
@@ -267,11 +300,140 @@ class MemoryStore:
             del self._values[(namespace, key)]
             return None
         return value
+    def begin_plan(self, owner: str, *, ttl: timedelta, event_id: str, subject_id: str, slots: Collection[str],
+                   client_id: str | None) -> PlanState | None:
+        """Take the planning lock `owner` and read what planning an event needs (`tidings.store.plan`)."""
+        with self._mutex:
+            if not self.acquire(owner, ttl=ttl):
+                return None
+            return PlanState(subject_id=subject_id, seen=event_id in self._events, snapshot=self.subject(subject_id),
+                             pending={slot: self._pending.get(slot) for slot in slots},
+                             client_subjects=self.client_subjects(client_id) if client_id else None)
+
+    def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
+        """Write a plan's ops in order, at once, unless a key it assumed unsent was sent (`tidings.store.plan`)."""
+        with self._mutex:
+            sent = {op.args[0] for op in ops if op.name == "unsent" and op.args[0] in self._sent}
+            if sent:
+                for op in ops:
+                    if op.name == "release":
+                        self.release(op.args[0])
+                return sent
+            for op in ops:
+                if op.name == "unsent":
+                    continue
+                if op.name == "put_subject":
+                    kind, subject, occurred_at, order = op.args
+                    self.put_subject(kind, subject, occurred_at=occurred_at, order=order)
+                elif op.name == "schedule":
+                    slot, send_at, message = op.args
+                    self.schedule(slot, send_at=send_at, message=message)
+                elif op.name == "drop":
+                    self.drop(op.args[0])
+                elif op.name == "record":
+                    self.record(op.args[0])
+                elif op.name == "add_event":
+                    self.add_event(op.args[0])
+                elif op.name == "release":
+                    self.release(op.args[0])
+                else:
+                    raise ValueError(f"unknown plan op {op.name!r}")
+            return set()
+
+    def finish_dispatch(self, slot: str, version: int, *, sent: str | None = None, entries: Sequence[LogEntry] = (),
+                        release: str | None = None) -> bool:
+        """A dispatch's outcome at once: `sent` marked sent, `entries` recorded, the slot completed, `release` released."""
+        with self._mutex:
+            if sent is not None:
+                self.mark_sent(sent)
+            for entry in entries:
+                self.record(entry)
+            done = self.complete(slot, version)
+            if release is not None:
+                self.release(release)
+            return done
+
+    def expire(self) -> int:
+        """Remove what expired by the store's clock (`add_event` does it too); returns how many subjects went."""
+        with self._mutex:
+            return self._sweep()
+
+    def forget_client(self, client_id: str) -> dict[str, int]:
+        """Erase a client: its subjects' snapshots, their pending messages and its log entries; returns the counts."""
+        with self._mutex:
+            subjects = {s for s in self._by_client.pop(client_id, set()) if _client_of(self._subjects.get(s)) == client_id}
+            scope = f"|client:{client_id}|"
+            slots = [slot for slot, message in self._pending.items() if scope in slot or message.subject in subjects]
+            for slot in slots:
+                self.drop(slot)
+            for subject in subjects:
+                del self._subjects[subject]
+                self._subject_expiry.pop(subject, None)
+                self._held.pop(subject, None)
+            kept = deque((at, e) for at, e in self._log if e.client != client_id and e.subject not in subjects)
+            removed = len(self._log) - len(kept)
+            self._log = kept
+            return {"subjects": len(subjects), "pending": len(slots), "log": removed}
 
     def close(self) -> None:
         pass
+
+    # ------------------------------------------------------------ retention
+
+    def _expires(self) -> float:
+        return self.clock.now().timestamp() + self.retention.total_seconds()
+
+    def _keep(self, marks: dict[str, float], family: str, key: str) -> None:
+        marks[key] = expires = self._expires()
+        heapq.heappush(self._expiring, (expires, family, key))
+
+    def _touch(self, subject: str) -> None:
+        """Something happened to `subject`: its snapshot is kept for the retention from now, at least."""
+        expires = self._expires()
+        if self._subject_expiry.get(subject, float("-inf")) < expires:
+            self._subject_expiry[subject] = expires
+            heapq.heappush(self._expiring, (expires, "subjects", subject))
+
+    def _release(self, subject: str) -> None:
+        left = self._held.get(subject, 0) - 1
+        if left > 0:
+            self._held[subject] = left
+        else:
+            self._held.pop(subject, None)
+        self._touch(subject)
+
+    def _sweep(self) -> int:
+        now = self.clock.now().timestamp()
+        cutoff = now - self.retention.total_seconds()
+        while self._log and self._log[0][0] < cutoff:
+            self._log.popleft()
+        forgotten = 0
+        families = {"events": self._events, "sent": self._sent, "attempts": self._attempts,
+                    "subjects": self._subject_expiry}
+        while self._expiring and self._expiring[0][0] < now:
+            expires, family, key = heapq.heappop(self._expiring)
+            if families[family].get(key) != expires:
+                continue   # kept longer since (a later entry is in the heap), or gone already
+            if family != "subjects":
+                del families[family][key]
+            elif self._held.get(key):
+                self._touch(key)   # something is pending about it: look again later
+            else:
+                forgotten += 1
+                del self._subject_expiry[key]
+                client = _client_of(self._subjects.pop(key, None))
+                if client and client in self._by_client:
+                    self._by_client[client].discard(key)
+                    if not self._by_client[client]:
+                        del self._by_client[client]
+        return forgotten
 
     def _push(self, slot: str, score: float) -> None:
         self._due[slot] = score
         heapq.heappush(self._heap, (score, slot))
 
+
+
+def _client_of(snapshot: Mapping[str, Any] | None) -> str | None:
+    client = (snapshot["subject"].get("client") or {}).get("id") if snapshot is not None else None
+    return client or None

@@ -7,135 +7,156 @@ a database. The layout, each name following the prefix:
 key                         type         holds
 ==========================  ===========  ==========================================================
 ``pending``                 hash         slot -> the pending message as compact JSON (with ``send_at``)
-``versions``                hash         slot -> its version, bumped by every `schedule`
+``versions``                hash         slot -> its version; field ``""``: the last version given
 ``due``                     sorted set   slot, scored by its send time (or lease expiry) timestamp
+``held``                    hash         subject id -> how many pending messages are about it
 ``subj:{id}``               string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject)
-``client:{id}``             set          ids of the client's subjects
-``event:{id}``              string       a seen event id, kept for `KEEP_SECONDS`
-``sent:{key}``              string       a sent idempotency key, kept for `KEEP_SECONDS`
+``subjects``                sorted set   subject id, scored by when its snapshot expires (store time)
+``client:{id}``             set          ids of the client's subjects (those whose snapshot is kept)
+``events``                  sorted set   seen event id, scored by when it expires
+``sent``                    sorted set   sent idempotency key, scored by when it expires
+``attempts``                sorted set   attempted key (``KEY|CHANNEL``), scored by when it expires
 ``lock:{key}``              string       a lock, expiring after its ttl
 ``refused:{key}``           hash         channel -> the address that refused the message for good, kept for `KEEP_SECONDS`
 ``gone:{key}``              string       an address a provider reported gone, kept for `KEEP_SECONDS`
-``log``                     hash         sequence number -> delivery log entry as JSON
-``log:seq``                 string       the last sequence number of the log
-``log:subject:{id}``        list         sequence numbers of the subject's entries, oldest first
-``log:client:{id}``         list         sequence numbers of the client's entries, oldest first
+``log``                     stream       delivery log entries (field ``e``: the JSON), ids by store time
+``log:subject:{id}``        list         stream ids of the subject's entries, oldest first
+``log:client:{id}``         list         stream ids of the client's entries, oldest first
 ``data:{ns}:value:{key}``   string       a plugin's JSON value (`tidings.store.data.PluginData`)
 ``data:{ns}:list:{name}``   list         a plugin's list of strings
 ==========================  ===========  ==========================================================
 
 Every write that touches more than one key is a Lua script, registered once per store, so a
 process killed half-way leaves nothing half-written, and `claim_due` can be called by any number of
-schedulers at once without two of them claiming one version of a slot.
+schedulers at once without two of them claiming one version of a slot. Versions come from one
+counter, so a slot scheduled again after a drop never gets a version an old dispatch carries, and
+nothing of a slot outlives it (a slot written by an earlier tidings, which counted versions per slot,
+goes on from its own version).
 
-Memory: a pending reminder costs its payload JSON plus about 400 bytes of hash, sorted-set and version
-entries. ``bench/store_memory.py`` measured 842 bytes per pipeline-shaped reminder (a 433-byte payload)
-on Redis 7.0, so a million pending reminders take about 850 MB. A slot's version entry (about 90 bytes)
-outlives the slot, because a dispatch claimed before a drop must not match the slot scheduled again.
+Retention follows the store's clock (`set_retention`; a simulation's virtual clock too), not Redis
+TTLs: each kept thing is scored by the store time it expires at, and a sweep (run by `add_event`,
+once per ingested event, and by `expire`) removes what expired. Why each is kept as long as it is,
+see `tidings.store`.
+
+Memory: a pending reminder costs its payload JSON plus about 500 bytes of hash, sorted-set, version
+and subject-index entries: ``bench/store_memory.py`` measured 972 bytes per pipeline-shaped reminder
+(a 464-byte payload) on Redis 7.0. Everything else is history, bounded by the retention: at a constant
+load, memory stops growing once the retention has passed (``docs/benchmarks.md``, the growth row).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from attrs import define, field
 
+from tidings.clock import Clock, SystemClock
 from tidings.store.entries import LogEntry, entry_json
+from tidings.store.plan import PlanOp, PlanState
 from tidings.store.records import PendingMessage, pending_from_json, pending_json
 
 if TYPE_CHECKING:
     from redis import Redis
     from redis.commands.core import Script
 
-__all__ = ["KEEP_SECONDS", "OUTAGE_RIDDEN", "RedisStore"]
+__all__ = ["DEFAULT_RETENTION", "KEEP_SECONDS", "OUTAGE_RIDDEN", "RedisStore"]
 
-# Sent keys and seen event ids are kept for 400 days, not forever and not for days: a reminder may be due
-# months after it was planned (a repeat-visit invitation after "6mo"), and a visit moved back to its first
-# time must still find its earlier message marked sent, so exactly-once has to hold for more than a year.
+# Gone addresses are kept for 400 days in real time (a Redis TTL): they are no delivery history, and a
+# subscription gone today is not sent to for the next year.
 KEEP_SECONDS = 400 * 24 * 3600
+DEFAULT_RETENTION = timedelta(days=90)
 
 # how often a command is tried again through a connection failure (backoff doubling from 0.05 s to 2 s):
 # about OUTAGE_RIDDEN seconds in all, the length of a Redis restart
 OUTAGE_RETRIES = 35
 OUTAGE_RIDDEN = 60
 
-# KEYS: versions, pending, due. ARGV: slot, payload JSON, score ("" = suspended: out of the due index).
-_SCHEDULE = """
-local version = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if ARGV[3] == '' then
-  redis.call('ZREM', KEYS[3], ARGV[1])
-else
-  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-end
-return version
-"""
-
-# KEYS: versions, pending, due. ARGV: slot. Returns {payload, version} or nil.
-_DROP = """
-local payload = redis.call('HGET', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-if not payload then
+# Every script starts with these functions (ARGV[1] is the key prefix), so each write is one script and
+# an ingest plan (`_APPLY`) is one too. A subject's snapshot expires `retention` after the last thing
+# that happened to it (an event, a pending message written, dropped or completed), and only when
+# nothing is pending about it (`held`). Keys are named in the scripts from the prefix: tidings runs on
+# one Redis, not a cluster.
+_FUNCTIONS = """
+local P = ARGV[1]
+local function client_of(snapshot)
+  local subject = cjson.decode(snapshot)['subject']
+  local client = type(subject) == 'table' and subject['client']
+  if type(client) == 'table' and type(client['id']) == 'string' and client['id'] ~= '' then
+    return client['id']
+  end
   return nil
 end
-redis.call('HDEL', KEYS[2], ARGV[1])
-return {payload, redis.call('HGET', KEYS[1], ARGV[1])}
-"""
+local function touch(subject, expires)
+  redis.call('ZADD', P .. 'subjects', 'GT', expires, subject)
+end
+local function release(subject, expires)
+  if redis.call('HINCRBY', P .. 'held', subject, -1) <= 0 then
+    redis.call('HDEL', P .. 'held', subject)
+  end
+  touch(subject, expires)
+end
+local function unpend(slot, stored)
+  redis.call('HDEL', P .. 'pending', slot)
+  redis.call('HDEL', P .. 'versions', slot)
+  redis.call('ZREM', P .. 'due', slot)
+  return cjson.decode(stored)['subject']
+end
 
-# KEYS: versions, pending, due. ARGV: now, lease expiry, limit. Returns {slot1, version1, slot2, ...}.
-# The claimed slots are re-scored to the lease expiry instead of removed: a scheduler that dies after
-# claiming but before enqueuing loses nothing, the slot just comes due again when the lease runs out.
-# Each claim bumps the slot's version, so a dispatch of an earlier claim is stale from then on.
-_CLAIM_DUE = """
-local slots = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local claimed = {}
-for _, slot in ipairs(slots) do
-  if redis.call('HEXISTS', KEYS[2], slot) == 1 then
-    local version = redis.call('HINCRBY', KEYS[1], slot, 1)
-    redis.call('ZADD', KEYS[3], ARGV[2], slot)
-    claimed[#claimed + 1] = slot
-    claimed[#claimed + 1] = version
+-- score '' = suspended: out of the due index. Returns the new version: one counter for every slot (a
+-- slot an earlier tidings wrote, which counted per slot, goes on from its own version)
+local function schedule(slot, payload, score, subject, expires)
+  local old = redis.call('HGET', P .. 'pending', slot)
+  local version = redis.call('HINCRBY', P .. 'versions', '', 1)
+  local own = tonumber(redis.call('HGET', P .. 'versions', slot) or '0')
+  if own >= version then
+    version = own + 1
+    redis.call('HSET', P .. 'versions', '', version)
+  end
+  redis.call('HSET', P .. 'versions', slot, version)
+  redis.call('HSET', P .. 'pending', slot, payload)
+  if score == '' then
+    redis.call('ZREM', P .. 'due', slot)
   else
-    redis.call('ZREM', KEYS[3], slot)
+    redis.call('ZADD', P .. 'due', score, slot)
   end
-end
-return claimed
-"""
-
-# KEYS: versions, pending, due. ARGV: until, then slot1, version1, slot2, ... Returns how many were held:
-# each slot still at its version is kept out of the due index until `until` (a lease renewed), never
-# less long than it already was (GT: a retry's longer hold stays).
-_HOLD = """
-local held = 0
-for i = 2, #ARGV, 2 do
-  local slot = ARGV[i]
-  if redis.call('HGET', KEYS[1], slot) == ARGV[i + 1] and redis.call('HEXISTS', KEYS[2], slot) == 1 then
-    redis.call('ZADD', KEYS[3], 'GT', ARGV[1], slot)
-    held = held + 1
+  local previous = old and cjson.decode(old)['subject']
+  if previous ~= subject then
+    if previous then release(previous, expires) end
+    redis.call('HINCRBY', P .. 'held', subject, 1)
   end
+  touch(subject, expires)
+  return version
 end
-return held
-"""
 
-# KEYS: versions, pending, due. ARGV: slot, version. Returns 1 when completed, 0 when stale or gone.
-_COMPLETE = """
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then
-  return 0
+-- returns {payload, version} or nil
+local function drop(slot, expires)
+  local stored = redis.call('HGET', P .. 'pending', slot)
+  redis.call('ZREM', P .. 'due', slot)
+  if not stored then
+    return nil
+  end
+  local version = redis.call('HGET', P .. 'versions', slot)
+  release(unpend(slot, stored), expires)
+  return {stored, version}
 end
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-return 1
-"""
 
-# KEYS: subj:{id}, client:{id} (optional). ARGV: occurred_at timestamp, snapshot JSON, subject id, order.
-# An older event arriving late loses to the newer snapshot; at the same time the later order wins, and an
-# equal one replaces it, as in MemoryStore. Orders are compared byte by byte (UTF-8: code point order, as
-# Python compares them), not with Lua's `<`, which follows the server's locale.
-_PUT_SUBJECT = """
+-- returns 1 when completed, 0 when stale or gone
+local function complete(slot, version, expires)
+  local stored = redis.call('HGET', P .. 'pending', slot)
+  if not stored or redis.call('HGET', P .. 'versions', slot) ~= version then
+    return 0
+  end
+  release(unpend(slot, stored), expires)
+  return 1
+end
+
+-- An older event arriving late loses to the newer snapshot; at the same time the later order wins, and
+-- an equal one replaces it, as in MemoryStore. Orders are compared byte by byte (UTF-8: code point
+-- order, as Python compares them), not with Lua's `<`, which follows the server's locale.
 local function later(a, b)
   for i = 1, math.min(#a, #b) do
     local x, y = string.byte(a, i), string.byte(b, i)
@@ -143,30 +164,279 @@ local function later(a, b)
   end
   return #a > #b
 end
-local current = redis.call('GET', KEYS[1])
-if current then
-  local stored = cjson.decode(current)
-  local at = tonumber(ARGV[1])
-  if stored['occurred_at'] > at or (stored['occurred_at'] == at and later(stored['order'] or '', ARGV[4])) then
-    return 0
+local function put_subject(id, client, at, snapshot, order, expires)
+  touch(id, expires)
+  local key = P .. 'subj:' .. id
+  local current = redis.call('GET', key)
+  if current then
+    local stored = cjson.decode(current)
+    local moment = tonumber(at)
+    if stored['occurred_at'] > moment or (stored['occurred_at'] == moment and later(stored['order'] or '', order)) then
+      return 0
+    end
+    local before = client_of(current)
+    if before and before ~= client then
+      redis.call('SREM', P .. 'client:' .. before, id)   -- the subject moved to another client
+    end
   end
+  redis.call('SET', key, snapshot)
+  if client ~= '' then
+    redis.call('SADD', P .. 'client:' .. client, id)
+  end
+  return 1
 end
-redis.call('SET', KEYS[1], ARGV[2])
-if KEYS[2] then
-  redis.call('SADD', KEYS[2], ARGV[3])
+
+-- The entry's stream id is the store time in ms (after the last id when the clock stood still or went
+-- back); the subject's and the client's index lists drop what expired as they grow.
+local function record(entry, subject, client, now_ms, oldest_ms)
+  local log = P .. 'log'
+  local id = redis.pcall('XADD', log, now_ms .. '-*', 'e', entry)
+  if type(id) == 'table' and id['err'] then
+    local info = redis.call('XINFO', 'STREAM', log)
+    local last = '0'
+    for i = 1, #info, 2 do
+      if info[i] == 'last-generated-id' then last = string.match(info[i + 1], '^(%d+)') end
+    end
+    id = redis.call('XADD', log, last .. '-*', 'e', entry)
+  end
+  local oldest = tonumber(oldest_ms)
+  local indexes = {P .. 'log:subject:' .. subject}
+  if client ~= '' then indexes[2] = P .. 'log:client:' .. client end
+  for _, index in ipairs(indexes) do
+    redis.call('RPUSH', index, id)
+    while true do
+      local first = redis.call('LINDEX', index, 0)
+      if first and tonumber(string.match(first, '^(%d+)')) < oldest then
+        redis.call('LPOP', index)
+      else
+        break
+      end
+    end
+  end
+  return id
 end
-return 1
+
+-- a subject whose snapshot expired: the snapshot, its log index, its place in the client's set (and the
+-- client's log index with the client's last subject)
+local function forget_subject(id)
+  local snapshot = redis.call('GET', P .. 'subj:' .. id)
+  if snapshot then
+    local client = client_of(snapshot)
+    if client then
+      redis.call('SREM', P .. 'client:' .. client, id)
+      if redis.call('SCARD', P .. 'client:' .. client) == 0 then
+        redis.call('DEL', P .. 'log:client:' .. client)
+      end
+    end
+  end
+  redis.call('DEL', P .. 'subj:' .. id, P .. 'log:subject:' .. id)
+  redis.call('ZREM', P .. 'subjects', id)
+end
+
+-- removes what expired by `now`; `rearm`: when a subject with something pending is looked at again
+local function sweep(now, oldest_ms, limit, rearm)
+  redis.call('ZREMRANGEBYSCORE', P .. 'events', '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', P .. 'sent', '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', P .. 'attempts', '-inf', now)
+  if redis.call('EXISTS', P .. 'log') == 1 then
+    redis.call('XTRIM', P .. 'log', 'MINID', oldest_ms)
+  end
+  local expired = redis.call('ZRANGEBYSCORE', P .. 'subjects', '-inf', now, 'LIMIT', 0, tonumber(limit))
+  local forgotten = 0
+  for _, id in ipairs(expired) do
+    if redis.call('HEXISTS', P .. 'held', id) == 1 then
+      redis.call('ZADD', P .. 'subjects', rearm, id)
+    else
+      forget_subject(id)
+      forgotten = forgotten + 1
+    end
+  end
+  return forgotten
+end
 """
 
-# KEYS: log:seq, log, then the index lists (log:subject:{id}, log:client:{id}) the entry belongs to.
-# ARGV: entry JSON. Each entry is stored once and indexed by its sequence number.
-_RECORD = """
-local seq = redis.call('INCR', KEYS[1])
-redis.call('HSET', KEYS[2], seq, ARGV[1])
-for i = 3, #KEYS do
-  redis.call('RPUSH', KEYS[i], seq)
+# ARGV: prefix, slot, payload JSON, score, subject, subject expiry.
+_SCHEDULE = _FUNCTIONS + "return schedule(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
+# ARGV: prefix, slot, subject expiry.
+_DROP = _FUNCTIONS + "return drop(ARGV[2], ARGV[3])"
+# ARGV: prefix, slot, version, subject expiry.
+_COMPLETE = _FUNCTIONS + "return complete(ARGV[2], ARGV[3], ARGV[4])"
+# ARGV: prefix, subject id, client id ("" for none), occurred_at, snapshot JSON, order, subject expiry.
+_PUT_SUBJECT = _FUNCTIONS + "return put_subject(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])"
+# ARGV: prefix, entry JSON, subject, client ("" for none), store time in ms, the oldest time kept in ms.
+_RECORD = _FUNCTIONS + "return record(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
+# ARGV: prefix, now, the oldest log time kept in ms, limit, now + retention, a seen event id ("" for none).
+_SWEEP = _FUNCTIONS + """
+if ARGV[6] ~= '' then
+  redis.call('ZADD', P .. 'events', ARGV[5], ARGV[6])
 end
-return seq
+return sweep(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+"""
+
+# KEYS: pending, due, versions. ARGV: now, lease expiry, limit. Returns {slot1, version1, slot2, ...}.
+# The claimed slots are re-scored to the lease expiry instead of removed: a scheduler that dies after
+# claiming but before enqueuing loses nothing, the slot just comes due again when the lease runs out.
+# Each claim bumps the slot's version, so a dispatch of an earlier claim is stale from then on.
+_CLAIM_DUE = """
+local slots = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local claimed = {}
+for _, slot in ipairs(slots) do
+  if redis.call('HEXISTS', KEYS[1], slot) == 1 then
+    local version = redis.call('HINCRBY', KEYS[3], slot, 1)
+    if version > tonumber(redis.call('HGET', KEYS[3], '') or '0') then
+      redis.call('HSET', KEYS[3], '', version)   -- no later schedule of any slot gives this version again
+    end
+    redis.call('ZADD', KEYS[2], ARGV[2], slot)
+    claimed[#claimed + 1] = slot
+    claimed[#claimed + 1] = version
+  else
+    redis.call('ZREM', KEYS[2], slot)
+  end
+end
+return claimed
+"""
+
+# KEYS: pending, due, versions. ARGV: until, then slot1, version1, slot2, ... Returns how many were held:
+# each slot still at its version is kept out of the due index until `until` (a lease renewed), never
+# less long than it already was (GT: a retry's longer hold stays).
+_HOLD = """
+local held = 0
+for i = 2, #ARGV, 2 do
+  local slot = ARGV[i]
+  if redis.call('HGET', KEYS[3], slot) == ARGV[i + 1] and redis.call('HEXISTS', KEYS[1], slot) == 1 then
+    redis.call('ZADD', KEYS[2], 'GT', ARGV[1], slot)
+    held = held + 1
+  end
+end
+return held
+"""
+
+# An ingest plan's reads and its client's lock, in one round trip. ARGV: prefix, lock key, ttl in ms,
+# event id, subject id, client id ("" for none), then the slots. Returns false when the lock is held,
+# else {seen, snapshot, {payload, version, ...} per slot, {subject id, snapshot, ...} of the client}.
+_BEGIN_PLAN = _FUNCTIONS + """
+if not redis.call('SET', P .. 'lock:' .. ARGV[2], 1, 'NX', 'PX', ARGV[3]) then
+  return false
+end
+local pending = {}
+for i = 7, #ARGV do
+  pending[#pending + 1] = redis.call('HGET', P .. 'pending', ARGV[i]) or false
+  pending[#pending + 1] = redis.call('HGET', P .. 'versions', ARGV[i]) or false
+end
+local subjects = {}
+if ARGV[6] ~= '' then
+  for _, id in ipairs(redis.call('SMEMBERS', P .. 'client:' .. ARGV[6])) do
+    subjects[#subjects + 1] = id
+    subjects[#subjects + 1] = redis.call('GET', P .. 'subj:' .. id) or false
+  end
+end
+local seen = redis.call('ZSCORE', P .. 'events', ARGV[4]) and 1 or 0
+return {seen, redis.call('GET', P .. 'subj:' .. ARGV[5]) or false, pending, subjects}
+"""
+
+# An ingest plan's writes, in order, then the sweep when it marked its event seen; unless a key the plan
+# assumed unsent was sent: then only the lock is released, and those keys are returned. ARGV: prefix,
+# now, the oldest log time kept in ms, sweep limit, now + retention, store time in ms, the ops as JSON.
+_APPLY = _FUNCTIONS + """
+local expires, now_ms, oldest_ms = ARGV[5], ARGV[6], ARGV[3]
+local ops = cjson.decode(ARGV[7])
+local sent = {}
+for _, op in ipairs(ops) do
+  if op[1] == 'unsent' and redis.call('ZSCORE', P .. 'sent', op[2]) then
+    sent[#sent + 1] = op[2]
+  end
+end
+if #sent > 0 then
+  for _, op in ipairs(ops) do
+    if op[1] == 'release' then redis.call('DEL', P .. 'lock:' .. op[2]) end
+  end
+  return sent
+end
+local seen = false
+for _, op in ipairs(ops) do
+  local name = op[1]
+  if name == 'unsent' then
+    -- checked above
+  elseif name == 'put_subject' then
+    put_subject(op[2], op[3], op[4], op[5], op[6], expires)
+  elseif name == 'schedule' then
+    schedule(op[2], op[3], op[4], op[5], expires)
+  elseif name == 'drop' then
+    drop(op[2], expires)
+  elseif name == 'record' then
+    record(op[2], op[3], op[4], now_ms, oldest_ms)
+  elseif name == 'add_event' then
+    redis.call('ZADD', P .. 'events', expires, op[2])
+    seen = true
+  elseif name == 'release' then
+    redis.call('DEL', P .. 'lock:' .. op[2])
+  else
+    return redis.error_reply('unknown plan op ' .. tostring(name))
+  end
+end
+if seen then
+  sweep(ARGV[2], oldest_ms, ARGV[4], expires)
+end
+return {}
+"""
+
+# A dispatch's outcome in one round trip: the key marked sent (unless ""), the entries recorded, the
+# slot completed at its version, the sending lock released (unless ""). ARGV: prefix, slot, version,
+# sent key, lock key, now + retention, store time in ms, the oldest log time kept in ms, then per
+# entry: its JSON, subject, client (""). Returns 1 when the slot was completed, 0 when it was stale.
+_FINISH_DISPATCH = _FUNCTIONS + """
+local expires = ARGV[6]
+if ARGV[4] ~= '' then
+  redis.call('ZADD', P .. 'sent', 'NX', expires, ARGV[4])
+end
+for i = 9, #ARGV, 3 do
+  record(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[7], ARGV[8])
+end
+local done = complete(ARGV[2], ARGV[3], expires)
+if ARGV[5] ~= '' then
+  redis.call('DEL', P .. 'lock:' .. ARGV[5])
+end
+return done
+"""
+
+# ARGV: prefix, client id, then the slots to drop. Erases the client's subjects (snapshots and log
+# indexes), the given pending slots and the client's log entries. Returns {subjects, pending, log entries}.
+_FORGET_CLIENT = _FUNCTIONS + """
+local client = ARGV[2]
+local removed = {0, 0, 0}
+local ids = {}
+local function drop_log(index)
+  for _, id in ipairs(redis.call('LRANGE', index, 0, -1)) do
+    if not ids[id] then
+      ids[id] = true
+      removed[3] = removed[3] + redis.call('XDEL', P .. 'log', id)
+    end
+  end
+  redis.call('DEL', index)
+end
+for i = 3, #ARGV do
+  local stored = redis.call('HGET', P .. 'pending', ARGV[i])
+  if stored then
+    local subject = unpend(ARGV[i], stored)
+    if redis.call('HINCRBY', P .. 'held', subject, -1) <= 0 then
+      redis.call('HDEL', P .. 'held', subject)
+    end
+    removed[2] = removed[2] + 1
+  end
+end
+for _, subject in ipairs(redis.call('SMEMBERS', P .. 'client:' .. client)) do
+  local snapshot = redis.call('GET', P .. 'subj:' .. subject)
+  if snapshot and client_of(snapshot) == client then
+    drop_log(P .. 'log:subject:' .. subject)
+    redis.call('DEL', P .. 'subj:' .. subject)
+    redis.call('ZREM', P .. 'subjects', subject)
+    redis.call('HDEL', P .. 'held', subject)
+    removed[1] = removed[1] + 1
+  end
+end
+redis.call('DEL', P .. 'client:' .. client)
+drop_log(P .. 'log:client:' .. client)
+return removed
 """
 
 
@@ -187,13 +457,18 @@ class _Scripts:
     complete: Script
     put_subject: Script
     record: Script
+    sweep: Script
+    begin_plan: Script
+    apply: Script
+    finish_dispatch: Script
+    forget_client: Script
 
     @classmethod
     def register(cls, client: Redis) -> _Scripts:
-        return cls(schedule=client.register_script(_SCHEDULE), drop=client.register_script(_DROP),
-                   claim_due=client.register_script(_CLAIM_DUE), hold=client.register_script(_HOLD),
-                   complete=client.register_script(_COMPLETE),
-                   put_subject=client.register_script(_PUT_SUBJECT), record=client.register_script(_RECORD))
+        sources = {"schedule": _SCHEDULE, "drop": _DROP, "claim_due": _CLAIM_DUE, "hold": _HOLD, "complete": _COMPLETE,
+                   "put_subject": _PUT_SUBJECT, "record": _RECORD, "sweep": _SWEEP, "begin_plan": _BEGIN_PLAN,
+                   "apply": _APPLY, "finish_dispatch": _FINISH_DISPATCH, "forget_client": _FORGET_CLIENT}
+        return cls(**{name: client.register_script(source) for name, source in sources.items()})
 
 
 @define
@@ -207,10 +482,15 @@ class RedisStore:
     Args:
         client: a redis-py client created with ``decode_responses=True``.
         prefix: prepended to every key.
+        retention: how long history is kept (`tidings.store`); `set_retention` changes it.
+        clock: the store's clock, which retention follows.
     """
 
     client: Redis
     prefix: str = "tidings:"
+    retention: timedelta = DEFAULT_RETENTION
+    clock: Clock = field(factory=SystemClock)
+    sweep_limit: int = 200            # expired subjects forgotten per sweep, at most
     _scripts: _Scripts = field(init=False)
 
     @_scripts.default
@@ -236,24 +516,20 @@ class RedisStore:
             if ride_out else {}
         return cls(redis.Redis.from_url(url, decode_responses=True, **options), prefix=prefix)
 
+    def set_retention(self, retention: timedelta, *, clock: Clock) -> None:
+        self.retention, self.clock = retention, clock
+
     # ------------------------------------------------------------ events and subjects
 
     def add_event(self, event_id: str) -> None:
-        self.client.set(self._key("event", event_id), 1, ex=KEEP_SECONDS)
+        self._sweep(event_id)
 
     def has_event(self, event_id: str) -> bool:
-        return bool(self.client.exists(self._key("event", event_id)))
+        return self.client.zscore(self._key("events"), event_id) is not None
 
     def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime, order: str = "") -> bool:
-        stored: dict[str, Any] = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": dict(subject)}
-        if order:
-            stored["order"] = order
-        keys = [self._key("subj", subject["id"])]
-        client = (subject.get("client") or {}).get("id")
-        if client:
-            keys.append(self._key("client", client))
-        return bool(self._scripts.put_subject(keys=keys, args=[repr(occurred_at.timestamp()), _dumps(stored),
-                                                               subject["id"], order]))
+        return bool(self._scripts.put_subject(keys=[], args=[self.prefix, *self._subject_args(kind, subject, occurred_at, order),
+                                                             self._expires()]))
 
     def subject(self, subject_id: str) -> dict[str, Any] | None:
         found = cast("str | None", self.client.get(self._key("subj", subject_id)))
@@ -264,9 +540,7 @@ class RedisStore:
         if not ids:
             return []
         found = cast("list[str | None]", self.client.mget([self._key("subj", i) for i in ids]))
-        snapshots = (json.loads(s) for s in found if s is not None)
-        # the index is only added to: a subject that moved to another client is filtered out here
-        return [s for s in snapshots if (s["subject"].get("client") or {}).get("id") == client_id]
+        return _of_client(client_id, found)
 
     # ------------------------------------------------------------ pending messages
 
@@ -278,20 +552,19 @@ class RedisStore:
         return self._pending(slot, payload, version) if payload is not None else None
 
     def schedule(self, slot: str, *, send_at: datetime | None, message: PendingMessage) -> int:
-        stored = pending_json(attrs.evolve(message, send_at=send_at.astimezone(timezone.utc) if send_at else None))
-        version = self._scripts.schedule(keys=self._pending_keys(),
-                                         args=[slot, _dumps(stored), _score(send_at) if send_at else ""])
+        version = self._scripts.schedule(keys=[], args=[self.prefix, *self._schedule_args(slot, send_at, message),
+                                                        self._expires()])
         return int(version)
 
     def drop(self, slot: str) -> PendingMessage | None:
-        found = self._scripts.drop(keys=self._pending_keys(), args=[slot])
+        found = self._scripts.drop(keys=[], args=[self.prefix, slot, self._expires()])
         return self._pending(slot, found[0], found[1]) if found else None
 
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[tuple[str, int]]:
         if limit <= 0:
             return []
         until = now.timestamp()
-        flat = self._scripts.claim_due(keys=self._pending_keys(),
+        flat = self._scripts.claim_due(keys=[self._key("pending"), self._key("due"), self._key("versions")],
                                        args=[repr(until), repr(until + lease.total_seconds()), limit])
         return [(flat[i], int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
@@ -301,10 +574,10 @@ class RedisStore:
         args: list[str] = [_score(until)]
         for slot, version in claims:
             args += [slot, str(version)]
-        return int(self._scripts.hold(keys=self._pending_keys(), args=args))
+        return int(self._scripts.hold(keys=[self._key("pending"), self._key("due"), self._key("versions")], args=args))
 
     def complete(self, slot: str, version: int) -> bool:
-        return bool(self._scripts.complete(keys=self._pending_keys(), args=[slot, str(version)]))
+        return bool(self._scripts.complete(keys=[], args=[self.prefix, slot, str(version), self._expires()]))
 
     def next_due(self) -> datetime | None:
         first = cast("list[tuple[str, float]]", self.client.zrange(self._key("due"), 0, 0, withscores=True))
@@ -316,17 +589,16 @@ class RedisStore:
     # ------------------------------------------------------------ exactly once
 
     def was_sent(self, key: str) -> bool:
-        return bool(self.client.exists(self._key("sent", key)))
+        return self.client.zscore(self._key("sent"), key) is not None
 
     def mark_sent(self, key: str) -> bool:
-        return bool(self.client.set(self._key("sent", key), 1, nx=True, ex=KEEP_SECONDS))
+        return bool(self.client.zadd(self._key("sent"), {key: float(self._expires())}, nx=True))
 
     def mark_attempt(self, key: str) -> bool:
-        return bool(self.client.set(self._key("attempt", key), 1, nx=True, ex=KEEP_SECONDS))
+        return bool(self.client.zadd(self._key("attempts"), {key: float(self._expires())}, nx=True))
 
     def acquire(self, key: str, *, ttl: timedelta) -> bool:
-        # Redis refuses an expiry of 0 ms; a lock that lapses at once is held for 1 ms instead
-        return bool(self.client.set(self._key("lock", key), 1, nx=True, px=max(1, int(ttl.total_seconds() * 1000))))
+        return bool(self.client.set(self._key("lock", key), 1, nx=True, px=_ms(ttl)))
 
     def release(self, key: str) -> None:
         self.client.delete(self._key("lock", key))
@@ -344,8 +616,8 @@ class RedisStore:
     # ------------------------------------------------------------ gone addresses
 
     def mark_gone(self, key: str) -> None:
-        # kept as long as sent keys: a subscription gone today is not sent to for the next year, and a
-        # host that never removes it costs one small key, not a request to the push service per message
+        # kept for a year: a subscription gone today is not sent to again, and a host that never removes
+        # it costs one small key, not a request to the push service per message
         self.client.set(self._key("gone", key), 1, ex=KEEP_SECONDS)
 
     def gone(self, keys: Collection[str]) -> set[str]:
@@ -361,20 +633,20 @@ class RedisStore:
     # ------------------------------------------------------------ the delivery log
 
     def record(self, entry: LogEntry) -> None:
-        keys = [self._key("log:seq"), self._key("log"), self._key("log:subject", entry.subject)]
-        if entry.client is not None:
-            keys.append(self._key("log:client", entry.client))
-        self._scripts.record(keys=keys, args=[_dumps(entry_json(entry))])
+        now_ms, oldest_ms = self._log_times()
+        self._scripts.record(keys=[], args=[self.prefix, *_entry_args(entry), now_ms, oldest_ms])
 
     def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]:
         if subject is not None or client is not None:
             index = self._key("log:subject", subject) if subject is not None else self._key("log:client", cast(str, client))
-            seqs = cast("list[str]", self.client.lrange(index, 0, -1))
-            found = cast("list[str | None]", self.client.hmget(self._key("log"), seqs)) if seqs else []
+            ids = cast("list[str]", self.client.lrange(index, 0, -1))
+            with self.client.pipeline(transaction=False) as pipe:
+                for id_ in ids:
+                    pipe.xrange(self._key("log"), id_, id_)
+                found = [item for items in pipe.execute() for item in items] if ids else []
         else:
-            everything = cast("dict[str, str]", self.client.hgetall(self._key("log")))
-            found = [everything[s] for s in sorted(everything, key=int)]
-        entries = [json.loads(e) for e in found if e is not None]
+            found = cast("list[Any]", self.client.xrange(self._key("log")))
+        entries = [json.loads(fields["e"]) for _, fields in found]
         return [e for e in entries
                 if (subject is None or e.get("subject") == subject) and (client is None or e.get("client") == client)]
 
@@ -401,17 +673,120 @@ class RedisStore:
     def data_remove(self, namespace: str, name: str, item: str) -> bool:
         return bool(self.client.lrem(self._key(f"data:{namespace}:list", name), 0, item))
 
+    # ------------------------------------------------------------ one round trip for a plan, one for an outcome
+
+    def begin_plan(self, owner: str, *, ttl: timedelta, event_id: str, subject_id: str, slots: Collection[str],
+                   client_id: str | None) -> PlanState | None:
+        """Take the planning lock `owner` and read what planning an event needs, in one round trip (`tidings.store.plan`)."""
+        ordered = list(slots)
+        found = self._scripts.begin_plan(keys=[], args=[self.prefix, owner, _ms(ttl), event_id, subject_id,
+                                                        client_id or "", *ordered])
+        if not found:
+            return None
+        seen, snapshot, flat, subjects = found
+        pending = {slot: self._pending(slot, flat[2 * i], flat[2 * i + 1]) if flat[2 * i] is not None else None
+                   for i, slot in enumerate(ordered)}
+        by_id = sorted(zip(subjects[::2], subjects[1::2]))
+        return PlanState(subject_id=subject_id, seen=bool(seen), snapshot=json.loads(snapshot) if snapshot is not None else None,
+                         pending=pending,
+                         client_subjects=_of_client(client_id, [s for _, s in by_id]) if client_id else None)
+
+    def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
+        """Write a plan's ops in order, in one round trip and atomically, unless a key it assumed unsent was
+        sent: then those keys come back and nothing but the lock's release was written (`tidings.store.plan`)."""
+        written: list[list[Any]] = []
+        for op in ops:
+            if op.name == "put_subject":
+                written.append(["put_subject", *self._subject_args(*op.args)])
+            elif op.name == "schedule":
+                written.append(["schedule", *self._schedule_args(*op.args)])
+            elif op.name == "record":
+                written.append(["record", *_entry_args(op.args[0])])
+            else:   # drop, add_event, release, unsent: one string each
+                written.append([op.name, *op.args])
+        now = self.clock.now().timestamp()
+        keep = self.retention.total_seconds()
+        now_ms, oldest_ms = self._log_times()
+        sent = self._scripts.apply(keys=[], args=[self.prefix, repr(now), oldest_ms, self.sweep_limit, repr(now + keep),
+                                                  now_ms, json.dumps(written, separators=(",", ":"), ensure_ascii=False)])
+        return set(sent)
+
+    def finish_dispatch(self, slot: str, version: int, *, sent: str | None = None, entries: Sequence[LogEntry] = (),
+                        release: str | None = None) -> bool:
+        """A dispatch's outcome in one round trip: `sent` marked sent, `entries` recorded, the slot completed at
+        `version` (False when it was stale), the lock `release` released."""
+        now_ms, oldest_ms = self._log_times()
+        args: list[Any] = [self.prefix, slot, str(version), sent or "", release or "", self._expires(), now_ms, oldest_ms]
+        for entry in entries:
+            args.extend(_entry_args(entry))
+        return bool(self._scripts.finish_dispatch(keys=[], args=args))
+
+    # ------------------------------------------------------------ retention and erasure
+
+    def expire(self) -> int:
+        """Remove what expired by the store's clock (`add_event` does it too); returns how many subjects went."""
+        return self._sweep("")
+
+    def forget_client(self, client_id: str) -> dict[str, int]:
+        """Erase a client: its subjects' snapshots, their pending messages and its log entries; returns the counts."""
+        scope = f"|client:{client_id}|"
+        subjects = cast("set[str]", self.client.smembers(self._key("client", client_id)))
+        slots = [slot for slot, stored in cast("Any", self.client.hscan_iter(self._key("pending"), count=1000))
+                 if scope in slot or json.loads(stored)["subject"] in subjects]
+        found = self._scripts.forget_client(keys=[], args=[self.prefix, client_id, *slots])
+        return {"subjects": int(found[0]), "pending": int(found[1]), "log": int(found[2])}
+
     def close(self) -> None:
         self.client.close()
 
     # ------------------------------------------------------------ helpers
 
+    def _sweep(self, event_id: str) -> int:
+        now = self.clock.now().timestamp()
+        _, oldest_ms = self._log_times()
+        return int(self._scripts.sweep(keys=[], args=[
+            self.prefix, repr(now), oldest_ms, self.sweep_limit, repr(now + self.retention.total_seconds()), event_id]))
+
+    def _expires(self) -> str:
+        """When what is written now expires, by the store's clock."""
+        return repr(self.clock.now().timestamp() + self.retention.total_seconds())
+
+    def _log_times(self) -> tuple[int, int]:
+        """The store's time in ms (a new log entry's id) and the oldest log time kept."""
+        now = self.clock.now().timestamp()
+        return int(now * 1000), max(0, int((now - self.retention.total_seconds()) * 1000))
+
+    @staticmethod
+    def _subject_args(kind: str, subject: Mapping[str, Any], occurred_at: datetime, order: str) -> list[str]:
+        stored: dict[str, Any] = {"kind": kind, "occurred_at": occurred_at.timestamp(), "subject": dict(subject)}
+        if order:
+            stored["order"] = order
+        client = (subject.get("client") or {}).get("id") or ""
+        return [subject["id"], client, repr(occurred_at.timestamp()), _dumps(stored), order]
+
+    @staticmethod
+    def _schedule_args(slot: str, send_at: datetime | None, message: PendingMessage) -> list[str]:
+        stored = pending_json(attrs.evolve(message, send_at=send_at.astimezone(timezone.utc) if send_at else None))
+        return [slot, _dumps(stored), _score(send_at) if send_at else "", message.subject]
+
     def _key(self, name: str, id_: str | None = None) -> str:
         return f"{self.prefix}{name}" if id_ is None else f"{self.prefix}{name}:{id_}"
-
-    def _pending_keys(self) -> list[str]:
-        return [self._key("versions"), self._key("pending"), self._key("due")]
 
     @staticmethod
     def _pending(slot: str, payload: str, version: str | None) -> PendingMessage:
         return pending_from_json(json.loads(payload), slot=slot, version=int(version) if version is not None else 0)
+
+
+def _ms(ttl: timedelta) -> int:
+    # Redis refuses an expiry of 0 ms; a lock that lapses at once is held for 1 ms instead
+    return max(1, int(ttl.total_seconds() * 1000))
+
+
+def _entry_args(entry: LogEntry) -> list[str]:
+    return [_dumps(entry_json(entry)), entry.subject, entry.client or ""]
+
+
+def _of_client(client_id: str, found: Sequence[str | None]) -> list[dict[str, Any]]:
+    """The snapshots still of `client_id`: a subject that moved to another client is left out."""
+    snapshots = (json.loads(s) for s in found if s is not None)
+    return [s for s in snapshots if (s["subject"].get("client") or {}).get("id") == client_id]
