@@ -178,6 +178,7 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
     """
     from tidings.errors import PublishError
     from tidings.pipeline import events_from_lines
+    from tidings.pipeline.build import PUBLISH_BATCH
     from tidings.runtime.outages import Outage, QuietReconnects, is_connection_error, keep_trying
     pipeline = _pipeline(config_path, load(config_path), inline_if_embedded=True)
     broker = Outage("broker", "publish")
@@ -198,29 +199,42 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
             numbers.append(number)
             yield item
 
+    def one_by_one(event: Any, number: int) -> bool:
+        """Publish `event` on its own, waiting out an outage for --retry-for (once the broker stayed away that
+        long, each further one gets one attempt); False when the broker did not acknowledge it."""
+        nonlocal given_up, last_error
+        try:
+            keep_trying(partial(pipeline.publish, event), outage=broker, within=0.0 if given_up else retry_for)
+        except Exception as e:
+            if not is_connection_error(e):
+                raise
+            given_up, last_error = True, e
+            unacknowledged.append(number)
+            return False
+        given_up = False
+        return True
+
     with click.open_file(events_path, "rb") as lines:
-        # in batches; an event of a batch the broker did not take is published again on its own, waiting
-        # out an outage for --retry-for (once the broker stayed away that long, each further one gets one attempt)
-        events: dict[int, Any] = {}   # the events of the batch in flight, by position
-        for index, outcome in pipeline.publish_many(_remembered(valid(lines), events)):
-            event = events.pop(index)
-            if isinstance(outcome, EventError):
-                click.echo(f"line {numbers[index]}: {outcome}", err=True)
-                rejected += 1
-                continue
-            if not isinstance(outcome, PublishError):
-                published += 1
-                continue
+        # in batches while the broker takes them; an event of a batch it did not take goes on its own
+        for batch in _batches(valid(lines), PUBLISH_BATCH):
+            first = len(numbers) - len(batch)
             try:
-                keep_trying(partial(pipeline.publish, event), outage=broker, within=0.0 if given_up else retry_for)
+                outcomes = list(pipeline.publish_many(batch)) if not given_up else None
             except Exception as e:
                 if not is_connection_error(e):
                     raise
-                given_up, last_error = True, e
-                unacknowledged.append(numbers[index])
+                outcomes = None
+            if outcomes is None:
+                published += sum(one_by_one(event, numbers[first + i]) for i, event in enumerate(batch))
                 continue
-            given_up = False
-            published += 1
+            for index, outcome in outcomes:
+                if isinstance(outcome, PublishError):
+                    published += one_by_one(batch[index], numbers[first + index])
+                elif isinstance(outcome, EventError):
+                    click.echo(f"line {numbers[first + index]}: {outcome}", err=True)
+                    rejected += 1
+                else:
+                    published += 1
     click.echo(f"published {published} event{'s' if published != 1 else ''}" + (f", rejected {rejected}" if rejected else "")
                + (f", not acknowledged {len(unacknowledged)}" if unacknowledged else ""))
     if unacknowledged:
@@ -233,11 +247,16 @@ def publish(config_path: str, retry_for: float, events_path: str) -> None:
         sys.exit(1)
 
 
-def _remembered(items: Iterator[Any], kept: dict[int, Any]) -> Iterator[Any]:
-    """`items`, each also kept by its position (publish_many's index) until its outcome takes it."""
-    for index, item in enumerate(items):
-        kept[index] = item
-        yield item
+def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    """`items` in lists of `size` (the last one shorter)."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _ranges(numbers: list[int]) -> str:

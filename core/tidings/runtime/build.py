@@ -29,8 +29,9 @@ def pipeline_for(deployment: Deployment, *, connect: bool = False, inline_if_emb
     from tidings.pipeline import build_pipeline, connect_transports, open_broker
     from tidings.store import open_store
     cfg = deployment.config
-    # the worker and the scheduler wait short Redis outages out; publish says at once that Redis is away
-    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace, ride_out=not inline_if_embedded)
+    # the worker waits a short Redis outage out inside a command, with an event or a batch in hand (its probe,
+    # on a connection of its own, still logs the outage); the scheduler's loop and publish see it at once
+    store = open_store(cfg.tidings.store, namespace=cfg.tidings.namespace, ride_out=connect)
     transports = connect_transports(deployment, store=store) if connect else {}   # a channel may keep data in it
     embedded = cfg.tidings.broker.startswith("memory://")
     broker = None if inline_if_embedded and embedded else open_broker(cfg.tidings.broker)

@@ -74,11 +74,14 @@ class _Recorder(Middleware):
             pending = self.pipeline.store.pending(message.args[0])
             self.planned.at = pending.planned if pending is not None else None
 
-    def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
-                              exception: BaseException | None = None) -> None:
-        from tidings.pipeline.retries import DeliveryRetry
-        if isinstance(exception, DeliveryRetry):
-            self.retries.labels(reason=exception.failure.reason).inc()
+    def after_enqueue(self, broker: dramatiq.Broker, message: Any, delay: int | None) -> None:
+        # every retry of a delivery is a dispatch message sent on with its last Failure noted: Dramatiq's
+        # Retries sending a failed one again, or a batch sending on a slot of its own that is to be retried
+        from tidings.pipeline.actors import DISPATCH_ACTOR
+        from tidings.pipeline.retries import FAILURE_OPTION
+        failure = message.options.get(FAILURE_OPTION) if message.actor_name == DISPATCH_ACTOR else None
+        if failure is not None:
+            self.retries.labels(reason=str(failure.get("reason") or "")).inc()
 
     def record(self, entry: dict[str, Any]) -> None:
         """A delivery-log listener."""

@@ -15,8 +15,24 @@ __all__ = ["BrokerProbe", "probe_store"]
 
 
 def probe_store(store: ScheduleStore) -> None:
-    """A cheap read; raises what the store's client raises when its server cannot be reached."""
-    store.next_due()
+    """A cheap read; raises what the store's client raises when its server cannot be reached.
+
+    A Redis store is asked on a connection of the probe's own that tries once: the store's own client
+    may wait an outage out inside the command (`ride_out`), which would hide the outage from the log.
+    """
+    client = getattr(store, "client", None)
+    if client is None:
+        store.next_due()
+        return
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    options = {k: v for k, v in client.connection_pool.connection_kwargs.items() if k not in ("retry", "retry_on_error")}
+    probe = redis.Redis(**options, retry=Retry(NoBackoff(), 0))
+    try:
+        probe.ping()
+    finally:
+        probe.close()
 
 
 @define
