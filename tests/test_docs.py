@@ -95,3 +95,17 @@ def test_the_example_plugins_readme_configuration_passes_tidings_check(installed
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("ok (1 rule, 0 locations, channels: postcard, triggers: status-change)")
     assert "warning" not in result.stderr
+
+
+def test_the_plugin_guide_shows_the_example_plugin_its_tests_and_configuration_as_they_are() -> None:
+    # the guide's code is the example distribution's (which its own tests run), and its configuration the one
+    # the test above passes through `tidings check`
+    guide = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    example = ROOT / "docs" / "example-plugin"
+    blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
+    assert blocks == [(example / "tidings_postcard" / "plugin.py").read_text(encoding="utf-8"),
+                      (example / "tests" / "test_plugin.py").read_text(encoding="utf-8")]
+    readme = (example / "README.md").read_text(encoding="utf-8")
+    [configuration] = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert f"```toml\n{configuration}```" in guide
+    assert len(blocks[0].splitlines()) <= 70, "the guide promises a channel in about 60 lines"

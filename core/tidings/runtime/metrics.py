@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -55,12 +54,14 @@ def prepare() -> str:
 
 
 class _Recorder(Middleware):
-    """Counts what the pipeline records and the retries, and knows the planned time of the dispatch in hand."""
+    """Counts what the pipeline records and the retries, and knows the planned times of the dispatches in hand."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         from prometheus_client import Counter, Histogram
         self.pipeline = pipeline
-        self.planned = threading.local()
+        # idempotency key -> planned time of the messages in hand, popped by their entry (bounded: a dispatch
+        # that finds its message stale records nothing, and its key is forgotten when the map is cleared)
+        self.planned_at: dict[str, datetime] = {}
         self.messages = Counter("tidings_messages", "Delivery-log entries by rule, channel, status and reason.",
                                 ["rule", "channel", "status", "reason"])
         self.lag = Histogram("tidings_due_to_send_lag_seconds", "From a message's planned time to its sending.",
@@ -68,18 +69,24 @@ class _Recorder(Middleware):
         self.retries = Counter("tidings_retries", "Delivery attempts that are to be retried, by reason.", ["reason"])
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
-        from tidings.pipeline.actors import DISPATCH_ACTOR
-        self.planned.at = None
+        from tidings.pipeline.actors import DISPATCH_ACTOR, claims_of
         if message.actor_name == DISPATCH_ACTOR and message.args:
-            pending = self.pipeline.store.pending(message.args[0])
-            self.planned.at = pending.planned if pending is not None else None
+            # a batch's slots are delivered by other threads: each planned time is kept by idempotency key
+            if len(self.planned_at) > 10_000:
+                self.planned_at.clear()
+            for slot, _ in claims_of(message.args):
+                pending = self.pipeline.store.pending(slot)
+                if pending is not None:
+                    self.planned_at[pending.key] = pending.planned
 
     def after_enqueue(self, broker: dramatiq.Broker, message: Any, delay: int | None) -> None:
         # every retry of a delivery is a dispatch message sent on with its last Failure noted: Dramatiq's
         # Retries sending a failed one again, or a batch sending on a slot of its own that is to be retried
         from tidings.pipeline.actors import DISPATCH_ACTOR
         from tidings.pipeline.retries import FAILURE_OPTION
-        failure = message.options.get(FAILURE_OPTION) if message.actor_name == DISPATCH_ACTOR else None
+        # (sent with a delay: a delayed message moved to its queue when due is enqueued again, without one)
+        retried = message.actor_name == DISPATCH_ACTOR and delay is not None
+        failure = message.options.get(FAILURE_OPTION) if retried else None
         if failure is not None:
             self.retries.labels(reason=str(failure.get("reason") or "")).inc()
 
@@ -88,7 +95,7 @@ class _Recorder(Middleware):
         rule, channel = str(entry.get("rule") or ""), str(entry.get("channel") or "")
         self.messages.labels(rule=rule, channel=channel, status=str(entry.get("status")),
                              reason=str(entry.get("reason") or "")).inc()
-        planned = getattr(self.planned, "at", None)
+        planned = self.planned_at.pop(str(entry.get("key") or ""), None)
         if entry.get("status") == "sent" and planned is not None:
             at = datetime.fromisoformat(str(entry["at"]).replace("Z", "+00:00"))
             self.lag.labels(rule=rule, channel=channel).observe(max(0.0, (at - planned).total_seconds()))

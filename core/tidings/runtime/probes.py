@@ -24,15 +24,15 @@ def probe_store(store: ScheduleStore) -> None:
     if client is None:
         store.next_due()
         return
-    import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
-    options = {k: v for k, v in client.connection_pool.connection_kwargs.items() if k not in ("retry", "retry_on_error")}
-    probe = redis.Redis(**options, retry=Retry(NoBackoff(), 0))
+    pool = client.connection_pool
+    probe = pool.connection_class(**{**pool.connection_kwargs, "retry": Retry(NoBackoff(), 0)})
     try:
-        probe.ping()
+        probe.send_command("PING")
+        probe.read_response()
     finally:
-        probe.close()
+        probe.disconnect()
 
 
 @define
