@@ -34,38 +34,10 @@ from pathlib import Path
 
 from services import RedisServer
 from tidings.testing import LocalJsonProvider
+from tidings.testing.deployments import booking_sms_config
 
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
 
-CONFIG = """
-[tidings]
-timezone = "Europe/Warsaw"
-broker = "{redis}"
-store = "{redis}"
-lease = "1m"
-
-[plugins]
-channels = ["sms"]
-triggers = ["status-change"]
-
-[channels.sms]
-provider = "json"
-url = "{url}"
-sender = "Tidings"
-default_region = "PL"
-body = {{ to = "{{to}}", from = "{{sender}}", text = "{{text}}" }}
-lookup_url = "{url}/{{idempotency_key}}"
-
-[[rules]]
-id = "booked"
-trigger = "status-change"
-on = "created"
-channel = "sms"
-template = "booked"
-
-[templates.booked]
-sms = "Booked: {{{{ subject.id }}}}"
-"""
 
 
 class Provider(LocalJsonProvider):
@@ -102,7 +74,9 @@ def run(args: argparse.Namespace, *, kill_at: int, redis_url: str) -> int:
     provider = Provider()
     folder = Path(tempfile.mkdtemp(prefix="tidings-crash-"))
     config = folder / "tidings.toml"
-    config.write_text(CONFIG.format(redis=redis_url, url=provider.url))
+    config.write_text(booking_sms_config(
+        store=redis_url, url=provider.url, sender="Tidings", tidings='lease = "1m"',
+        sms=f'body = {{ to = "{{to}}", from = "{{sender}}", text = "{{text}}" }}\nlookup_url = "{provider.url}/{{idempotency_key}}"'))
 
     from tidings.config import load_config
     from tidings.pipeline import build_pipeline, open_broker

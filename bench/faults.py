@@ -41,44 +41,11 @@ from typing import Any
 
 from services import RedisServer
 from tidings.testing import LocalJsonProvider
+from tidings.testing.deployments import booking_sms_config
 from tidings.testing.http import Reply, Request
 
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
 
-CONFIG = """
-[tidings]
-timezone = "Europe/Warsaw"
-broker = "{redis}"
-store = "{redis}"
-lease = "1m"
-
-[plugins]
-channels = ["sms"]
-triggers = ["status-change"]
-
-[channels.sms]
-provider = "json"
-url = "{url}"
-sender = "Tidings"
-default_region = "PL"
-timeout = 1
-body = {{ to = "{{to}}", from = "{{sender}}", text = "{{text}}" }}
-{lookup}
-
-[[rules]]
-id = "booked"
-trigger = "status-change"
-on = "created"
-channel = "sms"
-template = "booked"
-{later}
-
-[templates.booked]
-sms = "Booked: {{{{ subject.id }}}}"
-
-[templates.later]
-sms = "Later: {{{{ subject.id }}}}"
-"""
 
 LATER_RULE = """
 [[rules]]
@@ -88,6 +55,9 @@ on = "created"
 channel = "sms"
 template = "later"
 delay = "1m"
+
+[templates.later]
+sms = "Later: {{ subject.id }}"
 """
 
 
@@ -164,8 +134,10 @@ class Scenario:
         self.folder = Path(tempfile.mkdtemp(prefix="tidings-faults-"))
         self.config = self.folder / "tidings.toml"
         look = f'lookup_url = "{provider.url}/{{idempotency_key}}"' if lookup and not provider.keyless else ""
-        text = CONFIG.format(redis=self.redis.url, url=provider.url, lookup=look, later=LATER_RULE if later else "")
-        self.config.write_text(text.replace('template = "booked"', f'template = "booked"\ndelivery = "{delivery}"'))
+        body = 'body = { to = "{to}", from = "{sender}", text = "{text}" }'
+        self.config.write_text(booking_sms_config(
+            store=self.redis.url, url=provider.url, sender="Tidings", tidings='lease = "1m"',
+            sms=f"timeout = 1\n{body}\n{look}", rule=f'delivery = "{delivery}"', more=LATER_RULE if later else ""))
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         from tidings.config import load_config
         from tidings.store import open_store

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,34 +28,8 @@ from typing import IO, Any
 import pytest
 
 from tidings.testing import LocalJsonProvider, PrivateRedis, running
+from tidings.testing.deployments import booking_sms_config
 
-CONFIG = """
-[tidings]
-timezone = "Europe/Warsaw"
-namespace = "outages"
-broker = "{redis}"
-store = "{redis}"
-
-[plugins]
-channels = ["sms"]
-triggers = ["status-change"]
-
-[channels.sms]
-provider = "json"
-url = "{url}"
-sender = "Salon"
-default_region = "PL"
-
-[[rules]]
-id = "booked"
-trigger = "status-change"
-on = "created"
-channel = "sms"
-template = "booked"
-
-[templates.booked]
-sms = "{text}: {{{{ subject.id }}}}"
-"""
 
 
 def event(n: int) -> str:
@@ -109,7 +82,7 @@ class Process:
 @pytest.fixture
 def deployment(restartable_redis: PrivateRedis, local_json_provider: LocalJsonProvider, tmp_path: Path) -> Path:
     config = tmp_path / "tidings.toml"
-    config.write_text(CONFIG.format(redis=restartable_redis.url, url=local_json_provider.url, text="Booked"), encoding="utf-8")
+    config.write_text(booking_sms_config(store=restartable_redis.url, url=local_json_provider.url, tidings='namespace = "outages"'), encoding="utf-8")
     return config
 
 

@@ -19,38 +19,10 @@ from pathlib import Path
 import pytest
 
 from tidings.testing import LocalJsonProvider
+from tidings.testing.deployments import booking_sms_config
 from tidings.testing.http import Reply, Request
 
 # a lease of ten minutes: what arrives within a minute was not brought back by a lease running out
-CONFIG = """
-[tidings]
-timezone = "Europe/Warsaw"
-broker = "{redis}"
-store = "{redis}"
-lease = "10m"
-
-[plugins]
-channels = ["sms"]
-triggers = ["status-change"]
-
-[channels.sms]
-provider = "json"
-url = "{url}"
-sender = "Salon"
-default_region = "PL"
-timeout = 1
-lookup_url = "{url}/{{idempotency_key}}"
-
-[[rules]]
-id = "booked"
-trigger = "status-change"
-on = "created"
-channel = "sms"
-template = "booked"
-
-[templates.booked]
-sms = "Booked: {{{{ subject.id }}}}"
-"""
 
 # a scheduler's first step, as Scheduler.enqueue_due takes it, and then nothing: it is killed here
 CLAIM_AND_HANG = """
@@ -91,7 +63,8 @@ def provider() -> Iterator[HangsFirst]:
 @pytest.fixture
 def config(private_redis: str, provider: HangsFirst, tmp_path: Path) -> Path:
     path = tmp_path / "tidings.toml"
-    path.write_text(CONFIG.format(redis=private_redis, url=provider.url), encoding="utf-8")
+    path.write_text(booking_sms_config(store=private_redis, url=provider.url, tidings='lease = "10m"',
+                                       sms=f'timeout = 1\nlookup_url = "{provider.url}/{{idempotency_key}}"'), encoding="utf-8")
     return path
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tidings.testing import LocalJsonProvider, PrivateRedis, Reply, Request
+from tidings.testing.deployments import booking_sms_config
 
 Process = Any   # conftest's: a tidings command run as a real process
 
@@ -26,39 +27,6 @@ LINK_SECRET = "lnk_9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"
 PHONES = {n: f"6001002{n:02d}" for n in range(1, 6)}
 EMAILS = {n: f"klientka.{n}@example.org" for n in range(1, 6)}
 
-CONFIG = """
-[tidings]
-timezone = "Europe/Warsaw"
-namespace = "privacy"
-broker = "{redis}"
-store = "{redis}"
-
-[links]
-secret = "{link_secret}"
-base_url = "https://salon.example/l"
-
-[plugins]
-channels = ["sms"]
-triggers = ["status-change"]
-
-[channels.sms]
-provider = "json"
-url = "{url}"
-sender = "Salon"
-default_region = "PL"
-timeout = 2
-headers = {{ Authorization = "Bearer {{auth_token}}" }}
-
-[[rules]]
-id = "booked"
-trigger = "status-change"
-on = "created"
-channel = "sms"
-template = "booked"
-
-[templates.booked]
-sms = "Booked, {{{{ client.name }}}} ({{{{ client.phone }}}}, {{{{ client.email }}}}): {{{{ subject.id }}}}"
-"""
 
 
 class LeakyProvider(LocalJsonProvider):
@@ -116,7 +84,11 @@ def test_debug_logs_of_worker_and_scheduler_through_failures_hold_no_address_or_
         restartable_redis: PrivateRedis, leaky_provider: LeakyProvider, processes: Callable[..., Process],
         until: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "tidings.toml"
-    config.write_text(CONFIG.format(redis=restartable_redis.url, url=leaky_provider.url, link_secret=LINK_SECRET),
+    config.write_text(booking_sms_config(
+        store=restartable_redis.url, url=leaky_provider.url, tidings='namespace = "privacy"',
+        sms='timeout = 2\nheaders = { Authorization = "Bearer {auth_token}" }',
+        text="Booked, {{ client.name }} ({{ client.phone }}, {{ client.email }}): {{ subject.id }}",
+        more=f'[links]\nsecret = "{LINK_SECRET}"\nbase_url = "https://salon.example/l"'),
                       encoding="utf-8")
     monkeypatch.setenv("TIDINGS_SMS_AUTH_TOKEN", SECRET)
     log_file = tmp_path / "worker-file.log"

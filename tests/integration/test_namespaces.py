@@ -15,37 +15,11 @@ from typing import Any
 
 import pytest
 
-from tidings.testing import LocalJsonProvider, PrivateRedis
+from tidings.testing import LocalJsonProvider
+from tidings.testing.deployments import booking_sms_config
 
 Process = Any   # conftest's: a tidings command run as a real process
 
-CONFIG = """
-[tidings]
-timezone = "Europe/Warsaw"
-namespace = "{namespace}"
-broker = "{broker}"
-store = "{store}"
-
-[plugins]
-channels = ["sms"]
-triggers = ["status-change"]
-
-[channels.sms]
-provider = "json"
-url = "{url}"
-sender = "Salon"
-default_region = "PL"
-
-[[rules]]
-id = "booked"
-trigger = "status-change"
-on = "created"
-channel = "sms"
-template = "booked"
-
-[templates.booked]
-sms = "{name}: {{{{ subject.id }}}}"
-"""
 
 
 @pytest.fixture
@@ -81,7 +55,8 @@ def test_two_deployments_on_one_redis_and_one_vhost_each_deliver_only_their_own_
     configs = []
     for namespace, provider, name in zip(namespaces, two_providers, ("A", "B"), strict=True):
         config = tmp_path / f"{namespace}.toml"
-        config.write_text(CONFIG.format(namespace=namespace, broker=broker, store=private_redis, url=provider.url, name=name),
+        config.write_text(booking_sms_config(store=private_redis, broker=broker, url=provider.url, text=f"{name}: {{{{ subject.id }}}}",
+                                              tidings=f'namespace = "{namespace}"'),
                           encoding="utf-8")
         configs.append(config)
     running = []

@@ -16,39 +16,14 @@ from typing import Any
 import pytest
 
 from tidings.testing import LocalJsonProvider
+from tidings.testing.deployments import booking_sms_config
 
-CONFIG = """
-[tidings]
-timezone = "Europe/Warsaw"
-broker = "{redis}"
-store = "{redis}"
-
-[plugins]
-channels = ["sms"]
-triggers = ["status-change"]
-
-[channels.sms]
-provider = "json"
-url = "{url}"
-sender = "Salon"
-default_region = "PL"
-
-[[rules]]
-id = "booked"
-trigger = "status-change"
-on = "created"
-channel = "sms"
-template = "booked"
-
-[templates.booked]
-sms = "Booked: {{{{ subject.id }}}}"
-"""
 
 
 @pytest.fixture
 def setup(private_redis: str, local_json_provider: LocalJsonProvider, tmp_path: Path) -> tuple[Path, LocalJsonProvider]:
     config = tmp_path / "tidings.toml"
-    config.write_text(CONFIG.format(redis=private_redis, url=local_json_provider.url), encoding="utf-8")
+    config.write_text(booking_sms_config(store=private_redis, url=local_json_provider.url), encoding="utf-8")
     return config, local_json_provider
 
 
