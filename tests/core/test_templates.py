@@ -540,3 +540,18 @@ def test_a_plugins_global_reads_the_settings_of_a_channel_through_channel_settin
 
     # Then the first reads [channels.sms], the second finds no settings
     assert (configured, bare) == ("From SalonAnna", "From nobody")
+
+
+# ---------------------------------------------------------------- a dict's keys by attribute, its methods still checked
+
+@pytest.mark.parametrize("source", ["{{ data.pop('k') }}", "{{ data.update(k=2) }}", "{{ data.clear() }}",
+                                    "{{ data.setdefault('j', 1) }}", "{{ data.__class__ }}", "{{ client.nothing }}"])
+def test_a_dict_method_that_changes_it_a_dunder_or_a_missing_key_is_refused(source: str) -> None:
+    with pytest.raises(TemplateError):
+        render_text(source, {"data": {"k": 1}, "client": {"name": "Ann"}})
+
+
+def test_a_dict_key_reads_by_attribute_and_its_harmless_methods_still_work() -> None:
+    context = {"data": {"k": 1, "items": "shadowed"}, "client": {"name": "Ann"}}
+    assert render_text("{{ client.name }} {{ data.k }} {{ data['items'] }} {{ data.items() | list | length }}",
+                       context) == "Ann 1 shadowed 2"

@@ -48,6 +48,11 @@ class Templates:
     problems: list[Problem] = field(factory=list)           # found while loading
     _envs: dict[bool, Sandbox] = field(factory=dict)
     _compiled: dict[tuple[str, bool], Any] = field(factory=dict)
+    # what depends on the configuration alone, worked out once: the text a (template, trigger) sends
+    # through a channel in a recipient locale, the locale a render formats in, whether a part is HTML
+    _resolved: dict[tuple[str | None, str, str, str | None], Found | None] = field(factory=dict)
+    _format_locales: dict[tuple[str | None, str | None], str] = field(factory=dict)
+    _html: dict[tuple[str, str], bool] = field(factory=dict)
 
     @classmethod
     def build(cls, config: Config, registry: Registry) -> Templates:
@@ -70,8 +75,11 @@ class Templates:
 
     def is_html(self, channel: str, part: str) -> bool:
         """Whether a channel's part is HTML (role ``html``): only HTML is autoescaped."""
-        found = self.registry.channels.get(channel)
-        return found.role(part) == "html" if found is not None else part == "html"
+        key = (channel, part)
+        if key not in self._html:
+            found = self.registry.channels.get(channel)
+            self._html[key] = found.role(part) == "html" if found is not None else part == "html"
+        return self._html[key]
 
     def compiled(self, source: str, html: bool) -> Any:
         key = (source, html)
@@ -102,7 +110,17 @@ class Templates:
         return rule.template or default or "", default
 
     def resolve(self, rule: Rule, channel: str, locale: str | None) -> Found | None:
-        """(locale, template name, part sources) of the text a rule sends through a channel, or None."""
+        """(locale, template name, part sources) of the text a rule sends through a channel, or None.
+
+        It depends on the rule's template and trigger only, so it is looked up once for each of them,
+        channel and locale (the texts do not change once loaded).
+        """
+        key = (rule.template, rule.trigger, channel, locale)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(rule, channel, locale)
+        return self._resolved[key]
+
+    def _resolve(self, rule: Rule, channel: str, locale: str | None) -> Found | None:
         name, default = self._names_of(rule)
         chain = locale_chain(locale, self.config.tidings.locale)
         # the recipient's own locale first, then the template's unlocalised texts, then the configured locale and en
@@ -136,6 +154,12 @@ class Templates:
         recipient a date they read at a glance ("10 mar 2026, 14:00", never "2:00 PM" for a Polish
         client). Only a locale Babel does not know falls back: to the text's, then ``[tidings].locale``.
         """
+        key = (recipient, text)
+        if key not in self._format_locales:
+            self._format_locales[key] = self._format_locale(recipient, text)
+        return self._format_locales[key]
+
+    def _format_locale(self, recipient: str | None, text: str | None) -> str:
         for candidate in locale_chain(recipient, text, self.config.tidings.locale):
             if babel_knows(candidate):
                 return candidate

@@ -20,11 +20,28 @@ from tidings.templates import budget
 
 __all__ = ["Sandbox", "capped"]
 
+_DICT_NAMES = frozenset(dir(dict))   # what ``getattr`` finds on a plain dict: its methods and dunders, nothing else
+
 
 class Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with a budget on work, time, and the size of everything it builds."""
 
     intercepted_binops = frozenset(["*", "**", "%", "+"])
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``a.b`` on a plain dict of the context (nearly every lookup a text makes) without the detour.
+
+        Jinja's sandbox tries ``getattr(obj, "b")`` first, which on a dict raises AttributeError unless
+        ``b`` names one of dict's own attributes, and then ``obj["b"]``. For an exact `dict` and a name
+        that is not one of dict's attributes that is the item or undefined, so it is looked up as such;
+        everything else (dict's methods, any other type) takes the sandbox's checked way.
+        """
+        if type(obj) is dict and attribute not in _DICT_NAMES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         budget.spend()

@@ -32,6 +32,8 @@ GSM7_BASIC = frozenset(
 # GSM 03.38 extension table: each costs two septets (escape + character)
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
+_GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
+
 # (limit of a single SMS, limit of each segment of a concatenated SMS), in septets or UTF-16 units
 LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}
 
@@ -55,7 +57,7 @@ class SegmentInfo:
 
 def is_gsm7(text: str) -> bool:
     """Whether every character of `text` is in the GSM-7 default alphabet or its extension table."""
-    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+    return _GSM7_ALL.issuperset(text)
 
 
 def _costs(text: str, encoding: str) -> list[int]:
@@ -72,8 +74,11 @@ def segment_info(text: str) -> SegmentInfo:
         SegmentInfo(encoding='UCS-2', characters=17, units=17, segments=1)
     """
     encoding = GSM7 if is_gsm7(text) else UCS2
-    costs = _costs(text, encoding)
-    units = sum(costs)
+    # the units counted in C: an extension character is two septets, a character outside the BMP two UTF-16 units
+    if encoding == GSM7:
+        units = len(text) + sum(text.count(c) for c in GSM7_EXTENSION)
+    else:
+        units = len(text.encode("utf-16-le", "surrogatepass")) // 2
     single, per_segment = LIMITS[encoding]
     if units == 0:
         segments = 0
@@ -81,7 +86,7 @@ def segment_info(text: str) -> SegmentInfo:
         segments = 1
     else:
         segments, used = 1, 0
-        for cost in costs:
+        for cost in _costs(text, encoding):
             if used + cost > per_segment:   # an escape pair or surrogate pair is never split
                 segments, used = segments + 1, 0
             used += cost

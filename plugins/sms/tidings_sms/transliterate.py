@@ -80,7 +80,7 @@ def transliterate(text: str, locale: str = "") -> str:
         >>> transliterate("Do zobaczenia 10 paź o 14:00, Łucja!")
         'Do zobaczenia 10 paz o 14:00, Lucja!'
     """
-    if all(c in _GSM7 for c in text):
+    if _GSM7.issuperset(text):
         return text
     text = unicodedata.normalize("NFC", text)   # "e" + a combining accent is GSM-7's "é"
     ukrainian = locale.lower().startswith("uk")
