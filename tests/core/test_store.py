@@ -239,6 +239,45 @@ def test_orders_compare_by_code_point_not_by_locale(store: ScheduleStore) -> Non
     assert store.put_subject("visit", visit("v-2", status="longer"), occurred_at=at(10), order="1:evt-10") is True
 
 
+def booked(subject_id: str, start: str, *services: tuple[str, str | None], client: str | None = "c-ola",
+           status: str = "confirmed") -> dict[str, Any]:
+    return {**visit(subject_id, client=client, status=status), "start": start,
+            "services": [{"id": i, "name": i, "category": c} for i, c in services]}
+
+
+def test_client_bookings_are_found_by_client_category_and_start_through_the_index(store: ScheduleStore) -> None:
+    nails, hair, own = ("manicure", "nails"), ("haircut", "hair"), ("massage", None)
+    store.put_subject("appointment", booked("v-1", "2026-03-01T10:00:00+01:00", nails), occurred_at=at(0))
+    store.put_subject("appointment", booked("v-2", "2026-03-20T10:00:00+01:00", nails, hair), occurred_at=at(0))
+    store.put_subject("appointment", booked("v-3", "2026-03-25T10:00:00+01:00", own), occurred_at=at(0))
+    store.put_subject("appointment", booked("v-4", "2026-03-26T10:00:00+01:00", nails, status="cancelled"), occurred_at=at(0))
+    store.put_subject("appointment", booked("v-5", "2026-03-27T10:00:00+01:00", nails, client="c-ivan"), occurred_at=at(0))
+    store.put_subject("appointment", booked("v-6", "2026-03-28T10:00:00+01:00", nails, status="completed"), occurred_at=at(0))
+
+    def ids(categories: list[str], after: str, client: str = "c-ola") -> list[str]:
+        return [s["subject"]["id"] for s in
+                store.client_bookings(client, categories=categories, after=datetime.fromisoformat(after))]
+
+    # after a moment (strictly), in any of the categories, closed ones left out, by id
+    assert ids(["nails"], "2026-03-01T10:00:00+01:00") == ["v-2", "v-6"]
+    assert ids(["nails", "service:massage"], "2026-02-01T00:00:00+00:00") == ["v-1", "v-2", "v-3", "v-6"]
+    assert ids(["hair"], "2026-03-20T09:59:00+00:00") == []
+    assert ids(["nails"], "2026-01-01T00:00:00+00:00", client="c-ivan") == ["v-5"]
+    # a booking that changes follows: moved to another category, cancelled, moved to another client
+    store.put_subject("appointment", booked("v-2", "2026-03-20T10:00:00+01:00", hair), occurred_at=at(1))
+    store.put_subject("appointment", booked("v-6", "2026-03-28T10:00:00+01:00", nails, status="no_show"), occurred_at=at(1))
+    store.put_subject("appointment", booked("v-1", "2026-03-01T10:00:00+01:00", nails, client="c-ivan"), occurred_at=at(1))
+    assert ids(["nails"], "2026-01-01T00:00:00+00:00") == []
+    assert ids(["hair"], "2026-01-01T00:00:00+00:00") == ["v-2"]
+    assert ids(["nails"], "2026-01-01T00:00:00+00:00", client="c-ivan") == ["v-1", "v-5"]
+    # an older event arriving late changes nothing; an erased client leaves no index behind
+    store.put_subject("appointment", booked("v-2", "2026-03-20T10:00:00+01:00", nails), occurred_at=at(0))
+    assert ids(["nails"], "2026-01-01T00:00:00+00:00") == []
+    store.forget_client("c-ivan")
+    assert ids(["nails"], "2026-01-01T00:00:00+00:00", client="c-ivan") == []
+    assert store.client_bookings("c-ola", categories=[], after=T0) == []
+
+
 def test_client_subjects_lists_the_client_snapshots_sorted_by_id(store: ScheduleStore) -> None:
     store.put_subject("visit", visit("v-2"), occurred_at=at(0))
     store.put_subject("order", visit("o-1"), occurred_at=at(0))
@@ -368,6 +407,17 @@ def test_history_expires_after_the_retention_by_the_store_clock_but_not_what_is_
     assert store.has_event("evt-2") is True
 
 
+def test_a_booking_leaves_the_index_of_bookings_with_its_expired_snapshot(store: ScheduleStore) -> None:
+    clock = VirtualClock(T0)
+    store.set_retention(timedelta(days=90), clock=clock)
+    store.put_subject("appointment", booked("v-1", "2026-03-20T10:00:00+01:00", ("manicure", "nails")), occurred_at=T0)
+    after = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert len(store.client_bookings("c-ola", categories=["nails"], after=after)) == 1
+    clock.set(T0 + timedelta(days=91))
+    store.expire()
+    assert store.client_bookings("c-ola", categories=["nails"], after=after) == []
+
+
 def test_forgetting_a_client_erases_its_snapshots_pending_messages_and_log_entries(store: ScheduleStore) -> None:
     # Given two clients, each with a visit, a pending reminder and log entries, and a repeat-visit slot of Ola's
     store.put_subject("visit", visit("v-1"), occurred_at=T0)
@@ -404,7 +454,7 @@ def test_an_ingest_plan_reads_under_its_lock_and_writes_every_op_in_order(store:
     assert state is not None and state.seen is False and state.subject_id == "v-1"
     assert state.snapshot is not None and state.snapshot["subject"] == visit("v-1")
     assert state.pending["a"] is not None and state.pending["a"].due == T0 and state.pending["b"] is None
-    assert [s["subject"]["id"] for s in state.client_subjects or []] == ["v-1"]
+    assert state.client_subjects is None   # the client's subjects are asked of the index of bookings, when needed
     assert store.begin_plan("ingest:client:c-ola", ttl=LEASE, event_id="evt-3", subject_id="v-1", slots=[],
                             client_id="c-ola") is None   # another worker waits for the lock
     # When its ops are applied

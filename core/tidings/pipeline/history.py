@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from attrs import define, field
@@ -32,6 +33,7 @@ class StoreHistory:
     # what client_subjects answered, by (client, kind): a history lives for one event's plan, whose
     # snapshot is written before any trigger asks
     _clients: dict[tuple[str, str], list[Subject]] = field(factory=dict)
+    _bookings: dict[tuple[str, str, tuple[str, ...], float], list[Subject]] = field(factory=dict)
 
     def newer_snapshot(self, event: Event) -> Subject | None:
         return self.newer if self.newer is not None and self.newer.id == event.subject.id else None
@@ -45,6 +47,15 @@ class StoreHistory:
             self._clients[client_id, kind] = [subject_from_dict(s["subject"]) for s in self.store.client_subjects(client_id)
                                               if s["kind"] == kind]
         return list(self._clients[client_id, kind])
+
+    def client_bookings(self, client_id: str, *, categories: Collection[str], after: datetime,
+                        kind: str = "appointment") -> list[Subject]:
+        key = (client_id, kind, tuple(sorted(categories)), after.timestamp())
+        if key not in self._bookings:
+            self._bookings[key] = [subject_from_dict(s["subject"]) for s in
+                                   self.store.client_bookings(client_id, categories=categories, after=after)
+                                   if s["kind"] == kind]
+        return list(self._bookings[key])
 
     def zone(self, location: str | None) -> ZoneInfo:
         return self.config.zone(location)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from attrs import define, field
 
-from tidings.store.plan import PlanOp, PlanState, client_of, newer_than
+from tidings.store.plan import PlanOp, PlanState, books, client_of, newer_than
 
 if TYPE_CHECKING:
     from tidings.clock import Clock
@@ -89,6 +89,18 @@ class Plan:
             if snapshot is not None and client_of(snapshot) == client_id:
                 by_id[subject_id] = snapshot
             elif snapshot is not None:
+                by_id.pop(subject_id, None)
+        return [by_id[i] for i in sorted(by_id)]
+
+    def client_bookings(self, client_id: str, *, categories: Collection[str], after: datetime) -> list[dict[str, Any]]:
+        base = self.store.client_bookings(client_id, categories=categories, after=after)
+        # the snapshots this plan wrote (or read) stand in for the stored ones
+        moment = after.timestamp()
+        by_id = {s["subject"]["id"]: s for s in base}
+        for subject_id, snapshot in self._subjects.items():
+            if books(snapshot, client_id, categories, moment):
+                by_id[subject_id] = snapshot   # type: ignore[assignment]
+            else:
                 by_id.pop(subject_id, None)
         return [by_id[i] for i in sorted(by_id)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -97,6 +97,12 @@ class History(Protocol):
     def newer_snapshot(self, event: Event) -> Subject | None: ...
 
     def client_subjects(self, client_id: str, *, kind: str = "appointment") -> list[Subject]: ...
+
+    # the client's bookings (not cancelled, rejected or missed) with a service in one of `categories` (a
+    # service's category, or ``service:ID`` for one without) that start after `after`, by id: an index
+    # lookup, where `client_subjects` reads every subject the client had
+    def client_bookings(self, client_id: str, *, categories: Collection[str], after: datetime,
+                        kind: str = "appointment") -> list[Subject]: ...
 
     def zone(self, location: str | None) -> ZoneInfo: ...
 

@@ -21,7 +21,7 @@ from attrs import define, field
 
 from tidings.clock import Clock, SystemClock
 from tidings.store.entries import LogEntry, entry_json
-from tidings.store.plan import PlanOp, PlanState
+from tidings.store.plan import PlanOp, PlanState, booking
 from tidings.store.records import PendingMessage
 
 _DEFAULT_RETENTION = timedelta(days=90)
@@ -57,6 +57,8 @@ class MemoryStore:
     _subject_expiry: dict[str, float] = field(factory=dict)  # subject id -> when its snapshot expires
     _held: dict[str, int] = field(factory=dict)             # subject id -> pending messages about it
     _by_client: dict[str, set[str]] = field(factory=dict)
+    # the index of bookings: client -> subject id -> (start timestamp, categories), see `tidings.store.plan.booking`
+    _bookings: dict[str, dict[str, tuple[float, tuple[str, ...]]]] = field(factory=dict)
     _pending: dict[str, PendingMessage] = field(factory=dict)
     _due: dict[str, float] = field(factory=dict)            # slot -> send time (or lease expiry) as a timestamp
     _heap: list[tuple[float, str]] = field(factory=list)    # lazily cleaned: entries that disagree with _due are stale
@@ -104,7 +106,18 @@ class MemoryStore:
             self._subjects[subject["id"]] = snapshot
             if client:
                 self._by_client.setdefault(client, set()).add(subject["id"])
+            self._unbook(before, subject["id"])
+            booked = booking(snapshot["subject"])
+            if client and booked is not None:
+                self._bookings.setdefault(client, {})[subject["id"]] = booked
             return True
+
+    def _unbook(self, client: str | None, subject_id: str) -> None:
+        found = self._bookings.get(client) if client else None
+        if client and found is not None:
+            found.pop(subject_id, None)
+            if not found:
+                del self._bookings[client]
 
     def subject(self, subject_id: str) -> dict[str, Any] | None:
         with self._mutex:
@@ -115,6 +128,13 @@ class MemoryStore:
         with self._mutex:
             snapshots = (self._subjects[s] for s in sorted(self._by_client.get(client_id, ())))
             return [_copied(s) for s in snapshots if _client_of(s) == client_id]
+
+    def client_bookings(self, client_id: str, *, categories: Collection[str], after: datetime) -> list[dict[str, Any]]:
+        moment, wanted = after.timestamp(), set(categories)
+        with self._mutex:
+            found = self._bookings.get(client_id, {})
+            return [_copied(self._subjects[s]) for s in sorted(found)
+                    if found[s][0] > moment and not wanted.isdisjoint(found[s][1])]
 
     def pending(self, slot: str) -> PendingMessage | None:
         with self._mutex:
@@ -307,8 +327,7 @@ class MemoryStore:
             if not self.acquire(owner, ttl=ttl):
                 return None
             return PlanState(subject_id=subject_id, seen=event_id in self._events, snapshot=self.subject(subject_id),
-                             pending={slot: self._pending.get(slot) for slot in slots},
-                             client_subjects=self.client_subjects(client_id) if client_id else None)
+                             pending={slot: self._pending.get(slot) for slot in slots}, client_subjects=None)
 
     def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
         """Write a plan's ops in order, at once, unless a key it assumed unsent was sent (`tidings.store.plan`)."""
@@ -366,6 +385,7 @@ class MemoryStore:
             slots = [slot for slot, message in self._pending.items() if scope in slot or message.subject in subjects]
             for slot in slots:
                 self.drop(slot)
+            self._bookings.pop(client_id, None)
             for subject in subjects:
                 del self._subjects[subject]
                 self._subject_expiry.pop(subject, None)
@@ -422,6 +442,7 @@ class MemoryStore:
                 forgotten += 1
                 del self._subject_expiry[key]
                 client = _client_of(self._subjects.pop(key, None))
+                self._unbook(client, key)
                 if client and client in self._by_client:
                     self._by_client[client].discard(key)
                     if not self._by_client[client]:

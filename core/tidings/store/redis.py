@@ -13,6 +13,7 @@ key                         type         holds
 ``subj:{id}``               string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject)
 ``subjects``                sorted set   subject id, scored by when its snapshot expires (store time)
 ``client:{id}``             set          ids of the client's subjects (those whose snapshot is kept)
+``book:{id}``               sorted set   the client's bookings (`tidings.store.plan.booking`): ``CATEGORY\x1fSUBJECT``, scored by start
 ``events``                  sorted set   seen event id, scored by when it expires
 ``sent``                    sorted set   sent idempotency key, scored by when it expires
 ``attempts``                sorted set   attempted key (``KEY|CHANNEL``), scored by when it expires
@@ -56,7 +57,7 @@ from attrs import define, field
 
 from tidings.clock import Clock, SystemClock
 from tidings.store.entries import LogEntry, entry_json
-from tidings.store.plan import PlanOp, PlanState
+from tidings.store.plan import PlanOp, PlanState, booking
 from tidings.store.records import PendingMessage, pending_from_json, pending_json
 
 if TYPE_CHECKING:
@@ -82,13 +83,41 @@ OUTAGE_RIDDEN = 60
 # one Redis, not a cluster.
 _FUNCTIONS = """
 local P = ARGV[1]
-local function client_of(snapshot)
-  local subject = cjson.decode(snapshot)['subject']
+local function client_in(subject)
   local client = type(subject) == 'table' and subject['client']
   if type(client) == 'table' and type(client['id']) == 'string' and client['id'] ~= '' then
     return client['id']
   end
   return nil
+end
+local function client_of(snapshot)
+  return client_in(cjson.decode(snapshot)['subject'])
+end
+-- the client's index of bookings: one member per category of the subject's services (a service without
+-- one is its own, 'service:ID'), as `tidings.store.plan.booking` names them
+local function categories(subject)
+  local out, seen = {}, {}
+  local services = type(subject) == 'table' and subject['services']
+  if type(services) == 'table' then
+    for _, service in ipairs(services) do
+      if type(service) == 'table' then
+        local category = service['category']
+        if type(category) ~= 'string' or category == '' then category = 'service:' .. tostring(service['id']) end
+        if not seen[category] then
+          seen[category] = true
+          out[#out + 1] = category
+        end
+      end
+    end
+  end
+  return out
+end
+local function unbook(client, subject, id)
+  if client then
+    for _, category in ipairs(categories(subject)) do
+      redis.call('ZREM', P .. 'book:' .. client, category .. '\31' .. id)
+    end
+  end
 end
 local function touch(subject, expires)
   redis.call('ZADD', P .. 'subjects', 'GT', expires, subject)
@@ -164,7 +193,8 @@ local function later(a, b)
   end
   return #a > #b
 end
-local function put_subject(id, client, at, snapshot, order, expires)
+-- `start`: the booking's start timestamp ('' when it is no booking the client's index keeps)
+local function put_subject(id, client, at, snapshot, order, expires, start)
   touch(id, expires)
   local key = P .. 'subj:' .. id
   local current = redis.call('GET', key)
@@ -174,14 +204,20 @@ local function put_subject(id, client, at, snapshot, order, expires)
     if stored['occurred_at'] > moment or (stored['occurred_at'] == moment and later(stored['order'] or '', order)) then
       return 0
     end
-    local before = client_of(current)
+    local before = client_in(stored['subject'])
     if before and before ~= client then
       redis.call('SREM', P .. 'client:' .. before, id)   -- the subject moved to another client
     end
+    unbook(before, stored['subject'], id)
   end
   redis.call('SET', key, snapshot)
   if client ~= '' then
     redis.call('SADD', P .. 'client:' .. client, id)
+    if start ~= nil and start ~= '' then
+      for _, category in ipairs(categories(cjson.decode(snapshot)['subject'])) do
+        redis.call('ZADD', P .. 'book:' .. client, start, category .. '\31' .. id)
+      end
+    end
   end
   return 1
 end
@@ -221,7 +257,9 @@ end
 local function forget_subject(id)
   local snapshot = redis.call('GET', P .. 'subj:' .. id)
   if snapshot then
-    local client = client_of(snapshot)
+    local subject = cjson.decode(snapshot)['subject']
+    local client = client_in(subject)
+    unbook(client, subject, id)
     if client then
       redis.call('SREM', P .. 'client:' .. client, id)
       if redis.call('SCARD', P .. 'client:' .. client) == 0 then
@@ -259,10 +297,32 @@ end
 _SCHEDULE = _FUNCTIONS + "return schedule(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
 # ARGV: prefix, slot, subject expiry.
 _DROP = _FUNCTIONS + "return drop(ARGV[2], ARGV[3])"
+# A client's bookings in some categories starting after a moment. ARGV: prefix, client id, after (a
+# timestamp), then the categories. Returns {subject id, snapshot, ...} by subject id.
+_BOOKINGS = _FUNCTIONS + """
+local wanted = {}
+for i = 4, #ARGV do wanted[ARGV[i]] = true end
+local ids, found = {}, {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', P .. 'book:' .. ARGV[2], '(' .. ARGV[3], '+inf')) do
+  local category, id = string.match(member, '^(.*)\31(.*)$')
+  if category and wanted[category] and not ids[id] then
+    ids[id] = true
+    found[#found + 1] = id
+  end
+end
+table.sort(found)
+local out = {}
+for _, id in ipairs(found) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('GET', P .. 'subj:' .. id) or false
+end
+return out
+"""
 # ARGV: prefix, slot, version, subject expiry.
 _COMPLETE = _FUNCTIONS + "return complete(ARGV[2], ARGV[3], ARGV[4])"
-# ARGV: prefix, subject id, client id ("" for none), occurred_at, snapshot JSON, order, subject expiry.
-_PUT_SUBJECT = _FUNCTIONS + "return put_subject(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])"
+# ARGV: prefix, subject id, client id ("" for none), occurred_at, snapshot JSON, order, booking start
+# ("" for none), subject expiry.
+_PUT_SUBJECT = _FUNCTIONS + "return put_subject(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[8], ARGV[7])"
 # ARGV: prefix, entry JSON, subject, client ("" for none), store time in ms, the oldest time kept in ms.
 _RECORD = _FUNCTIONS + "return record(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
 # ARGV: prefix, now, the oldest log time kept in ms, limit, now + retention, a seen event id ("" for none).
@@ -323,13 +383,7 @@ for i = 7, #ARGV do
   pending[#pending + 1] = redis.call('HGET', P .. 'pending', ARGV[i]) or false
   pending[#pending + 1] = redis.call('HGET', P .. 'versions', ARGV[i]) or false
 end
-local subjects = {}
-if ARGV[6] ~= '' then
-  for _, id in ipairs(redis.call('SMEMBERS', P .. 'client:' .. ARGV[6])) do
-    subjects[#subjects + 1] = id
-    subjects[#subjects + 1] = redis.call('GET', P .. 'subj:' .. id) or false
-  end
-end
+local subjects = {}   -- the client's subjects are no longer read here: repeat-visit asks the index of bookings
 local seen = redis.call('ZSCORE', P .. 'events', ARGV[4]) and 1 or 0
 return {seen, redis.call('GET', P .. 'subj:' .. ARGV[5]) or false, pending, subjects}
 """
@@ -358,7 +412,7 @@ for _, op in ipairs(ops) do
   if name == 'unsent' then
     -- checked above
   elseif name == 'put_subject' then
-    put_subject(op[2], op[3], op[4], op[5], op[6], expires)
+    put_subject(op[2], op[3], op[4], op[5], op[6], expires, op[7])
   elseif name == 'schedule' then
     schedule(op[2], op[3], op[4], op[5], expires)
   elseif name == 'drop' then
@@ -434,7 +488,7 @@ for _, subject in ipairs(redis.call('SMEMBERS', P .. 'client:' .. client)) do
     removed[1] = removed[1] + 1
   end
 end
-redis.call('DEL', P .. 'client:' .. client)
+redis.call('DEL', P .. 'client:' .. client, P .. 'book:' .. client)
 drop_log(P .. 'log:client:' .. client)
 return removed
 """
@@ -462,12 +516,13 @@ class _Scripts:
     apply: Script
     finish_dispatch: Script
     forget_client: Script
+    bookings: Script
 
     @classmethod
     def register(cls, client: Redis) -> _Scripts:
         sources = {"schedule": _SCHEDULE, "drop": _DROP, "claim_due": _CLAIM_DUE, "hold": _HOLD, "complete": _COMPLETE,
                    "put_subject": _PUT_SUBJECT, "record": _RECORD, "sweep": _SWEEP, "begin_plan": _BEGIN_PLAN,
-                   "apply": _APPLY, "finish_dispatch": _FINISH_DISPATCH, "forget_client": _FORGET_CLIENT}
+                   "apply": _APPLY, "finish_dispatch": _FINISH_DISPATCH, "forget_client": _FORGET_CLIENT, "bookings": _BOOKINGS}
         return cls(**{name: client.register_script(source) for name, source in sources.items()})
 
 
@@ -541,6 +596,13 @@ class RedisStore:
             return []
         found = cast("list[str | None]", self.client.mget([self._key("subj", i) for i in ids]))
         return _of_client(client_id, found)
+
+    def client_bookings(self, client_id: str, *, categories: Collection[str], after: datetime) -> list[dict[str, Any]]:
+        wanted = list(dict.fromkeys(categories))
+        if not wanted:
+            return []
+        flat = self._scripts.bookings(keys=[], args=[self.prefix, client_id, repr(after.timestamp()), *wanted])
+        return _of_client(client_id, flat[1::2])
 
     # ------------------------------------------------------------ pending messages
 
@@ -683,13 +745,12 @@ class RedisStore:
                                                         client_id or "", *ordered])
         if not found:
             return None
-        seen, snapshot, flat, subjects = found
+        seen, snapshot, flat, _ = found
         pending = {slot: self._pending(slot, flat[2 * i], flat[2 * i + 1]) if flat[2 * i] is not None else None
                    for i, slot in enumerate(ordered)}
-        by_id = sorted(zip(subjects[::2], subjects[1::2]))
+        # the client's subjects are not read up front: repeat-visit asks the index of bookings when it needs it
         return PlanState(subject_id=subject_id, seen=bool(seen), snapshot=json.loads(snapshot) if snapshot is not None else None,
-                         pending=pending,
-                         client_subjects=_of_client(client_id, [s for _, s in by_id]) if client_id else None)
+                         pending=pending, client_subjects=None)
 
     def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
         """Write a plan's ops in order, in one round trip and atomically, unless a key it assumed unsent was
@@ -762,7 +823,9 @@ class RedisStore:
         if order:
             stored["order"] = order
         client = (subject.get("client") or {}).get("id") or ""
-        return [subject["id"], client, repr(occurred_at.timestamp()), _dumps(stored), order]
+        booked = booking(subject)
+        return [subject["id"], client, repr(occurred_at.timestamp()), _dumps(stored), order,
+                repr(booked[0]) if booked is not None else ""]
 
     @staticmethod
     def _schedule_args(slot: str, send_at: datetime | None, message: PendingMessage) -> list[str]:

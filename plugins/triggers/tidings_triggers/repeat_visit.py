@@ -65,6 +65,12 @@ def came_back(info: Mapping[str, Any], others: Sequence[Subject]) -> Subject | N
     return next((o for o in _later_in_cycle(info, others) if o.status == "completed"), None)
 
 
+def in_cycle(history: History, client_id: str, info: Mapping[str, Any]) -> list[Subject]:
+    """The client's bookings in the cycle's categories after its visit, from the store's index of bookings."""
+    return history.client_bookings(client_id, categories=info["categories"],
+                                   after=datetime.fromisoformat(info["cycle_start"]))
+
+
 def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
     """One pending invitation per (rule, client): started by a completed visit, held while rebooked,
     dropped when the client came back."""
@@ -76,7 +82,6 @@ def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
         return
     scope = f"client:{client.id}"
     pending = history.pending(rule.id, scope)
-    others = history.client_subjects(client.id)
     services = matched(subject, options)
     if became(event, "completed") and subject.status == "completed" and services and subject.start is not None:
         if pending is not None and "cycle_start" in pending.info \
@@ -84,6 +89,7 @@ def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
             return   # an older visit marked completed late does not replace the newer cycle
         info = {"cycle": subject.id, "cycle_start": subject.start.isoformat(),
                 "categories": sorted({category_of(s) for s in services})}
+        others = in_cycle(history, client.id, info)
         if came_back(info, others) is not None:
             return   # the client has been back since this visit: there is nothing to invite them to
         due = options.after.after(subject.start, history.zone(subject.location))
@@ -95,6 +101,7 @@ def plan(event: Event, rule: Rule, history: History) -> Iterator[Intent]:
         return
     if pending is None:
         return
+    others = in_cycle(history, client.id, pending.info)
     back = came_back(pending.info, others)
     if back is not None:
         # the appointment that held the invitation (or any later one in its categories) was completed (PRODUCT §5)
