@@ -25,7 +25,8 @@ The format (``en.toml`` is the complete reference):
 ``[dates]``
     ``long`` (e-mail, push) and ``short`` (SMS): how a start ``t`` is written, with the filters.
 ``[pieces]``
-    optional: Jinja fragments set as variables of the same name before every phrase.
+    optional: Jinja fragments set as variables of the same name before every phrase (each text
+    sets only those it mentions, directly or through another piece).
 ``[statuses]``
     ``unknown``: a status the file does not name, shown as data (``{{ raw }}`` is the status with
     ``_`` as spaces); ``[statuses.appointment]``, ``[statuses.order]``, ``[statuses.lead]``: status →
@@ -155,8 +156,14 @@ def _problems(table: Mapping[str, Any]) -> Iterator[str]:
 # ---------------------------------------------------------------- assembly
 
 
-def _prelude(table: Mapping[str, Any], dates: str) -> str:
-    """The variables every phrase may use, set at the top of each template; `dates` is "long" or "short"."""
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _prelude(table: Mapping[str, Any], dates: str) -> list[tuple[frozenset[str], str]]:
+    """The variables every phrase may use, as (names it sets, statement); `dates` is "long" or "short".
+
+    `_with_prelude` puts the statements a text needs at its top.
+    """
     written: str = table["dates"][dates]
     statuses: Mapping[str, Any] = table["statuses"]
     pieces: Mapping[str, str] = table.get("pieces", {})
@@ -167,20 +174,35 @@ def _prelude(table: Mapping[str, Any], dates: str) -> str:
                   for j, (status, label) in enumerate(statuses.get(kind, {}).items()))
         + (unknown if statuses.get(kind) else "{% if raw %}" + statuses["unknown"] + "{% endif %}")
         for i, kind in enumerate(KINDS))
-    return (
-        '{% set who = recipient.name if recipient and recipient.name else "" %}'
-        '{% set client_name = client.name if client and client.name else subject.id %}'
-        '{% set what = services | map(attribute="name") | select | join(", ") %}'
-        '{% set where = location.name or "" %}'
-        '{% set verb = event.verb if event else "" %}'
-        '{% if subject.start %}{% set t = subject.start %}{% set when %}' + written + '{% endset %}'
-        '{% else %}{% set when = "" %}{% endif %}'
-        '{% if previous and previous.start %}{% set t = previous.start %}{% set before %}' + written + '{% endset %}'
-        '{% else %}{% set before = "" %}{% endif %}'
-        '{% set raw = (subject.status or "") | replace("_", " ") %}'
-        '{% set status %}' + chain + '{% endif %}{% endset %}'
-        + "".join("{% set " + name + " %}" + piece + "{% endset %}" for name, piece in pieces.items())
-    )
+    return [
+        (frozenset({"who"}), '{% set who = recipient.name if recipient and recipient.name else "" %}'),
+        (frozenset({"client_name"}), '{% set client_name = client.name if client and client.name else subject.id %}'),
+        (frozenset({"what"}), '{% set what = services | map(attribute="name") | select | join(", ") %}'),
+        (frozenset({"where"}), '{% set where = location.name or "" %}'),
+        (frozenset({"verb"}), '{% set verb = event.verb if event else "" %}'),
+        (frozenset({"t", "when"}), '{% if subject.start %}{% set t = subject.start %}{% set when %}' + written + '{% endset %}'
+                                   '{% else %}{% set when = "" %}{% endif %}'),
+        (frozenset({"t", "before"}), '{% if previous and previous.start %}{% set t = previous.start %}{% set before %}'
+                                     + written + '{% endset %}{% else %}{% set before = "" %}{% endif %}'),
+        (frozenset({"raw"}), '{% set raw = (subject.status or "") | replace("_", " ") %}'),
+        (frozenset({"status"}), '{% set status %}' + chain + '{% endif %}{% endset %}'),
+        *((frozenset({name}), "{% set " + name + " %}" + piece + "{% endset %}") for name, piece in pieces.items()),
+    ]
+
+
+def _with_prelude(prelude: list[tuple[frozenset[str], str]], text: str) -> str:
+    """`text` after the prelude's statements it needs, in their order: those setting a name it (or a
+    statement kept) mentions. A statement only sets variables, so one whose names nothing mentions
+    cannot change what the text writes; leaving it out saves its work at every render. Mentions are
+    found as any identifier anywhere in the source, words of plain text included, so in doubt a
+    statement is kept."""
+    needed = set(_IDENTIFIER.findall(text))
+    kept: list[str] = []
+    for names, statement in reversed(prelude):
+        if names & needed:
+            kept.append(statement)
+            needed |= set(_IDENTIFIER.findall(statement))
+    return "".join(reversed(kept)) + text
 
 
 def _branches(situations: Mapping[str, Mapping[str, str]], part: str, order: tuple[tuple[str, str | None], ...]) -> str:
@@ -223,19 +245,22 @@ def texts_of(trigger: str, table: Mapping[str, Any], locale: str) -> TemplateTex
     # (an SMS to staff, a greeting that ends a sentence, a push body)
     phrase = "{% set text %}" + _branches(situations, "sms", order) + "{% endset %}"
     capitalised = "{{ text[:1] | upper }}{{ text[1:] }}"
-    sms = (short + phrase + client_only + "{% set hello %}" + words["hello"] + "{% endset %}{% else %}{% set hello = '' %}{% endif %}"
-           "{{ hello }}{% if hello[-2:] == ', ' %}{{ text }}{% else %}" + capitalised + "{% endif %}")
-    title = long + _branches(situations, "title", order)
+    sms = _with_prelude(short, phrase + client_only + "{% set hello %}" + words["hello"]
+                        + "{% endset %}{% else %}{% set hello = '' %}{% endif %}"
+                        "{{ hello }}{% if hello[-2:] == ', ' %}{{ text }}{% else %}" + capitalised + "{% endif %}")
+    title = _with_prelude(long, _branches(situations, "title", order))
     body = _branches(situations, "body", order)
     details = trigger in WITH_DETAILS
-    text = (long + client_only + words["hello_mail"] + NL + NL + "{% endif %}" + body
-            + (_details(words, html=False) + client_only + _links(words, html=False) + "{% endif %}" if details else "")
-            + client_only + NL + NL + words["bye"] + "{% endif %}")
-    html = (long + client_only + "<p>" + words["hello_mail"] + "</p>{% endif %}<p>" + body + "</p>"
-            + (_details(words, html=True) + client_only + _links(words, html=True) + "{% endif %}" if details else "")
-            + client_only + "<p>" + words["bye"] + "</p>{% endif %}")
+    text = _with_prelude(long, client_only + words["hello_mail"] + NL + NL + "{% endif %}" + body
+                         + (_details(words, html=False) + client_only + _links(words, html=False) + "{% endif %}"
+                            if details else "")
+                         + client_only + NL + NL + words["bye"] + "{% endif %}")
+    html = _with_prelude(long, client_only + "<p>" + words["hello_mail"] + "</p>{% endif %}<p>" + body + "</p>"
+                         + (_details(words, html=True) + client_only + _links(words, html=True) + "{% endif %}"
+                            if details else "")
+                         + client_only + "<p>" + words["bye"] + "</p>{% endif %}")
     return TemplateTexts(name=trigger, locale=locale, texts={
-        "short": sms, "title": title, "text": text, "html": html, "brief": long + phrase + capitalised,
+        "short": sms, "title": title, "text": text, "html": html, "brief": _with_prelude(long, phrase + capitalised),
     })
 
 
