@@ -13,20 +13,33 @@ HTTP answers (used by the SMS and push transports): `http_failure` reads a statu
 5xx are ``provider_unavailable``, both transient, with the seconds the provider asked to wait;
 401 and 403 are ``provider_auth`` and anything else ``provider_rejected``, both permanent (a
 channel may read the provider's own error code for a finer reason, like ``invalid_address``).
+
+Calling a provider (used by the SMS, WhatsApp and Telegram transports, which send through the
+pooled `tidings.httppool.HttpPool`): `call_provider` makes one request and turns its network
+failures into delivery errors (a timeout and a failed or dropped connection are transient, a URL
+that cannot work is ``provider_config``); `refusal` logs an answer that is not a success, as
+deferred or rejected, and gives the error to raise for it; `json_object` reads an answer's JSON.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
 from tidings.errors import DeliveryError, PermanentDeliveryError, Problem, TransientDeliveryError
+from tidings.logging import get_logger
 
-__all__ = ["EnvSecret", "HttpFailure", "check_timeout", "http_failure", "missing", "retry_after_seconds"]
+if TYPE_CHECKING:
+    from tidings.httppool import HttpPool, Response
+
+__all__ = ["EnvSecret", "HttpFailure", "call_provider", "check_timeout", "http_failure", "json_object", "missing",
+           "refusal", "retry_after_seconds"]
+
+log = get_logger(__name__)
 
 # ---------------------------------------------------------------- settings
 
@@ -152,3 +165,80 @@ def retry_after_seconds(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+# ---------------------------------------------------------------- calling a provider
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def call_provider(pool: HttpPool, method: str, url: str, *, provider: str, name: str, hint: str,
+                  fields: Mapping[str, Any], action: str = "", scrub: Callable[[str], str] = _same,
+                  event: str | None = None, **kwargs: Any) -> Response:
+    """One request through `pool`, its network failures turned into delivery errors.
+
+    Args:
+        provider: the provider's short name, for ``details["provider"]`` (``"whatsapp"``, ``"twilio"``).
+        name: how messages name it (``"the WhatsApp Cloud API"``).
+        hint: where its URL is set, for a URL that cannot work (``"base_url in [channels.whatsapp]"``).
+        fields: logged with ``<provider>_deferred`` (rule, subject, channel, to).
+        action: what was asked, named when it timed out (``"sendMessage"``).
+        scrub: what an error's text goes through before it is written (a URL carrying a token).
+        event: the log line's prefix, ``<event>_deferred`` (the channel's name; `provider` by default).
+        kwargs: the request's own (`HttpPool.request`: ``json``, ``data``, ``headers``).
+
+    Raises:
+        TransientDeliveryError: ``timeout``, or ``connection_failed`` (refused, dropped, reset).
+        PermanentDeliveryError: ``provider_config``: the URL is not http(s) or has no host.
+    """
+    import http.client
+
+    from tidings.httppool import InvalidURL
+
+    details = {"provider": provider}
+    deferred = f"{event or provider}_deferred"
+    try:
+        return pool.request(method, url, **kwargs)
+    except TimeoutError as e:
+        log.info(deferred, **fields, reason="timeout")
+        asked = f" {action}" if action else ""
+        raise TransientDeliveryError(f"{name} did not answer{asked} within {pool.timeout:g} s ({type(e).__name__})",
+                                     reason="timeout", details=details) from None
+    except InvalidURL as e:
+        raise PermanentDeliveryError(f"{name} URL cannot be used: {scrub(str(e))} (check {hint})",
+                                     reason="provider_config", details=details) from None
+    except (OSError, http.client.HTTPException) as e:
+        log.info(deferred, **fields, reason="connection_failed")
+        raise TransientDeliveryError(f"could not reach {name}: {type(e).__name__}: {scrub(str(e))}",
+                                     reason="connection_failed", details=details) from None
+
+
+def refusal(failure: HttpFailure, *, provider: str, name: str, fields: Mapping[str, Any], details: Mapping[str, Any],
+            said: str = "", code: str = "", fix: str = "", logged: Mapping[str, Any] | None = None) -> DeliveryError:
+    """The error to raise for an answer that is not a success, logged as ``<provider>_deferred`` or ``_rejected``.
+
+    Args:
+        failure: what the answer means (`http_failure`, or the provider's own reading of its codes).
+        said: what the provider said, as ``": <its message>"``; `code` its error code as ``", code 131026"``.
+        fix: what to check, added when the credentials were refused (``provider_auth``).
+        logged: more fields for the log line (the provider's code, the seconds to wait).
+    """
+    status = failure.status
+    extra = dict(logged or {})
+    if failure.transient:
+        log.info(f"{provider}_deferred", **fields, status=status, **extra, reason=failure.reason)
+        return failure.error(f"{name} answered HTTP {status}{code}{said}; the message will be retried", details=details)
+    log.warning(f"{provider}_rejected", **fields, status=status, **extra, reason=failure.reason)
+    advice = f": check {fix}" if fix and failure.reason == "provider_auth" else ""
+    return failure.error(f"{name} refused the message (HTTP {status}{code}){said}{advice}", details=details)
+
+
+def json_object(response: Response) -> dict[str, Any]:
+    """The answer's JSON object, or ``{}`` when it is not one."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from attrs import define
 
-from tidings.channel_kit import HttpFailure, http_failure, retry_after_seconds
-from tidings.errors import PermanentDeliveryError, TransientDeliveryError
+from tidings.channel_kit import HttpFailure, call_provider, http_failure, json_object, refusal, retry_after_seconds
+from tidings.httppool import HttpPool
 from tidings.logging import get_logger
 from tidings.plugin_types import Receipt
 from tidings_telegram.addresses import chat_id
@@ -73,16 +72,16 @@ def classify(status: int, answer: Mapping[str, Any], retry_after: str | None = N
 
 @define
 class TelegramTransport:
-    """Sends Telegram messages through the Bot API, reusing one HTTP connection pool until `close`."""
+    """Sends Telegram messages through the Bot API, over a pool of keep-alive connections until `close`."""
 
     config: TelegramConfig
-    client: httpx.Client
+    client: HttpPool
     token: str
 
     @classmethod
     def connect(cls, config: TelegramConfig, *, token: str) -> TelegramTransport:
-        client = httpx.Client(base_url=config.base_url.rstrip("/"), timeout=config.timeout,
-                              headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        client = HttpPool(timeout=config.timeout, base_url=config.base_url.rstrip("/"), user_agent=USER_AGENT,
+                          headers={"Accept": "application/json"})
         return cls(config=config, client=client, token=token)
 
     def __repr__(self) -> str:
@@ -102,13 +101,15 @@ class TelegramTransport:
         body: dict[str, Any] = {"chat_id": chat_id(message.to), **compose(message.parts, bold_title=self.config.bold_title)}
         if not self.config.link_preview:
             body["link_preview_options"] = {"is_disabled": True}
-        response = self._post("sendMessage", body, message)
-        answer = _json_object(response)
+        fields = {"rule": message.rule, "subject": message.subject, "channel": "telegram", "to": message.to}
+        response = call_provider(self.client, "POST", f"/bot{self.token}/sendMessage", json=body, provider="telegram",
+                                 name="the Telegram Bot API", fields=fields, action="sendMessage", scrub=self._scrub,
+                                 hint="base_url and bot_token in [channels.telegram]")
+        answer = json_object(response)
         result = answer.get("result")
         if 200 <= response.status_code < 300 and answer.get("ok") is True and isinstance(result, Mapping):
             message_id = result.get("message_id")
-            log.debug("telegram_accepted", rule=message.rule, subject=message.subject, channel="telegram",
-                      to=message.to, provider_id=message_id)
+            log.debug("telegram_accepted", **fields, provider_id=message_id)
             return Receipt(provider_id=str(message_id) if message_id is not None else None)
         failure = classify(response.status_code, answer, response.headers.get("Retry-After"))
         details: dict[str, Any] = {"provider": "telegram", "status": response.status_code}
@@ -118,37 +119,10 @@ class TelegramTransport:
         parameters = answer.get("parameters")
         if isinstance(parameters, Mapping) and "migrate_to_chat_id" in parameters:
             details["migrate_to_chat_id"] = parameters["migrate_to_chat_id"]
-        said = f": {answer['description']}" if answer.get("description") else ""
-        if failure.transient:
-            log.info("telegram_deferred", rule=message.rule, subject=message.subject, channel="telegram", to=message.to,
-                     status=response.status_code, reason=failure.reason, retry_after=failure.retry_after)
-            raise failure.error(f"the Telegram Bot API answered HTTP {response.status_code}{said}; the message will be "
-                                "retried", details=details)
-        log.warning("telegram_rejected", rule=message.rule, subject=message.subject, channel="telegram", to=message.to,
-                    status=response.status_code, reason=failure.reason)
-        fix = (": check bot_token in [channels.telegram] or $TIDINGS_TELEGRAM_BOT_TOKEN"
-               if failure.reason == "provider_auth" else "")
-        raise failure.error(f"the Telegram Bot API refused the message (HTTP {response.status_code}){said}{fix}",
-                            details=details)
-
-    def _post(self, method: str, body: Mapping[str, Any], message: RenderedMessage) -> httpx.Response:
-        try:
-            return self.client.post(f"/bot{self.token}/{method}", json=body)
-        except httpx.TimeoutException as e:
-            log.info("telegram_deferred", rule=message.rule, subject=message.subject, channel="telegram", to=message.to,
-                     reason="timeout")
-            raise TransientDeliveryError(f"the Telegram Bot API did not answer {method} within {self.config.timeout:g} s "
-                                         f"({type(e).__name__})", reason="timeout",
-                                         details={"provider": "telegram"}) from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
-            raise PermanentDeliveryError(f"the Telegram Bot API URL cannot be used: {self._scrub(e)} (check base_url "
-                                         "and bot_token in [channels.telegram])", reason="provider_config",
-                                         details={"provider": "telegram"}) from None
-        except httpx.TransportError as e:
-            log.info("telegram_deferred", rule=message.rule, subject=message.subject, channel="telegram", to=message.to,
-                     reason="connection_failed")
-            raise TransientDeliveryError(f"could not reach the Telegram Bot API: {type(e).__name__}: {self._scrub(e)}",
-                                         reason="connection_failed", details={"provider": "telegram"}) from None
+        raise refusal(failure, provider="telegram", name="the Telegram Bot API", fields=fields, details=details,
+                      said=f": {answer['description']}" if answer.get("description") else "",
+                      fix="bot_token in [channels.telegram] or $TIDINGS_TELEGRAM_BOT_TOKEN",
+                      logged={"retry_after": failure.retry_after} if failure.transient else None)
 
     def _scrub(self, error: Exception) -> str:
         """An exception's message without the bot token, which the request's URL carries."""
@@ -156,13 +130,5 @@ class TelegramTransport:
         return text.replace(self.token, "<bot_token>") if self.token else text
 
     def close(self) -> None:
-        """Close the HTTP client and its pooled connections."""
+        """Close the pooled connections."""
         self.client.close()
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
