@@ -13,7 +13,7 @@ key                         type         holds
 ``subj:{id}``               string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject)
 ``subjects``                sorted set   subject id, scored by when its snapshot expires (store time)
 ``client:{id}``             set          ids of the client's subjects (those whose snapshot is kept)
-``book:{id}``               sorted set   the client's bookings (`tidings.store.plan.booking`): ``CATEGORY\x1fSUBJECT``, scored by start
+``book:{id}``               sorted set   the client's bookings (`tidings.store.plan.booking`): ``CATEGORY``, char 31, ``SUBJECT``, scored by start
 ``events``                  sorted set   seen event id, scored by when it expires
 ``sent``                    sorted set   sent idempotency key, scored by when it expires
 ``attempts``                sorted set   attempted key (``KEY|CHANNEL``), scored by when it expires
@@ -25,6 +25,7 @@ key                         type         holds
 ``log:client:{id}``         list         stream ids of the client's entries, oldest first
 ``data:{ns}:value:{key}``   string       a plugin's JSON value (`tidings.store.data.PluginData`)
 ``data:{ns}:list:{name}``   list         a plugin's list of strings
+``schema``                  string       the layout's version (`tidings.store.schema`: older ones are migrated on opening)
 ==========================  ===========  ==========================================================
 
 Every write that touches more than one key is a Lua script, registered once per store, so a
@@ -59,12 +60,13 @@ from tidings.clock import Clock, SystemClock
 from tidings.store.entries import LogEntry, entry_json
 from tidings.store.plan import PlanOp, PlanState, booking
 from tidings.store.records import PendingMessage, pending_from_json, pending_json
+from tidings.store.schema import SchemaError
 
 if TYPE_CHECKING:
     from redis import Redis
     from redis.commands.core import Script
 
-__all__ = ["DEFAULT_RETENTION", "KEEP_SECONDS", "OUTAGE_RIDDEN", "RedisStore"]
+__all__ = ["DEFAULT_RETENTION", "KEEP_SECONDS", "OUTAGE_RIDDEN", "RedisStore", "SchemaError"]
 
 # Gone addresses are kept for 400 days in real time (a Redis TTL): they are no delivery history, and a
 # subscription gone today is not sent to for the next year.
@@ -115,7 +117,7 @@ end
 local function unbook(client, subject, id)
   if client then
     for _, category in ipairs(categories(subject)) do
-      redis.call('ZREM', P .. 'book:' .. client, category .. '\31' .. id)
+      redis.call('ZREM', P .. 'book:' .. client, category .. '\\31' .. id)
     end
   end
 end
@@ -215,7 +217,7 @@ local function put_subject(id, client, at, snapshot, order, expires, start)
     redis.call('SADD', P .. 'client:' .. client, id)
     if start ~= nil and start ~= '' then
       for _, category in ipairs(categories(cjson.decode(snapshot)['subject'])) do
-        redis.call('ZADD', P .. 'book:' .. client, start, category .. '\31' .. id)
+        redis.call('ZADD', P .. 'book:' .. client, start, category .. '\\31' .. id)
       end
     end
   end
@@ -304,7 +306,7 @@ local wanted = {}
 for i = 4, #ARGV do wanted[ARGV[i]] = true end
 local ids, found = {}, {}
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', P .. 'book:' .. ARGV[2], '(' .. ARGV[3], '+inf')) do
-  local category, id = string.match(member, '^(.*)\31(.*)$')
+  local category, id = string.match(member, '^(.*)\\31(.*)$')
   if category and wanted[category] and not ids[id] then
     ids[id] = true
     found[#found + 1] = id
@@ -547,6 +549,7 @@ class RedisStore:
     clock: Clock = field(factory=SystemClock)
     sweep_limit: int = 200            # expired subjects forgotten per sweep, at most
     _scripts: _Scripts = field(init=False)
+    _schema_known: bool = field(default=False, init=False)   # the namespace's schema checked (`migrate`)
 
     @_scripts.default
     def _register_scripts(self) -> _Scripts:
@@ -569,7 +572,32 @@ class RedisStore:
 
         options: dict[str, Any] = {"retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=OUTAGE_RETRIES)} \
             if ride_out else {}
-        return cls(redis.Redis.from_url(url, decode_responses=True, **options), prefix=prefix)
+        store = cls(redis.Redis.from_url(url, decode_responses=True, **options), prefix=prefix)
+        # the namespace's schema, checked (and an older layout migrated) on opening, on a connection that does
+        # not wait an outage out: when Redis is away now, the store's first command that needs it checks it
+        probe = redis.Redis.from_url(url, decode_responses=True)
+        try:
+            store.migrate(client=probe)
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass
+        finally:
+            probe.close()
+        return store
+
+    def migrate(self, *, client: Redis | None = None) -> int:
+        """Bring the namespace to the current schema (`tidings.store.schema`): returns the version it was at.
+
+        Raises:
+            SchemaError: the namespace is of a newer schema than this tidings knows.
+        """
+        from tidings.store.schema import ensure_schema
+        found = ensure_schema(client or self.client, self.prefix, expires=float(self._expires()))
+        self._schema_known = True
+        return found
+
+    def _ensure(self) -> None:
+        if not self._schema_known:
+            self.migrate()
 
     def set_retention(self, retention: timedelta, *, clock: Clock) -> None:
         self.retention, self.clock = retention, clock
@@ -583,6 +611,7 @@ class RedisStore:
         return self.client.zscore(self._key("events"), event_id) is not None
 
     def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime, order: str = "") -> bool:
+        self._ensure()
         return bool(self._scripts.put_subject(keys=[], args=[self.prefix, *self._subject_args(kind, subject, occurred_at, order),
                                                              self._expires()]))
 
@@ -607,6 +636,7 @@ class RedisStore:
     # ------------------------------------------------------------ pending messages
 
     def pending(self, slot: str) -> PendingMessage | None:
+        self._ensure()
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hget(self._key("pending"), slot)
             pipe.hget(self._key("versions"), slot)
@@ -623,6 +653,7 @@ class RedisStore:
         return self._pending(slot, found[0], found[1]) if found else None
 
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[tuple[str, int]]:
+        self._ensure()
         if limit <= 0:
             return []
         until = now.timestamp()
@@ -695,10 +726,12 @@ class RedisStore:
     # ------------------------------------------------------------ the delivery log
 
     def record(self, entry: LogEntry) -> None:
+        self._ensure()
         now_ms, oldest_ms = self._log_times()
         self._scripts.record(keys=[], args=[self.prefix, *_entry_args(entry), now_ms, oldest_ms])
 
     def log(self, *, subject: str | None = None, client: str | None = None) -> list[dict[str, Any]]:
+        self._ensure()
         if subject is not None or client is not None:
             index = self._key("log:subject", subject) if subject is not None else self._key("log:client", cast(str, client))
             ids = cast("list[str]", self.client.lrange(index, 0, -1))
@@ -740,6 +773,7 @@ class RedisStore:
     def begin_plan(self, owner: str, *, ttl: timedelta, event_id: str, subject_id: str, slots: Collection[str],
                    client_id: str | None) -> PlanState | None:
         """Take the planning lock `owner` and read what planning an event needs, in one round trip (`tidings.store.plan`)."""
+        self._ensure()
         ordered = list(slots)
         found = self._scripts.begin_plan(keys=[], args=[self.prefix, owner, _ms(ttl), event_id, subject_id,
                                                         client_id or "", *ordered])
@@ -776,6 +810,7 @@ class RedisStore:
                         release: str | None = None) -> bool:
         """A dispatch's outcome in one round trip: `sent` marked sent, `entries` recorded, the slot completed at
         `version` (False when it was stale), the lock `release` released."""
+        self._ensure()
         now_ms, oldest_ms = self._log_times()
         args: list[Any] = [self.prefix, slot, str(version), sent or "", release or "", self._expires(), now_ms, oldest_ms]
         for entry in entries:
@@ -790,6 +825,7 @@ class RedisStore:
 
     def forget_client(self, client_id: str) -> dict[str, int]:
         """Erase a client: its subjects' snapshots, their pending messages and its log entries; returns the counts."""
+        self._ensure()
         scope = f"|client:{client_id}|"
         subjects = cast("set[str]", self.client.smembers(self._key("client", client_id)))
         slots = [slot for slot, stored in cast("Any", self.client.hscan_iter(self._key("pending"), count=1000))

@@ -108,9 +108,7 @@ class PrivateRedis:
         if binary is None:
             raise FileNotFoundError("redis-server is not installed")
         if not self.port:
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                self.port = probe.getsockname()[1]
+            self.port = _spare_port()
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.appendonly else ["--appendonly", "no"]
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
@@ -133,6 +131,23 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+def _spare_port() -> int:
+    """A port nothing listens on: within ``TIDINGS_TEST_PORTS`` (``LOW-HIGH``) when it is set, for machines
+    shared by several people each with a range of their own."""
+    import random
+    low, _, high = os.environ.get("TIDINGS_TEST_PORTS", "0-0").partition("-")
+    ports = list(range(int(low), int(high or low) + 1)) if int(low) else [0]
+    start = random.randrange(len(ports))
+    for port in ports[start:] + ports[:start]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise RuntimeError(f"no free port in TIDINGS_TEST_PORTS={os.environ['TIDINGS_TEST_PORTS']}")
 
 
 def _ping(url: str, *, timeout: float) -> str | None:
