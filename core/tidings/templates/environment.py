@@ -7,7 +7,7 @@ the channels' settings, which a plugin's global reads with `channel_settings`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -84,7 +84,7 @@ def render_source(env: Sandbox, source: str | Any, context: Mapping[str, Any], *
         template = env.from_string(source) if isinstance(source, str) else source
         out: list[str] = []
         size = 0
-        for chunk in template.generate(dict(context)):
+        for chunk in _generate(template, context):
             size += len(chunk)
             if size > budget.MAX_PART:
                 raise SecurityError(f"the rendered text is longer than {budget.MAX_PART} characters")
@@ -104,6 +104,26 @@ def render_source(env: Sandbox, source: str | Any, context: Mapping[str, Any], *
         raise TemplateError(f"{where}: {type(e).__name__}: {e}") from None
     finally:
         budget.reset(token)
+
+
+def _generate(template: Any, context: Mapping[str, Any]) -> Iterator[str]:
+    """``template.generate(context)``, without walking the template's globals twice per render.
+
+    Jinja's `Template.generate` builds the render's context from ``dict(globals, **context)`` and the
+    set of the globals' names, each time iterating the `ChainMap` of the environment's and the
+    template's globals (slow for a few dozen names). Those do not change once the template is
+    compiled (the environment is complete before), so their flat copy is kept on the template and
+    the context made from it is the same one.
+    """
+    flat = getattr(template, "_tidings_globals", None)
+    if flat is None:
+        flat = template._tidings_globals = dict(template.globals)
+    env = template.environment
+    ctx = env.context_class(env, {**flat, **context}, template.name, template.blocks, globals=flat)
+    try:
+        yield from template.root_render_func(ctx)
+    except Exception:
+        yield env.handle_exception()
 
 
 def render_text(source: str, context: Mapping[str, Any], *, locale: str = "en", zone: str = "UTC",
