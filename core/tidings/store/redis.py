@@ -6,7 +6,7 @@ a database. The layout, each name following the prefix:
 ==========================  ===========  ==========================================================
 key                         type         holds
 ==========================  ===========  ==========================================================
-``pending``                 hash         slot -> the pending message as compact JSON (with ``send_at``)
+``pending``                 hash         slot -> the pending message as compact JSON (`tidings.store.records`: version 2)
 ``versions``                hash         slot -> its version; field ``""``: the last version given
 ``due``                     sorted set   slot, scored by its send time (or lease expiry) timestamp
 ``held``                    hash         subject id -> how many pending messages are about it
@@ -59,7 +59,7 @@ from attrs import define, field
 from tidings.clock import Clock, SystemClock
 from tidings.store.entries import LogEntry, entry_json
 from tidings.store.plan import PlanOp, PlanState, booking
-from tidings.store.records import PendingMessage, pending_from_json, pending_json
+from tidings.store.records import PendingMessage, pending_from_json, pending_json, pending_subject
 from tidings.store.schema import SchemaError
 
 if TYPE_CHECKING:
@@ -130,11 +130,16 @@ local function release(subject, expires)
   end
   touch(subject, expires)
 end
+-- the subject of a pending payload: ``s`` in the compact form, ``subject`` in the first (`tidings.store.records`)
+local function subject_of(stored)
+  local payload = cjson.decode(stored)
+  return payload['s'] or payload['subject']
+end
 local function unpend(slot, stored)
   redis.call('HDEL', P .. 'pending', slot)
   redis.call('HDEL', P .. 'versions', slot)
   redis.call('ZREM', P .. 'due', slot)
-  return cjson.decode(stored)['subject']
+  return subject_of(stored)
 end
 
 -- score '' = suspended: out of the due index. Returns the new version: one counter for every slot (a
@@ -154,7 +159,7 @@ local function schedule(slot, payload, score, subject, expires)
   else
     redis.call('ZADD', P .. 'due', score, slot)
   end
-  local previous = old and cjson.decode(old)['subject']
+  local previous = old and subject_of(old)
   if previous ~= subject then
     if previous then release(previous, expires) end
     redis.call('HINCRBY', P .. 'held', subject, 1)
@@ -829,7 +834,7 @@ class RedisStore:
         scope = f"|client:{client_id}|"
         subjects = cast("set[str]", self.client.smembers(self._key("client", client_id)))
         slots = [slot for slot, stored in cast("Any", self.client.hscan_iter(self._key("pending"), count=1000))
-                 if scope in slot or json.loads(stored)["subject"] in subjects]
+                 if scope in slot or pending_subject(json.loads(stored)) in subjects]
         found = self._scripts.forget_client(keys=[], args=[self.prefix, client_id, *slots])
         return {"subjects": int(found[0]), "pending": int(found[1]), "log": int(found[2])}
 

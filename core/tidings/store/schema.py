@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tidings.errors import TidingsError
 from tidings.store.plan import booking, client_of
+from tidings.store.records import pending_subject
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -180,7 +181,7 @@ def _from_1(client: Redis, prefix: str, expires: float) -> None:
     # what is pending per subject, counted again from the pending messages; every snapshot kept for the retention
     held: dict[str, int] = {}
     for _, stored in cast("Any", client.hscan_iter(f"{prefix}pending", count=1000)):
-        subject = json.loads(stored).get("subject")
+        subject = pending_subject(json.loads(stored))
         if isinstance(subject, str):
             held[subject] = held.get(subject, 0) + 1
     with client.pipeline(transaction=True) as pipe:
