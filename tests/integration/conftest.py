@@ -8,6 +8,7 @@ Fixtures:
     restartable_redis: a redis-server of the test's own with AOF on, to stop (by PID) and start again on its port.
     deployment: a configuration on `restartable_redis` sending an SMS per booking to the local JSON provider.
     rabbitmq_proxy: a `TcpProxy` in front of the shared RabbitMQ, to cut and restore, and the broker URL through it.
+    redis_proxy: a `TcpProxy` in front of `restartable_redis`, and the Redis URL through it.
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ def restartable_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Priv
 class TcpProxy:
     """A TCP proxy on 127.0.0.1 in front of a server, to cut (every connection dropped, new ones refused) and restore.
 
-    It stands for a network outage of a server the test must not stop itself (the shared RabbitMQ).
+    It stands for a network outage of a server the test must not stop itself (the shared RabbitMQ), and
+    for a connection killed at a chosen moment (`refuse_next`, `lose_next_reply`), as ``CLIENT KILL`` under load.
     """
 
     def __init__(self, host: str, port: int) -> None:
@@ -132,6 +134,24 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._refuse = 0          # connections still to be closed once they passed `_refuse_after` answers
+        self._refuse_after = 0
+        self._lose_reply = False  # the server's next answer is dropped, and its connection closed
+        self.refused = 0
+        self.lost_replies = 0
+        self.answers = 0   # answers (reads of the server's side) passed to clients
+
+    def refuse_next(self, count: int, *, after: int = 0) -> None:
+        """Close each of the next `count` connections once the server sent `after` answers on it: when accepted
+        (`after` 0), else together with its `after`-th answer, as one killed just after it was made (a client's
+        handshake is `after` round trips)."""
+        with self._lock:
+            self._refuse, self._refuse_after = count, after
+
+    def lose_next_reply(self) -> None:
+        """Drop the server's next answer and close its connection: the command ran, its client never hears so."""
+        with self._lock:
+            self._lose_reply = True
 
     def start(self) -> TcpProxy:
         listener = socket.socket()
@@ -159,12 +179,25 @@ class TcpProxy:
 
     stop = cut
 
+    def _take_lost_reply(self) -> bool:
+        with self._lock:
+            lose, self._lose_reply = self._lose_reply, False
+            self.lost_replies += lose
+            return lose
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self._lock:
+                refuse, self._refuse = self._refuse > 0, max(0, self._refuse - 1)
+                self.refused += refuse
+                answers = self._refuse_after if refuse else -1   # answers passed before it is closed (-1: any)
+            if answers == 0:
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -173,12 +206,26 @@ class TcpProxy:
             upstream.settimeout(None)
             with self._lock:
                 self._open.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+            for source, sink, replies in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(target=self._pump, args=(source, sink, replies, answers), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, replies: bool, answers: int = -1) -> None:
         try:
             while data := source.recv(65536):
+                if replies and self._take_lost_reply():
+                    return   # closed both ways below, the answer unsent
+                if replies:
+                    with self._lock:
+                        self.answers += 1
+                if replies and answers > 0:
+                    answers -= 1
+                    if answers == 0:
+                        # the answer and the close at once (corked until the shutdown sends both): the client
+                        # reads its answer and finds the connection closed, whichever thread runs first
+                        sink.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                        sink.sendall(data)
+                        sink.shutdown(socket.SHUT_WR)
+                        return
                 sink.sendall(data)
         except OSError:
             pass
@@ -197,5 +244,15 @@ def rabbitmq_proxy(rabbitmq_url: str) -> Iterator[tuple[TcpProxy, str]]:
     credentials = f"{parts.username}:{parts.password}@" if parts.username else ""
     try:
         yield proxy, urlunsplit((parts.scheme, f"{credentials}127.0.0.1:{proxy.port}", parts.path, parts.query, ""))
+    finally:
+        proxy.cut()
+
+
+@pytest.fixture
+def redis_proxy(restartable_redis: PrivateRedis) -> Iterator[tuple[TcpProxy, str]]:
+    """A `TcpProxy` in front of `restartable_redis`, to kill connections at chosen moments, and the URL through it."""
+    proxy = TcpProxy("127.0.0.1", restartable_redis.port).start()
+    try:
+        yield proxy, f"redis://127.0.0.1:{proxy.port}/0"
     finally:
         proxy.cut()

@@ -29,7 +29,7 @@ from dramatiq.common import compute_backoff
 
 from tidings.converter import converter
 from tidings.pipeline.retries import (FAILURE_OPTION, MAX_BACKOFF_MS, MAX_RETRIES, DeliveryRetry, Failure,
-                                      add_failure_notes, failure_of, retry_when)
+                                      add_failure_notes, failure_of, is_noted, retry_when)
 
 __all__ = ["DISPATCH_ACTOR", "EXHAUSTED_ACTOR", "INGEST_ACTOR", "Actors", "Claims", "declare_actors"]
 
@@ -86,8 +86,10 @@ def declare_actors(broker: dramatiq.Broker, *, queue: str, ingest: Callable[[Map
         for slot, claimed, retry in dispatch_many(claims):
             # its own retry chain, as if this batch had been its first attempt (Dramatiq's Retries counts on)
             _, backoff = compute_backoff(0, factor=min_backoff_ms, max_backoff=max_backoff_ms)
+            # (a store or broker out of reach is not noted: if it outlasts the retries, the lease brings the message back)
+            noted = {FAILURE_OPTION: converter.unstructure(retry.failure)} if is_noted(retry) else {}
             dispatch_actor.send_with_options(args=([[slot, claimed]],), delay=backoff if retry.delay is None else retry.delay, retries=1,
-                                             **{FAILURE_OPTION: converter.unstructure(retry.failure)})
+                                             **noted)
 
     def exhausted(message: dict[str, Any], retries: dict[str, Any]) -> None:
         failure = failure_of(message)

@@ -17,7 +17,7 @@ from attrs import Factory, define, field
 
 from tidings.clock import Clock, SystemClock
 from tidings.deployment import Deployment, as_deployment
-from tidings.errors import EventError, PublishError
+from tidings.errors import EventError, PublishError, is_connection_error
 from tidings.intake import EventReader
 from tidings.logging import get_logger
 from tidings.models import Event
@@ -28,7 +28,7 @@ from tidings.pipeline.dispatch import Dispatch
 from tidings.pipeline.gone import GoneAddresses
 from tidings.pipeline.ingest import Ingest
 from tidings.pipeline.publish import enqueue_many, unacknowledged
-from tidings.pipeline.retries import MAX_BACKOFF_MS, DeliveryRetry
+from tidings.pipeline.retries import MAX_BACKOFF_MS, DeliveryRetry, unreachable
 from tidings.pipeline.scheduler import Scheduler
 from tidings.pipeline.transports import connect_transports
 
@@ -187,8 +187,10 @@ class Pipeline:
     def dispatch_many(self, claims: Sequence[tuple[str, int]]) -> list[tuple[str, int, DeliveryRetry]]:
         """Deliver a batch of claimed messages, `concurrency` at a time; returns those to be retried.
 
-        A message that fails for a reason that is not a delivery's (a bug in tidings itself) is logged
-        and left to its lease, which brings it back to a scheduler, as for a worker that died.
+        A message whose store or broker could not be reached (an outage longer than the store rides
+        out) is retried like a transient failure, soon: its lease is long, and its batch message is
+        acknowledged. A message that fails for a reason that is not a delivery's (a bug in tidings
+        itself) is logged and left to its lease, which brings it back to a scheduler, as for a worker that died.
         """
         dispatcher = self._dispatcher()
 
@@ -198,7 +200,9 @@ class Pipeline:
                 dispatcher(slot, version)
             except DeliveryRetry as retry:
                 return slot, version, retry
-            except Exception:   # noqa: BLE001 - one message's bug must not stop the rest of its batch
+            except Exception as e:   # noqa: BLE001 - one message's bug must not stop the rest of its batch
+                if is_connection_error(e):
+                    return slot, version, unreachable(e)
                 log.error("dispatch_failed", slot=slot, version=version, exc_info=True)
             return None
 

@@ -69,13 +69,18 @@ def _enqueue_redis(broker: Any, messages: Sequence[dramatiq.Message[Any]]) -> li
     dispatch = broker.scripts["dispatch"]
     pipe = broker.client.pipeline(transaction=False)
     sent = []
+    try:
+        # Dramatiq asks Redis its Lua stack size once per process, at the first message: it may not answer
+        unpack = broker._max_unpack_size()
+    except Exception as e:   # noqa: BLE001 - the connection failed: none of them is queued
+        return [e for _ in messages]
     for message in messages:
         # as RedisBroker.enqueue: a unique id in Redis for every enqueue of a message
         message = message.copy(options={"redis_message_id": str(uuid4())})
         broker.emit_before("enqueue", message, None)
         dispatch(keys=[broker.namespace], client=pipe,
                  args=["enqueue", current_millis(), message.queue_name, broker.broker_id, broker.heartbeat_timeout,
-                       broker.dead_message_ttl, broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
+                       broker.dead_message_ttl, broker._should_do_maintenance("enqueue"), unpack,
                        message.options["redis_message_id"],
                        message.encode()])
         sent.append(message)

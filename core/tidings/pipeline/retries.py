@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from tidings.store.records import PendingMessage
 
 __all__ = ["FAILURE_OPTION", "LATE_WINDOW", "MAX_BACKOFF_MS", "MAX_RETRIES", "DeliveryRetry", "Failure", "FailureNotes",
-           "add_failure_notes", "deadline", "failure_of", "retry_hold", "retry_when"]
+           "add_failure_notes", "deadline", "failure_of", "is_noted", "retry_hold", "retry_when", "unreachable"]
 
 MAX_RETRIES = 8              # for a transport's unclassified failure, before its channel is given up
 MAX_BACKOFF_MS = 300_000     # the backoff's cap: an outage is retried every five minutes at most
@@ -75,6 +75,26 @@ class DeliveryRetry(dramatiq.Retry):
         delay = None if retry_after is None else math.ceil(max(retry_after, 0.0) * 1000)
         super().__init__(failure.error, delay=delay)
         self.failure = failure
+
+
+UNREACHABLE_RETRY_S = 1.0   # a message of a batch that met its store or broker out of reach: tried again after
+
+
+def unreachable(error: BaseException) -> DeliveryRetry:
+    """The retry of a batch's message whose dispatch met its store or broker out of reach (`error`).
+
+    It is no delivery failure: nothing is recorded for it if its retries run out (`is_noted`), and the
+    slot's lease brings it back then, as for a single message that met the same outage.
+    """
+    retry = DeliveryRetry(Failure(reason="store_unreachable", error=f"{type(error).__name__}: {error}"),
+                          retry_after=UNREACHABLE_RETRY_S)
+    retry.__cause__ = error
+    return retry
+
+
+def is_noted(retry: DeliveryRetry) -> bool:
+    """Whether a retry's failure is what to record once its retries run out (not an outage of the store or broker)."""
+    return not (retry.__cause__ is not None and is_connection_error(retry.__cause__))
 
 
 def retry_when(retries: int, exception: BaseException) -> bool:

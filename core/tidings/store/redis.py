@@ -49,6 +49,7 @@ load, memory stops growing once the retention has passed (``docs/benchmarks.md``
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
@@ -378,21 +379,38 @@ end
 return held
 """
 
-# An ingest plan's reads and its client's lock, in one round trip. ARGV: prefix, lock key, ttl in ms,
-# event id, subject id, client id ("" for none), then the slots. Returns false when the lock is held,
+# A lock taken with a token of the caller's own: taken when free or already the token's. A command whose
+# reply was lost with its connection is sent again by redis-py's retry, with the same token: that retry
+# finds the lock its first attempt took, and takes it (a plain SET NX would find it held, by itself,
+# and wait for it to lapse: a lease, five minutes by default). Returns true when taken.
+_TAKE_LOCK = """
+local function take_lock(key, token, ttl)
+  local holder = redis.call('GET', key)
+  if holder and holder ~= token then
+    return false
+  end
+  redis.call('SET', key, token, 'PX', ttl)
+  return true
+end
+"""
+# KEYS: the lock. ARGV: token, ttl in ms. Returns 1 when taken, else 0.
+_ACQUIRE = _TAKE_LOCK + "return take_lock(KEYS[1], ARGV[1], ARGV[2]) and 1 or 0"
+
+# An ingest plan's reads and its client's lock, in one round trip. ARGV: prefix, lock key, lock token, ttl in
+# ms, event id, subject id, client id ("" for none), then the slots. Returns false when the lock is held,
 # else {seen, snapshot, {payload, version, ...} per slot, {subject id, snapshot, ...} of the client}.
-_BEGIN_PLAN = _FUNCTIONS + """
-if not redis.call('SET', P .. 'lock:' .. ARGV[2], 1, 'NX', 'PX', ARGV[3]) then
+_BEGIN_PLAN = _FUNCTIONS + _TAKE_LOCK + """
+if not take_lock(P .. 'lock:' .. ARGV[2], ARGV[3], ARGV[4]) then
   return false
 end
 local pending = {}
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   pending[#pending + 1] = redis.call('HGET', P .. 'pending', ARGV[i]) or false
   pending[#pending + 1] = redis.call('HGET', P .. 'versions', ARGV[i]) or false
 end
 local subjects = {}   -- the client's subjects are no longer read here: repeat-visit asks the index of bookings
-local seen = redis.call('ZSCORE', P .. 'events', ARGV[4]) and 1 or 0
-return {seen, redis.call('GET', P .. 'subj:' .. ARGV[5]) or false, pending, subjects}
+local seen = redis.call('ZSCORE', P .. 'events', ARGV[5]) and 1 or 0
+return {seen, redis.call('GET', P .. 'subj:' .. ARGV[6]) or false, pending, subjects}
 """
 
 # An ingest plan's writes, in order, then the sweep when it marked its event seen; unless a key the plan
@@ -520,6 +538,7 @@ class _Scripts:
     record: Script
     sweep: Script
     begin_plan: Script
+    acquire: Script
     apply: Script
     finish_dispatch: Script
     forget_client: Script
@@ -529,7 +548,8 @@ class _Scripts:
     def register(cls, client: Redis) -> _Scripts:
         sources = {"schedule": _SCHEDULE, "drop": _DROP, "claim_due": _CLAIM_DUE, "hold": _HOLD, "complete": _COMPLETE,
                    "put_subject": _PUT_SUBJECT, "record": _RECORD, "sweep": _SWEEP, "begin_plan": _BEGIN_PLAN,
-                   "apply": _APPLY, "finish_dispatch": _FINISH_DISPATCH, "forget_client": _FORGET_CLIENT, "bookings": _BOOKINGS}
+                   "acquire": _ACQUIRE, "apply": _APPLY, "finish_dispatch": _FINISH_DISPATCH, "forget_client": _FORGET_CLIENT,
+                   "bookings": _BOOKINGS}
         return cls(**{name: client.register_script(source) for name, source in sources.items()})
 
 
@@ -575,9 +595,12 @@ class RedisStore:
         from redis.backoff import ExponentialBackoff
         from redis.retry import Retry
 
+        from tidings.store.connections import RidingOutPool
+
         options: dict[str, Any] = {"retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=OUTAGE_RETRIES)} \
             if ride_out else {}
-        store = cls(redis.Redis.from_url(url, decode_responses=True, **options), prefix=prefix)
+        pool = RidingOutPool.from_url(url, decode_responses=True, **options)
+        store = cls(redis.Redis(connection_pool=pool), prefix=prefix)
         # the namespace's schema, checked (and an older layout migrated) on opening, on a connection that does
         # not wait an outage out: when Redis is away now, the store's first command that needs it checks it
         probe = redis.Redis.from_url(url, decode_responses=True)
@@ -696,7 +719,8 @@ class RedisStore:
         return bool(self.client.zadd(self._key("attempts"), {key: float(self._expires())}, nx=True))
 
     def acquire(self, key: str, *, ttl: timedelta) -> bool:
-        return bool(self.client.set(self._key("lock", key), 1, nx=True, px=_ms(ttl)))
+        # a token of this call's own: its retry after a lost reply takes the lock its first attempt took
+        return bool(self._scripts.acquire(keys=[self._key("lock", key)], args=[uuid.uuid4().hex, _ms(ttl)]))
 
     def release(self, key: str) -> None:
         self.client.delete(self._key("lock", key))
@@ -780,8 +804,8 @@ class RedisStore:
         """Take the planning lock `owner` and read what planning an event needs, in one round trip (`tidings.store.plan`)."""
         self._ensure()
         ordered = list(slots)
-        found = self._scripts.begin_plan(keys=[], args=[self.prefix, owner, _ms(ttl), event_id, subject_id,
-                                                        client_id or "", *ordered])
+        found = self._scripts.begin_plan(keys=[], args=[self.prefix, owner, uuid.uuid4().hex, _ms(ttl), event_id,
+                                                        subject_id, client_id or "", *ordered])
         if not found:
             return None
         seen, snapshot, flat, _ = found
