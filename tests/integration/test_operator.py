@@ -109,3 +109,31 @@ def test_status_counts_pending_due_and_queued_messages(deployment: Path, events_
     first, *rest = text.stdout.splitlines()
     assert first.startswith("namespace outages: 2 pending, 2 due now, oldest overdue ")
     assert rest == ["queue outages: 3 ready, 0 delayed, 0 dead", "alive: 0 workers, 0 schedulers"]
+
+
+def _children(pid: int) -> list[int]:
+    """The pids of a process's children (Linux's /proc)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in found.read_text().split()] if found.exists() else []
+
+
+def _gone(pid: int) -> bool:
+    """Whether a process has exited (a zombie nobody reaped yet has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def test_worker_processes_stop_when_their_parent_is_killed(deployment: Path, processes: Callable[..., Process],
+                                                           until: Callable[..., Any]) -> None:
+    # Given a worker with two processes under it, both started
+    worker = processes("worker", "worker", "--config", str(deployment), "--processes", "2", "--threads", "1")
+    children = until(lambda: len(found := _children(worker.popen.pid)) == 2 and found, what="two worker processes")
+    until(lambda: kinds(status(deployment)).count("worker") == 2, what="both worker processes running")
+    # When the parent is killed, with no chance to pass anything on
+    worker.popen.kill()
+    worker.popen.wait(timeout=30)
+    # Then its children stop by themselves, within seconds, instead of running on as orphans
+    until(lambda: all(_gone(child) for child in children), within=20, what="the orphaned worker processes exiting")

@@ -4,13 +4,21 @@ The parent is what a service manager watches (its pid is the pid file's): SIGTER
 every child, which finishes the messages in hand, and the parent exits when they all have; SIGHUP is
 passed on too, and each child reloads the configuration (checked first). A child that exits by itself
 (killed, or out of memory) is logged and started again after a backoff.
+
+A parent that is killed itself (SIGKILL, out of memory) cannot pass anything on, so its children must
+not need it: on Linux each asks the kernel for a SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), and
+wherever it runs a child also watches its parent's pid (`PARENT_ENV`, `parent_gone`) once a second. Either
+way it stops as on SIGTERM, giving back the messages it had not begun, instead of running on as an orphan
+that nothing supervises.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 
 from attrs import define, field
 
@@ -18,9 +26,32 @@ from tidings.logging import get_logger
 from tidings.runtime.outages import Backoff
 from tidings.runtime.signals import Signals
 
-__all__ = ["Supervisor"]
+__all__ = ["PARENT_ENV", "Supervisor", "parent_gone"]
 
 log = get_logger(__name__)
+
+PARENT_ENV = "TIDINGS_SUPERVISOR_PID"   # in a child's environment: the pid of the parent it belongs to
+_PR_SET_PDEATHSIG = 1   # linux/prctl.h
+
+
+def parent_gone() -> bool:
+    """Whether this process is a child of a `Supervisor` that is no longer its parent (the parent died)."""
+    parent = os.environ.get(PARENT_ENV)
+    return parent is not None and parent.isdigit() and os.getppid() != int(parent)
+
+
+def _die_with(parent: int) -> Callable[[], None] | None:
+    """What a child runs before its program: on Linux, a SIGTERM from the kernel when `parent` dies."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def ask() -> None:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:   # it died before the request was made: nobody would send it
+            os.kill(os.getpid(), signal.SIGTERM)
+    return ask
 
 
 @define
@@ -57,8 +88,11 @@ class Supervisor:
         return 0 if all(code == 0 for code in codes) else 1
 
     def _start(self, index: int) -> subprocess.Popen[bytes]:
-        # the children handle no SIGINT of a terminal's own: the parent passes it on as SIGTERM
-        return subprocess.Popen(list(self.argv), start_new_session=True)
+        # the children handle no SIGINT of a terminal's own: the parent passes it on as SIGTERM; and they stop
+        # when the parent dies (module docstring)
+        parent = os.getpid()
+        return subprocess.Popen(list(self.argv), start_new_session=True, env={**os.environ, PARENT_ENV: str(parent)},
+                                preexec_fn=_die_with(parent))  # noqa: PLW1509 - async-signal-safe enough: one prctl
 
     def _send(self, sig: int) -> None:
         for child in self._children:

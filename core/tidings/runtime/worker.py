@@ -21,6 +21,7 @@ from tidings.runtime.heartbeats import Heartbeat
 from tidings.runtime.outages import Outage, QuietReconnects, is_connection_error
 from tidings.runtime.probes import BrokerProbe, probe_store
 from tidings.runtime.reload import reloaded
+from tidings.runtime.supervisor import parent_gone
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -103,6 +104,9 @@ def run_worker(deployment: Deployment, *, config_path: str, signals: Signals, th
         while not signals.stop.is_set():
             signals.wait(probe_interval)
             if signals.stop.is_set():
+                break
+            if parent_gone():   # a --processes child whose parent was killed: no orphan left running
+                log.warning("worker_parent_gone", action="stopping as on SIGTERM")
                 break
             if signals.take_reload():
                 running = _reload(running, config_path, threads=threads, concurrency=concurrency, metrics=metrics)
