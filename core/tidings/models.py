@@ -215,6 +215,8 @@ def harmful_value(value: Any, path: str = "", depth: int = 0) -> tuple[str, str]
     nesting deeper than `MAX_DEPTH`, strings that are not valid Unicode (a lone surrogate from
     ``"\\ud800"``), numbers that are not finite, keys that are not strings.
     """
+    if depth == 0 and _harmless(value, 0):
+        return None   # nearly every event: walked once without writing a path for each of its fields
     if depth > MAX_DEPTH:
         return path or "event", f"is nested more than {MAX_DEPTH} levels deep"
     if isinstance(value, str):
@@ -238,6 +240,30 @@ def harmful_value(value: Any, path: str = "", depth: int = 0) -> tuple[str, str]
             if found is not None:
                 return found
     return None
+
+
+def _harmless(value: Any, depth: int) -> bool:
+    """Whether `harmful_value` finds nothing in `value`: the same walk, without the paths."""
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, str):
+        if value.isascii():
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        deeper = depth + 1
+        return all(isinstance(key, str) and _harmless(key, deeper) and _harmless(item, deeper)
+                   for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        deeper = depth + 1
+        return all(_harmless(item, deeper) for item in value)
+    return True
 
 
 def _structure_mute(value: Any, _: Any) -> bool | tuple[str, ...]:

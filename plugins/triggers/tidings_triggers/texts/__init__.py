@@ -196,13 +196,18 @@ def _with_prelude(prelude: list[tuple[frozenset[str], str]], text: str) -> str:
     cannot change what the text writes; leaving it out saves its work at every render. Mentions are
     found as any identifier anywhere in the source, words of plain text included, so in doubt a
     statement is kept."""
-    needed = set(_IDENTIFIER.findall(text))
+    needed = set(_identifiers(text))
     kept: list[str] = []
     for names, statement in reversed(prelude):
         if names & needed:
             kept.append(statement)
-            needed |= set(_IDENTIFIER.findall(statement))
+            needed |= _identifiers(statement)
     return "".join(reversed(kept)) + text
+
+
+@functools.lru_cache(maxsize=4096)
+def _identifiers(source: str) -> frozenset[str]:
+    return frozenset(_IDENTIFIER.findall(source))
 
 
 def _branches(situations: Mapping[str, Mapping[str, str]], part: str, order: tuple[tuple[str, str | None], ...]) -> str:
