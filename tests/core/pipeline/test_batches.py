@@ -128,3 +128,63 @@ def test_a_message_of_a_batch_that_fails_for_now_is_retried_alone_and_the_rest_d
     for n in range(6):
         assert [e["status"] for e in stub.pipeline.store.log(subject=f"a-{n}")] == ["scheduled", "sent"]
     assert stub.pipeline.store.count_pending() == 0
+
+
+class StoreLosingOneRead(MemoryStore):
+    """A memory store whose first read of one slot, once armed, meets Redis out of reach (redis's own ConnectionError)."""
+
+    def __init__(self, slot_of: str) -> None:
+        super().__init__()
+        self.slot_of, self.failed, self.armed = slot_of, 0, False
+
+    def pending(self, slot: str) -> Any:
+        if self.armed and self.slot_of in slot and not self.failed:
+            import redis
+            self.failed += 1
+            raise redis.ConnectionError("Connection closed by server.")
+        return super().pending(slot)
+
+
+def test_a_message_of_a_batch_whose_store_is_out_of_reach_is_sent_on_soon_not_left_to_its_lease(
+        provider: LocalJsonProvider) -> None:
+    broker = StubBroker()
+    deployment = sms_deployment(provider.url)
+    store = StoreLosingOneRead("evt-1|")
+    transports = connect_transports(deployment)
+    pipeline = build_pipeline(broker, deployment, store, transports=transports, concurrency=2)
+    try:
+        dispatch_with_the_store_out_of_reach_once(pipeline, broker, store, provider)
+    finally:
+        for transport in transports.values():
+            getattr(transport, "close", lambda: None)()
+
+
+def dispatch_with_the_store_out_of_reach_once(pipeline: Any, broker: StubBroker, store: StoreLosingOneRead,
+                                              provider: LocalJsonProvider) -> None:
+    from tidings.pipeline.retries import FAILURE_OPTION, UNREACHABLE_RETRY_S
+
+    # Given a batch of three due messages, and the store out of reach when the worker reads one of them
+    for n in range(3):
+        pipeline.ingest(event(n))
+    assert pipeline.enqueue_due() == 3
+    batch = Message.decode(broker.queues[pipeline.queue].get_nowait())
+    store.armed = True
+
+    # When a worker dispatches the batch
+    assert pipeline.actors is not None
+    pipeline.actors.dispatch.fn(*batch.args)
+
+    # Then the other two were delivered, and that one was sent on by itself a second later (its batch message
+    # was acknowledged: left to its lease, it would have waited five minutes), with no failure noted for it
+    assert store.failed == 1
+    assert sorted(m["text"] for m in provider.delivered) == ["Booked a-0", "Booked a-2"]
+    delayed = broker.queues[f"{pipeline.queue}.DQ"]
+    [again] = [Message.decode(delayed.get_nowait()) for _ in range(delayed.qsize())]
+    assert [slot for slot, _ in again.args[0]] == [s for s, _ in batch.args[0] if "evt-1|" in s]
+    assert FAILURE_OPTION not in again.options
+    assert again.options["eta"] - again.message_timestamp >= UNREACHABLE_RETRY_S * 1000
+
+    # and dispatched again, it is delivered once
+    pipeline.actors.dispatch.fn(*again.args)
+    assert sorted(m["text"] for m in provider.delivered) == ["Booked a-0", "Booked a-1", "Booked a-2"]
+    assert store.count_pending() == 0
