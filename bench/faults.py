@@ -128,7 +128,7 @@ class Scenario:
     """One run: a private Redis, the provider, a configuration and the processes started on it."""
 
     def __init__(self, provider: FaultyProvider, *, appendonly: bool = False, later: bool = False,
-                 lookup: bool = True, delivery: str = "at-least-once") -> None:
+                 lookup: bool = True, delivery: str = "at-least-once", broker: str | None = None) -> None:
         self.provider = provider
         self.redis = RedisServer(appendonly=appendonly).start()
         self.folder = Path(tempfile.mkdtemp(prefix="tidings-faults-"))
@@ -136,7 +136,7 @@ class Scenario:
         look = f'lookup_url = "{provider.url}/{{idempotency_key}}"' if lookup and not provider.keyless else ""
         body = 'body = { to = "{to}", from = "{sender}", text = "{text}" }'
         self.config.write_text(booking_sms_config(
-            store=self.redis.url, url=provider.url, sender="Tidings", tidings='lease = "1m"',
+            store=self.redis.url, broker=broker, url=provider.url, sender="Tidings", tidings='lease = "1m"',
             sms=f"timeout = 1\n{body}\n{look}", rule=f'delivery = "{delivery}"', more=LATER_RULE if later else ""))
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         from tidings.config import load_config
@@ -360,6 +360,14 @@ def redis_restart(events: int, *, down: float = 5.0) -> dict[str, Any]:
                 "seconds": round(time.monotonic() - stopped, 1)}
 
 
+def resumed(run: Scenario, kills: list[float]) -> dict[str, Any]:
+    """After each kill, how long until a message arrived that had not before (deliveries going on): the longest."""
+    arrivals = sorted(run.provider.first_arrival.values())
+    after = [min((t for t in arrivals if t > kill), default=None) for kill in kills]
+    gaps = [round(t - kill, 2) for t, kill in zip(after, kills) if t is not None]
+    return {"resumed_s": gaps, "recovery_s": max(gaps) if gaps else None}
+
+
 def client_kill(events: int, *, kills: int = 8) -> dict[str, Any]:
     """Every connection to Redis dropped (CLIENT KILL TYPE normal) `kills` times under load."""
     with scenario(FaultyProvider()) as run:
@@ -377,7 +385,49 @@ def client_kill(events: int, *, kills: int = 8) -> dict[str, Any]:
                     pass
                 done.append(time.monotonic())
         seconds = run.wait(300, tick=tick)
-        return {**run.counts(), "kills": len(done), "seconds": round(seconds, 1)}
+        return {**run.counts(), "kills": len(done), **resumed(run, done), "seconds": round(seconds, 1)}
+
+
+RABBITMQ_VHOST = os.environ.get("TIDINGS_FAULTS_VHOST", "tidings-faults")   # a vhost of the suite's own, deleted after
+
+
+def rabbitmq_kill(events: int, *, kills: int = 8) -> dict[str, Any]:
+    """Every connection to RabbitMQ dropped (``rabbitmqctl close_all_connections``) `kills` times under load.
+
+    The broker is the local RabbitMQ, in a vhost of the suite's own (created if missing; only its
+    connections are closed, never another deployment's); the store is the scenario's Redis.
+    """
+    ctl = ["rabbitmqctl", "--quiet"]
+    subprocess.run([*ctl, "add_vhost", RABBITMQ_VHOST], capture_output=True, check=False)
+    subprocess.run([*ctl, "set_permissions", "-p", RABBITMQ_VHOST, "guest", ".*", ".*", ".*"], capture_output=True,
+                   check=True)
+    broker = f"amqp://guest:guest@127.0.0.1:5672/{RABBITMQ_VHOST}"
+    try:
+        return _rabbitmq_kill(events, kills, ctl, broker)
+    finally:
+        subprocess.run([*ctl, "delete_vhost", RABBITMQ_VHOST], capture_output=True, check=False)
+
+
+def _rabbitmq_kill(events: int, kills: int, ctl: list[str], broker: str) -> dict[str, Any]:
+    with scenario(FaultyProvider(), broker=broker) as run:
+        for name in ("worker-1", "worker-2", "scheduler-1", "scheduler-2"):
+            run.start(name)
+        time.sleep(3)   # the workers' consumers are up
+        run.publish(events)
+        done: list[float] = []
+        closed: list[int] = []
+
+        def tick() -> None:
+            if len(done) < kills and (not done or time.monotonic() - done[-1] > 1.0):
+                listed = subprocess.run([*ctl, "list_connections", "-p", RABBITMQ_VHOST, "name"], capture_output=True,
+                                        text=True, check=False)
+                closed.append(len([line for line in listed.stdout.splitlines() if line.strip()]))
+                subprocess.run([*ctl, "close_all_connections", "--vhost", RABBITMQ_VHOST, "tidings fault suite"],
+                               capture_output=True, check=False)
+                done.append(time.monotonic())
+        seconds = run.wait(300, tick=tick)
+        return {**run.counts(), "kills": len(done), "connections_closed": closed, **resumed(run, done),
+                "seconds": round(seconds, 1)}
 
 
 def flaky(events: int, *, keyless: bool = False, rate: float = 0.3, delivery: str = "at-least-once") -> dict[str, Any]:
@@ -420,6 +470,8 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[argparse.Namespace], dict[str, An
                       lambda a: redis_restart(a.events // 2)),
     "client-kill": ("Redis connections dropped under load", "CLIENT KILL TYPE normal, 8 times 1 s apart",
                     lambda a: client_kill(a.events)),
+    "rabbitmq-kill": ("RabbitMQ connections dropped under load",
+                      "rabbitmqctl close_all_connections (own vhost), 8 times 1 s apart", lambda a: rabbitmq_kill(a.events)),
     "flaky-30": ("provider failing 30 % transiently (JSON SMS, lookup by key)",
                  "429 / 503 / timeout before / timeout after acceptance", lambda a: flaky(a.events)),
     "flaky-30-keyless": ("provider failing 30 % transiently (keyless provider)",

@@ -55,3 +55,14 @@ def test_a_keyless_provider_failing_after_acceptance_duplicates_at_least_once_an
     row = run_scenario("flaky-30-keyless-at-most-once", tmp_path, "--events", "300")
     assert (row["lost"], row["duplicated"]) == (0, 0), row
     assert row["delivered"] + row["recorded_failed"] == row["messages"], row
+
+
+def test_rabbitmq_connections_dropped_under_load_lose_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import secrets
+    if shutil.which("rabbitmqctl") is None:
+        unavailable("rabbitmqctl is not installed: the scenario closes the connections of a vhost of its own with it")
+    monkeypatch.setenv("TIDINGS_FAULTS_VHOST", f"tidings-faults-{secrets.token_hex(4)}")   # its own, deleted after
+    row = run_scenario("rabbitmq-kill", tmp_path, "--events", "400")
+    assert (row["lost"], row["duplicated"], row["pending_left"]) == (0, 0, 0), row
+    assert row["kills"] >= 1 and row["delivered"] == row["messages"], row
+    assert len(row["alive"]) == 4, row
