@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 from tidings.clock import VirtualClock
-from tidings.store.entries import LogEntry, Planned, Sent, entry_json
+from tidings.store.entries import Dropped, Ignored, LogEntry, Outcome, Planned, Sent, entry_json
 from tidings.store.plan import PlanOp
 from tidings.store.records import EventRef, PendingMessage
 from tidings.store import ScheduleStore, open_store
@@ -805,3 +805,41 @@ def test_a_refusal_is_kept_per_message_and_channel(store: ScheduleStore) -> None
     store.refuse("k-1", channel="email", address="")
     assert store.refused("k-1") == {"sms": "+48600100200", "email": ""}
     assert store.refused("k-2") == {}
+
+
+# ---------------------------------------------------------------- the delivery log's compact form
+
+ENTRIES: list[LogEntry] = [
+    Planned(rule="r", subject="v-1", client="c-ola", event="evt-1", at=at(0), status="scheduled", reason="created",
+            due=at(60)),
+    Planned(rule="r", subject="v-1", client=None, event="evt-1", at=T0.replace(microsecond=123456), status="skipped",
+            reason="already_sent"),
+    Dropped(rule="r", subject="v-1", client="c-ola", event="evt-2", at=at(1), reason="status_cancelled", due=None),
+    Ignored(subject="v-1", event="evt-3", type="appointment.canceled", client=None, at=at(2)),
+    Sent(rule="r", subject="v-1", event="evt-1", at=at(3), key="k-1", client="c-ola", channel="sms", to="+48***200",
+         title=None, text="Hi Ola", provider_id="p-1", info={"segments": 1, "encoding": "gsm-7"}),
+    Outcome(rule="r", subject="v-1", event="evt-1", at=at(4), key="k-1", client="c-ola", status="failed",
+            reason="rejected", refused={"sms": "no_consent"}, error_type="ProviderError", remembered=False),
+]
+
+
+@pytest.mark.parametrize("entry_", ENTRIES, ids=[f"{type(e).__name__}-{i}" for i, e in enumerate(ENTRIES)])
+def test_a_log_entry_in_the_compact_form_reads_back_as_its_json_key_for_key(entry_: LogEntry) -> None:
+    from tidings.store.entries import entry_compact, entry_from_compact
+    compact = json.dumps(entry_compact(entry_), separators=(",", ":"))
+    assert list(entry_from_compact(json.loads(compact)).items()) == list(entry_json(entry_).items())
+    assert len(compact) < 0.75 * len(json.dumps(entry_json(entry_), separators=(",", ":")))
+
+
+def test_the_redis_log_reads_entries_of_the_first_form_beside_compact_ones(redis_store: RedisStore) -> None:
+    # Given an entry as earlier versions wrote it (the entry's JSON object), then one written now (an array)
+    first = entry_json(ENTRIES[0])
+    stream_id = redis_store.client.xadd(f"{redis_store.prefix}log", {"e": json.dumps(first)},
+                                        id=f"{int(time.time() * 1000) - 1000}-0")   # a second ago, in the retention
+    redis_store.client.rpush(f"{redis_store.prefix}log:subject:v-1", stream_id)
+    redis_store.record(ENTRIES[2])
+    stored = [fields["e"] for _, fields in redis_store.client.xrange(f"{redis_store.prefix}log")]
+    assert stored[0].startswith("{") and stored[1] == \
+        '[1,"r","v-1","c-ola","evt-2",1773144060000000,"dropped","status_cancelled"]'
+    # Then both read as `tidings log` prints them
+    assert redis_store.log(subject="v-1") == [first, entry_json(ENTRIES[2])]

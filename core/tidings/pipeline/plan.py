@@ -16,7 +16,6 @@ planned again, knowing the key was sent: two round trips in the common case, fou
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -62,7 +61,8 @@ class Plan:
 
     def put_subject(self, kind: str, subject: Mapping[str, Any], *, occurred_at: datetime, order: str = "") -> bool:
         stored = self.subject(subject["id"])
-        data = copy.deepcopy(dict(subject))
+        # not copied: the plan only reads it, the Redis store writes its JSON, the memory store copies what it keeps
+        data = dict(subject)
         self.ops.append(PlanOp("put_subject", (kind, data, occurred_at, order)))
         if newer_than(stored, occurred_at, order):
             return False
@@ -93,9 +93,19 @@ class Plan:
         return [by_id[i] for i in sorted(by_id)]
 
     def client_bookings(self, client_id: str, *, categories: Collection[str], after: datetime) -> list[dict[str, Any]]:
-        base = self.store.client_bookings(client_id, categories=categories, after=after)
-        # the snapshots this plan wrote (or read) stand in for the stored ones
         moment = after.timestamp()
+        base: list[dict[str, Any]] = []
+        index = self.state.bookings if client_id == self.state.client_id else None
+        if index is None:
+            base = self.store.client_bookings(client_id, categories=categories, after=after)
+        else:
+            # the index read up front says which bookings match; only those the plan has no snapshot of are read
+            wanted = set(categories)
+            unknown = [s for s, start, cats in index
+                       if start > moment and not wanted.isdisjoint(cats) and s not in self._subjects]
+            if unknown:
+                base = self.store.client_bookings(client_id, categories=categories, after=after)
+        # the snapshots this plan wrote (or read) stand in for the stored ones
         by_id = {s["subject"]["id"]: s for s in base}
         for subject_id, snapshot in self._subjects.items():
             if books(snapshot, client_id, categories, moment):

@@ -12,8 +12,8 @@ have always had keys of their own, in an order of their own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import attrs
@@ -21,7 +21,8 @@ from attrs import field, frozen
 
 from tidings.converter import converter
 
-__all__ = ["Dropped", "Ignored", "LogEntry", "Outcome", "Planned", "Sent", "entry_json", "utc_text"]
+__all__ = ["Dropped", "Ignored", "LogEntry", "Outcome", "Planned", "Sent", "entry_compact", "entry_from_compact",
+           "entry_json", "utc_text"]
 
 _UNLESS_NONE = "tidings.json.unless_none"
 _UTC = "tidings.json.utc"
@@ -152,3 +153,43 @@ def _entry_hook(cls: type) -> Callable[[Any], dict[str, Any]]:
 
 for _entry_class in (Planned, Dropped, Ignored, Sent, Outcome):
     converter.register_unstructure_hook(_entry_class, _entry_hook(_entry_class))
+
+
+# The compact form the Redis store keeps an entry in (`entry_compact`): a JSON array of the class's number
+# here, then every field's value in the class's order, times as integer microseconds since the epoch (UTC).
+# The numbers and the fields' order are a stored format: new classes and fields go at the end.
+_CLASSES: tuple[type, ...] = (Planned, Dropped, Ignored, Sent, Outcome)
+_NUMBER = {cls: i for i, cls in enumerate(_CLASSES)}
+_FIELDS = [[(f.name, bool(f.metadata.get(_UNLESS_NONE)), bool(f.metadata.get(_UTC))) for f in attrs.fields(cls)]
+           for cls in _CLASSES]
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def entry_compact(entry: LogEntry) -> list[Any]:
+    """The entry as the Redis store keeps it: about half the bytes of `entry_json`, which `entry_from_compact`
+    gives back key for key."""
+    number = _NUMBER[type(entry)]
+    out: list[Any] = [number]
+    for name, _, utc in _FIELDS[number]:
+        value = getattr(entry, name)
+        if value is None:
+            out.append(None)
+        elif utc:
+            out.append((value - _EPOCH) // timedelta(microseconds=1))
+        else:
+            out.append(converter.unstructure(value))
+    while out[-1] is None:
+        out.pop()          # fields left out at the end are None
+    return out
+
+
+def entry_from_compact(raw: Sequence[Any]) -> dict[str, Any]:
+    """`entry_json` of the entry `entry_compact` wrote."""
+    out: dict[str, Any] = {}
+    for (name, unless_none, utc), value in zip(_FIELDS[raw[0]], [*raw[1:], *[None] * len(_FIELDS[raw[0]])]):
+        if value is None:
+            if not unless_none:
+                out[name] = None
+        else:
+            out[name] = utc_text(_EPOCH + timedelta(microseconds=value)) if utc else value
+    return out

@@ -327,7 +327,10 @@ class MemoryStore:
             if not self.acquire(owner, ttl=ttl):
                 return None
             return PlanState(subject_id=subject_id, seen=event_id in self._events, snapshot=self.subject(subject_id),
-                             pending={slot: self._pending.get(slot) for slot in slots}, client_subjects=None)
+                             pending={slot: self._pending.get(slot) for slot in slots}, client_subjects=None,
+                             bookings=tuple((s, start, cats) for s, (start, cats) in
+                                            sorted(self._bookings.get(client_id, {}).items())) if client_id else None,
+                             client_id=client_id)
 
     def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
         """Write a plan's ops in order, at once, unless a key it assumed unsent was sent (`tidings.store.plan`)."""

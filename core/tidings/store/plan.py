@@ -30,6 +30,9 @@ class PlanState:
     snapshot: dict[str, Any] | None                  # the subject's stored snapshot
     pending: Mapping[str, PendingMessage | None]     # slot -> its pending message, for the slots asked for
     client_subjects: list[dict[str, Any]] | None     # the client's snapshots (None: not asked for)
+    # the client's index of bookings (`booking`): (subject id, start timestamp, categories) of each; None: not read
+    bookings: tuple[tuple[str, float, tuple[str, ...]], ...] | None = None
+    client_id: str | None = None                     # the client whose bookings those are
 
 
 @frozen

@@ -20,7 +20,7 @@ key                         type         holds
 ``lock:{key}``              string       a lock, expiring after its ttl
 ``refused:{key}``           hash         channel -> the address that refused the message for good, kept for `KEEP_SECONDS`
 ``gone:{key}``              string       an address a provider reported gone, kept for `KEEP_SECONDS`
-``log``                     stream       delivery log entries (field ``e``: the JSON), ids by store time
+``log``                     stream       delivery log entries (field ``e``: `tidings.store.entries.entry_compact`'s JSON array, or the entry's JSON object as earlier versions wrote it), ids by store time
 ``log:subject:{id}``        list         stream ids of the subject's entries, oldest first
 ``log:client:{id}``         list         stream ids of the client's entries, oldest first
 ``data:{ns}:value:{key}``   string       a plugin's JSON value (`tidings.store.data.PluginData`)
@@ -58,7 +58,7 @@ import attrs
 from attrs import define, field
 
 from tidings.clock import Clock, SystemClock
-from tidings.store.entries import LogEntry, entry_json
+from tidings.store.entries import LogEntry, entry_compact, entry_from_compact
 from tidings.store.plan import PlanOp, PlanState, booking
 from tidings.store.records import PendingMessage, pending_from_json, pending_json, pending_subject
 from tidings.store.schema import SchemaError
@@ -398,7 +398,7 @@ _ACQUIRE = _TAKE_LOCK + "return take_lock(KEYS[1], ARGV[1], ARGV[2]) and 1 or 0"
 
 # An ingest plan's reads and its client's lock, in one round trip. ARGV: prefix, lock key, lock token, ttl in
 # ms, event id, subject id, client id ("" for none), then the slots. Returns false when the lock is held,
-# else {seen, snapshot, {payload, version, ...} per slot, {subject id, snapshot, ...} of the client}.
+# else {seen, snapshot, {payload, version, ...} per slot, {member, start, ...} of the client's index of bookings}.
 _BEGIN_PLAN = _FUNCTIONS + _TAKE_LOCK + """
 if not take_lock(P .. 'lock:' .. ARGV[2], ARGV[3], ARGV[4]) then
   return false
@@ -408,7 +408,11 @@ for i = 8, #ARGV do
   pending[#pending + 1] = redis.call('HGET', P .. 'pending', ARGV[i]) or false
   pending[#pending + 1] = redis.call('HGET', P .. 'versions', ARGV[i]) or false
 end
-local subjects = {}   -- the client's subjects are no longer read here: repeat-visit asks the index of bookings
+-- not the client's subjects: their index of bookings (members and scores), which a plan answers repeat-visit from
+local subjects = {}
+if ARGV[7] ~= '' then
+  subjects = redis.call('ZRANGE', P .. 'book:' .. ARGV[7], 0, -1, 'WITHSCORES')
+end
 local seen = redis.call('ZSCORE', P .. 'events', ARGV[5]) and 1 or 0
 return {seen, redis.call('GET', P .. 'subj:' .. ARGV[6]) or false, pending, subjects}
 """
@@ -770,7 +774,7 @@ class RedisStore:
                 found = [item for items in pipe.execute() for item in items] if ids else []
         else:
             found = cast("list[Any]", self.client.xrange(self._key("log")))
-        entries = [json.loads(fields["e"]) for _, fields in found]
+        entries = [_entry_read(fields["e"]) for _, fields in found]
         return [e for e in entries
                 if (subject is None or e.get("subject") == subject) and (client is None or e.get("client") == client)]
 
@@ -808,12 +812,18 @@ class RedisStore:
                                                         subject_id, client_id or "", *ordered])
         if not found:
             return None
-        seen, snapshot, flat, _ = found
+        seen, snapshot, flat, booked = found
         pending = {slot: self._pending(slot, flat[2 * i], flat[2 * i + 1]) if flat[2 * i] is not None else None
                    for i, slot in enumerate(ordered)}
-        # the client's subjects are not read up front: repeat-visit asks the index of bookings when it needs it
+        # not the client's subjects: their index of bookings, which the plan answers `client_bookings` from
+        bookings: dict[str, tuple[float, list[str]]] = {}
+        for member, score in zip(booked[::2], booked[1::2]):
+            category, _, subject = member.rpartition("\x1f")
+            bookings.setdefault(subject, (float(score), []))[1].append(category)
         return PlanState(subject_id=subject_id, seen=bool(seen), snapshot=json.loads(snapshot) if snapshot is not None else None,
-                         pending=pending, client_subjects=None)
+                         pending=pending, client_subjects=None,
+                         bookings=tuple((s, start, tuple(cats)) for s, (start, cats) in sorted(bookings.items()))
+                         if client_id else None, client_id=client_id)
 
     def apply_plan(self, ops: Collection[PlanOp]) -> set[str]:
         """Write a plan's ops in order, in one round trip and atomically, unless a key it assumed unsent was
@@ -911,7 +921,14 @@ def _ms(ttl: timedelta) -> int:
 
 
 def _entry_args(entry: LogEntry) -> list[str]:
-    return [_dumps(entry_json(entry)), entry.subject, entry.client or ""]
+    # the compact form (an array); entries written before it are objects, and read as they are
+    return [json.dumps(entry_compact(entry), separators=(",", ":"), ensure_ascii=False, allow_nan=False),
+            entry.subject, entry.client or ""]
+
+
+def _entry_read(stored: str) -> dict[str, Any]:
+    found = json.loads(stored)
+    return entry_from_compact(found) if isinstance(found, list) else cast("dict[str, Any]", found)
 
 
 def _of_client(client_id: str, found: Sequence[str | None]) -> list[dict[str, Any]]:
