@@ -96,12 +96,31 @@ def region_at(settings: Any, location: Location) -> str:
     return location.region or location.zone_region() or getattr(settings, "default_region", "")
 
 
-def sms_settings_at(settings: Any, location: Location) -> Any:
-    """The channel's `locate`: the settings with ``default_region`` as it applies at `location` (`region_at`)."""
+# (id of the settings, region) -> (those settings, kept so that their id is not reused; them in that region)
+_LOCATED: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+@functools.cache
+def _default_settings() -> Any:
     from tidings_sms.config import SmsConfig
-    config = settings if settings is not None else SmsConfig()
+    return SmsConfig()
+
+
+def sms_settings_at(settings: Any, location: Location) -> Any:
+    """The channel's `locate`: the settings with ``default_region`` as it applies at `location` (`region_at`).
+
+    Settings are frozen, so the settings of each region are made once (a worker asks for every message).
+    """
+    config = settings if settings is not None else _default_settings()
     region = region_at(config, location)
-    return config if region == config.default_region else attrs.evolve(config, default_region=region)
+    if region == config.default_region:
+        return config
+    found = _LOCATED.get((id(config), region))
+    if found is None or found[0] is not config:
+        if len(_LOCATED) > 1024:
+            _LOCATED.clear()
+        found = _LOCATED[(id(config), region)] = (config, attrs.evolve(config, default_region=region))
+    return found[1]
 
 
 def check_regions(settings: Any, locations: Sequence[Location]) -> Iterator[Problem]:
