@@ -843,3 +843,26 @@ def test_the_redis_log_reads_entries_of_the_first_form_beside_compact_ones(redis
         '[1,"r","v-1","c-ola","evt-2",1773144060000000,"dropped","status_cancelled"]'
     # Then both read as `tidings log` prints them
     assert redis_store.log(subject="v-1") == [first, entry_json(ENTRIES[2])]
+
+
+def test_a_snapshot_the_pipeline_wrote_is_kept_without_its_defaults_and_read_back_whole(redis_store: RedisStore) -> None:
+    from tidings.models import Subject, subject_from_dict, subject_to_dict
+    # Given a full snapshot as the pipeline writes it (every field, defaults included)
+    full = subject_to_dict(subject_from_dict({
+        "id": "v-9", "status": "confirmed", "start": "2026-03-10T14:00:00+01:00",
+        "services": [{"id": "manicure", "name": "Manicure", "category": "nails"}, {"id": "tea"}],
+        "staff": {"id": "s-1", "name": "Anna"}, "client": {"id": "c-ola", "phone": "+48600100200"},
+        "data": {"note": None}}))
+    assert set(full) == {f.name for f in attrs.fields(Subject)}
+    redis_store.put_subject("appointment", full, occurred_at=at(0), order="1:evt-1")
+    # Then Redis keeps it without the default values, marked, and it reads back as it was written
+    stored = json.loads(redis_store.client.get(f"{redis_store.prefix}subj:v-9") or "")
+    assert stored["v"] == 2 and "end" not in stored["subject"] and "push" not in stored["subject"]["staff"]
+    assert stored["subject"]["data"] == {"note": None}   # the host's own data is kept as it is
+    found = redis_store.subject("v-9")
+    assert found is not None and found["subject"] == full and "v" not in found
+    assert [s["subject"] for s in redis_store.client_subjects("c-ola")] == [full]
+    # and a partial one (a host's or a test's dict) is kept as it was given
+    redis_store.put_subject("visit", visit("v-10"), occurred_at=at(0))
+    assert "v" not in json.loads(redis_store.client.get(f"{redis_store.prefix}subj:v-10") or "")
+    assert (redis_store.subject("v-10") or {})["subject"] == visit("v-10")

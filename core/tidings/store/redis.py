@@ -10,7 +10,7 @@ key                         type         holds
 ``versions``                hash         slot -> its version; field ``""``: the last version given
 ``due``                     sorted set   slot, scored by its send time (or lease expiry) timestamp
 ``held``                    hash         subject id -> how many pending messages are about it
-``subj:{id}``               string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject)
+``subj:{id}``               string       the subject's latest snapshot, JSON (kind, occurred_at, order, subject; `tidings.store.plan.snapshot_json`)
 ``subjects``                sorted set   subject id, scored by when its snapshot expires (store time)
 ``client:{id}``             set          ids of the client's subjects (those whose snapshot is kept)
 ``book:{id}``               sorted set   the client's bookings (`tidings.store.plan.booking`): ``CATEGORY``, char 31, ``SUBJECT``, scored by start
@@ -59,7 +59,7 @@ from attrs import define, field
 
 from tidings.clock import Clock, SystemClock
 from tidings.store.entries import LogEntry, entry_compact, entry_from_compact
-from tidings.store.plan import PlanOp, PlanState, booking
+from tidings.store.plan import PlanOp, PlanState, booking, snapshot_json, snapshot_read
 from tidings.store.records import PendingMessage, pending_from_json, pending_json, pending_subject
 from tidings.store.schema import SchemaError
 
@@ -649,7 +649,7 @@ class RedisStore:
 
     def subject(self, subject_id: str) -> dict[str, Any] | None:
         found = cast("str | None", self.client.get(self._key("subj", subject_id)))
-        return json.loads(found) if found is not None else None
+        return snapshot_read(found) if found is not None else None
 
     def client_subjects(self, client_id: str) -> list[dict[str, Any]]:
         ids = sorted(cast("set[str]", self.client.smembers(self._key("client", client_id))))
@@ -820,7 +820,7 @@ class RedisStore:
         for member, score in zip(booked[::2], booked[1::2]):
             category, _, subject = member.rpartition("\x1f")
             bookings.setdefault(subject, (float(score), []))[1].append(category)
-        return PlanState(subject_id=subject_id, seen=bool(seen), snapshot=json.loads(snapshot) if snapshot is not None else None,
+        return PlanState(subject_id=subject_id, seen=bool(seen), snapshot=snapshot_read(snapshot) if snapshot is not None else None,
                          pending=pending, client_subjects=None,
                          bookings=tuple((s, start, tuple(cats)) for s, (start, cats) in sorted(bookings.items()))
                          if client_id else None, client_id=client_id)
@@ -899,7 +899,7 @@ class RedisStore:
             stored["order"] = order
         client = (subject.get("client") or {}).get("id") or ""
         booked = booking(subject)
-        return [subject["id"], client, repr(occurred_at.timestamp()), _dumps(stored), order,
+        return [subject["id"], client, repr(occurred_at.timestamp()), snapshot_json(stored), order,
                 repr(booked[0]) if booked is not None else ""]
 
     @staticmethod
@@ -933,5 +933,5 @@ def _entry_read(stored: str) -> dict[str, Any]:
 
 def _of_client(client_id: str, found: Sequence[str | None]) -> list[dict[str, Any]]:
     """The snapshots still of `client_id`: a subject that moved to another client is left out."""
-    snapshots = (json.loads(s) for s in found if s is not None)
+    snapshots = (snapshot_read(s) for s in found if s is not None)
     return [s for s in snapshots if (s["subject"].get("client") or {}).get("id") == client_id]
