@@ -215,7 +215,9 @@ class Scenario:
                 "delivered": len(set(delivered) & self.expected), "recorded_failed": len(missing) - len(lost),
                 "lost": len(lost), "duplicated": sum(c - 1 for c in delivered.values() if c > 1),
                 "posts": int(sum(self.provider.posts.values())), "injected": dict(self.provider.injected),
-                "pending_left": self.store.count_pending(), "alive": self.alive(), "lost_log": explained}
+                "pending_left": self.store.count_pending(), "alive": self.alive(), "lost_log": explained,
+                "failed_reasons": dict(Counter(f"{e.get('reason')}{'' if e.get('to') is None else ' (attempted)'}"
+                                               for e in self.store.log() if e["status"] == "failed"))}
 
     def close(self) -> None:
         for process in self.processes.values():
@@ -410,15 +412,18 @@ def rabbitmq_kill(events: int, *, kills: int = 8) -> dict[str, Any]:
 
 def _rabbitmq_kill(events: int, kills: int, ctl: list[str], broker: str) -> dict[str, Any]:
     with scenario(FaultyProvider(), broker=broker) as run:
+        # published first (publisher confirms, one by one: slower than the workers), then the processes start
+        # and every connection is closed while they drain the queue: ingest, dispatch and retry messages
+        run.publish(events)
         for name in ("worker-1", "worker-2", "scheduler-1", "scheduler-2"):
             run.start(name)
-        time.sleep(3)   # the workers' consumers are up
-        run.publish(events)
+        started = time.monotonic()
         done: list[float] = []
         closed: list[int] = []
 
         def tick() -> None:
-            if len(done) < kills and (not done or time.monotonic() - done[-1] > 1.0):
+            now = time.monotonic()
+            if len(done) < kills and now - started > 3.0 and (not done or now - done[-1] > 1.0):
                 listed = subprocess.run([*ctl, "list_connections", "-p", RABBITMQ_VHOST, "name"], capture_output=True,
                                         text=True, check=False)
                 closed.append(len([line for line in listed.stdout.splitlines() if line.strip()]))
@@ -471,7 +476,8 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[argparse.Namespace], dict[str, An
     "client-kill": ("Redis connections dropped under load", "CLIENT KILL TYPE normal, 8 times 1 s apart",
                     lambda a: client_kill(a.events)),
     "rabbitmq-kill": ("RabbitMQ connections dropped under load",
-                      "rabbitmqctl close_all_connections (own vhost), 8 times 1 s apart", lambda a: rabbitmq_kill(a.events)),
+                      "events published, processes started, then rabbitmqctl close_all_connections (own vhost) 8 times "
+                      "1 s apart while they drain", lambda a: rabbitmq_kill(a.events)),
     "flaky-30": ("provider failing 30 % transiently (JSON SMS, lookup by key)",
                  "429 / 503 / timeout before / timeout after acceptance", lambda a: flaky(a.events)),
     "flaky-30-keyless": ("provider failing 30 % transiently (keyless provider)",
