@@ -15,6 +15,7 @@ import attrs
 import pytest
 
 from tidings.clock import VirtualClock
+from tidings.store.dispatching import Finish, begin, finish
 from tidings.store.entries import Dropped, Ignored, LogEntry, Outcome, Planned, Sent, entry_json
 from tidings.store.plan import PlanOp
 from tidings.store.records import EventRef, PendingMessage
@@ -508,7 +509,64 @@ def test_a_dispatch_outcome_marks_sent_records_completes_and_releases_at_once(st
     assert len(store.log(subject="v-1")) == 2
 
 
+def test_a_batch_of_dispatches_is_read_with_its_locks_and_finished_at_once(store: ScheduleStore) -> None:
+    # the same through RedisStore's two scripts and through any store's single calls
+    for n in range(5):
+        store.schedule(f"s{n}", send_at=at(0), message=payload(key=f"k-{n}", subject=f"v-{n}"))
+    store.apply_plan([PlanOp("put_subject", ("appointment", visit("v-0"), T0, ""))])   # as the pipeline writes it
+    claims = dict(store.claim_due(at(0), limit=10, lease=LEASE))
+    store.schedule("s1", send_at=at(0), message=payload(key="k-1", subject="v-1"))   # s1's claim is stale now
+    store.schedule("s2", send_at=None, message=payload(key="k-2", subject="v-2", suspended=True))
+    store.mark_sent("k-3")
+    assert store.acquire("sending:k-4", ttl=LEASE) is True   # another worker is sending k-4
+    store.refuse("k-0", channel="sms", address="+48600100200")
+
+    found = begin(store, [(f"s{n}", claims[f"s{n}"]) for n in range(5)], lock_ttl=LEASE)
+
+    assert [(c.slot, c.version) for c in found] == [(f"s{n}", claims[f"s{n}"]) for n in range(5)]
+    first = found[0]
+    assert first.pending is not None and (first.pending.key, first.pending.version) == ("k-0", claims["s0"])
+    assert first.snapshot is not None and first.snapshot == store.subject("v-0")
+    assert first.snapshot["subject"]["id"] == "v-0" and first.snapshot["subject"]["status"] == "confirmed"
+    assert (first.locked, dict(first.refused)) == (True, {"sms": "+48600100200"})
+    assert [c.pending for c in found[1:4]] == [None, None, None]   # stale, suspended, sent
+    assert store.pending("s3") is None                             # the sent one completed
+    last = found[4]
+    assert last.pending is not None and (last.snapshot, last.locked, dict(last.refused)) == (None, False, {})
+    assert store.acquire("sending:k-0", ttl=LEASE) is False         # taken by begin
+
+    sent = Sent(rule="r", subject="v-0", event="evt-1", at=at(1), key="k-0", client="c-ola", channel="sms",
+                to="+48600100200", title=None, text="See you", provider_id="p-1", info={})
+    done = finish(store, [Finish("s0", claims["s0"], [sent], sent="k-0", complete=True, release="sending:k-0"),
+                          Finish("s4", claims["s4"], [entry(2, "v-4", None, "retried")], release="sending:k-4",
+                                 hold_until=at(30)),
+                          Finish("s1", claims["s1"], complete=True)])
+
+    assert done == [True, False, False]
+    assert store.pending("s0") is None and store.was_sent("k-0") is True
+    assert store.log(subject="v-0") == [entry_json(sent)] and len(store.log(subject="v-4")) == 1
+    assert store.acquire("sending:k-0", ttl=LEASE) is True and store.acquire("sending:k-4", ttl=LEASE) is True
+    assert store.pending("s1") is not None                          # a stale claim completes nothing
+    assert [slot for slot, _ in store.claim_due(at(10), limit=10, lease=LEASE)] == ["s1"]   # s4 held for its retry
+    assert "s4" in [slot for slot, _ in store.claim_due(at(31), limit=10, lease=LEASE)]
+
+
 # ---------------------------------------------------------------- Redis only
+
+
+def test_reading_a_batch_of_dispatches_marks_the_first_attempt_of_each_message_it_locked(redis_store: RedisStore) -> None:
+    for n in range(4):
+        redis_store.schedule(f"s{n}", send_at=at(0), message=payload(key=f"k-{n}", rule="reminder-24h" if n else "other"))
+    claims = sorted(redis_store.claim_due(at(0), limit=10, lease=LEASE))
+    assert redis_store.mark_attempt("k-1|sms") is True              # attempted by a worker that died
+    assert redis_store.acquire("sending:k-2", ttl=LEASE) is True    # being sent by another worker
+
+    found = redis_store.begin_dispatch(claims, lock_ttl=LEASE, attempt={"reminder-24h": "sms"})
+
+    assert [dict(c.attempted) for c in found] == [{}, {"k-1|sms": False}, {}, {"k-3|sms": True}]
+    assert redis_store.mark_attempt("k-3|sms") is False
+    assert redis_store.mark_attempt("k-0|sms") is True               # its rule has no channel to look up
+    assert redis_store.mark_attempt("k-2|sms") is True               # not locked: not marked
 
 
 def test_concurrent_schedulers_claim_every_due_message_exactly_once(redis_store: RedisStore, redis_url: str) -> None:

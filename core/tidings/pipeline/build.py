@@ -17,7 +17,7 @@ from attrs import Factory, define, field
 
 from tidings.clock import Clock, SystemClock
 from tidings.deployment import Deployment, as_deployment
-from tidings.errors import EventError, PublishError, is_connection_error
+from tidings.errors import EventError, PublishError
 from tidings.intake import EventReader
 from tidings.logging import get_logger
 from tidings.models import Event
@@ -28,7 +28,7 @@ from tidings.pipeline.dispatch import Dispatch
 from tidings.pipeline.gone import GoneAddresses
 from tidings.pipeline.ingest import Ingest
 from tidings.pipeline.publish import enqueue_many, unacknowledged
-from tidings.pipeline.retries import MAX_BACKOFF_MS, DeliveryRetry, unreachable
+from tidings.pipeline.retries import MAX_BACKOFF_MS, DeliveryRetry
 from tidings.pipeline.scheduler import Scheduler
 from tidings.pipeline.transports import connect_transports
 
@@ -193,21 +193,9 @@ class Pipeline:
         itself) is logged and left to its lease, which brings it back to a scheduler, as for a worker that died.
         """
         dispatcher = self._dispatcher()
-
-        def one(claim: tuple[str, int]) -> tuple[str, int, DeliveryRetry] | None:
-            slot, version = claim
-            try:
-                dispatcher(slot, version)
-            except DeliveryRetry as retry:
-                return slot, version, retry
-            except Exception as e:   # noqa: BLE001 - one message's bug must not stop the rest of its batch
-                if is_connection_error(e):
-                    return slot, version, unreachable(e)
-                log.error("dispatch_failed", slot=slot, version=version, exc_info=True)
-            return None
-
-        done = map(one, claims) if self.concurrency <= 1 or len(claims) <= 1 else self._executor().map(one, claims)
-        return [retry for retry in done if retry is not None]
+        if self.concurrency <= 1 or len(claims) <= 1:
+            return dispatcher.many(claims)
+        return dispatcher.many(claims, run=self._executor().map)
 
     def give_up(self, slot: str, version: int, failure: Failure, skip: Collection[str] = ()) -> tuple[str, ...] | None:
         """Record a message whose retries ran out (the retries-exhausted actor); see `Dispatch.give_up`."""

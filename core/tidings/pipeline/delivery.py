@@ -70,12 +70,15 @@ class Delivery:
     transports: Mapping[str, Transport]
 
     def deliver(self, pending: PendingMessage, subject: Subject, *, now: datetime, into: Recorded,
-                skip: Collection[str] = ()) -> None:
+                skip: Collection[str] = (), refused: Mapping[str, str] | None = None,
+                attempted: Mapping[str, bool] | None = None) -> None:
         """Send `pending` through the first usable channel that takes it, but none of `skip` (given up).
 
         What it decides is noted in `into` (the entries, the key sent), for the dispatch to write: a
         key is noted as soon as its provider took the message, so that it is marked sent whatever
-        happens after.
+        happens after. `refused`: the message's refusals by earlier attempts, when the caller read them
+        already (`ScheduleStore.refused`); `attempted`: ``KEY|CHANNEL`` marked attempted by the caller ->
+        whether the mark is new (`ScheduleStore.mark_attempt`'s answer).
         """
         from tidings.templates import build_context
 
@@ -100,7 +103,8 @@ class Delivery:
                       subject=subject, previous=pending.previous)
         context = build_context(config=self.config, rule=rule, subject=subject, previous=event.previous, event=event,
                                 recipient=recipient, location=location, now=now, services=pending.services)
-        refused = self.store.refused(pending.key)   # by an earlier attempt of this message
+        if refused is None:
+            refused = self.store.refused(pending.key)   # by an earlier attempt of this message
         for candidate in choice.usable:
             channel = candidate.channel
             if channel.name in skip or refused.get(channel.name) in ("", candidate.addresses[0]):
@@ -125,7 +129,7 @@ class Delivery:
                 message = channel.prepare(message, candidate.settings)
             try:
                 receipt = self._send_once(self.transports[channel.name], message, pending.key,
-                                          at_most_once=rule.delivery == "at-most-once")
+                                          at_most_once=rule.delivery == "at-most-once", attempted=attempted)
             except OutcomeUnknown as e:
                 # at most once: an earlier attempt may have reached the recipient, so nothing more is sent
                 log.warning("delivery_outcome_unknown", rule=rule.id, subject=subject.id, channel=channel.name,
@@ -161,7 +165,8 @@ class Delivery:
             return
         into.record(outcome(status="failed", reason="no_channel_delivered"))
 
-    def _send_once(self, transport: Transport, message: RenderedMessage, key: str, *, at_most_once: bool) -> Receipt:
+    def _send_once(self, transport: Transport, message: RenderedMessage, key: str, *, at_most_once: bool,
+                   attempted: Mapping[str, bool] | None = None) -> Receipt:
         """Send through a transport; if an earlier attempt may have reached the provider, ask it first.
 
         A worker killed while its request was on the wire leaves no "sent" mark, and its message is
@@ -176,7 +181,11 @@ class Delivery:
         """
         find = getattr(transport, "find", None)
         if callable(find):
-            if not self.store.mark_attempt(f"{key}|{message.channel}"):
+            mark = f"{key}|{message.channel}"
+            first = (attempted or {}).get(mark)   # marked by the dispatch's read, before this request
+            if first is None:
+                first = self.store.mark_attempt(mark)
+            if not first:
                 found = find(idempotency_key=key)
                 if found is not None:
                     log.info("delivery_found", rule=message.rule, subject=message.subject, channel=message.channel,

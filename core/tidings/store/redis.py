@@ -58,6 +58,7 @@ import attrs
 from attrs import define, field
 
 from tidings.clock import Clock, SystemClock
+from tidings.store.dispatching import Claimed, Finish
 from tidings.store.entries import LogEntry, entry_compact, entry_from_compact
 from tidings.store.plan import PlanOp, PlanState, booking, snapshot_json, snapshot_read
 from tidings.store.records import PendingMessage, pending_from_json, pending_json, pending_subject
@@ -482,6 +483,68 @@ end
 return done
 """
 
+# A batch of dispatches' checks and sending locks, after its payloads were read (`tidings.store.dispatching`).
+# ARGV: prefix, lock ttl in ms, now + retention, then per message: slot, version, idempotency key, subject,
+# the channel to mark attempted ("" for none). Returns per message {state, snapshot, locked, refused,
+# attempted}: state 0 when the slot changed since (stale or dropped), 2 when its key was sent (the slot is
+# completed here), else 1; refused is the flat channel -> address hash of the message's refusals;
+# attempted, when its lock was taken and a channel was named: 1 when ``KEY|CHANNEL`` was marked attempted
+# now, 0 when it was before, else -1.
+_BEGIN_DISPATCH = _FUNCTIONS + """
+local out = {}
+for i = 4, #ARGV, 5 do
+  local slot, version, key, subject, channel = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local item = {0, false, 0, {}, -1}
+  if redis.call('HGET', P .. 'versions', slot) == version and redis.call('HEXISTS', P .. 'pending', slot) == 1 then
+    if redis.call('ZSCORE', P .. 'sent', key) then
+      complete(slot, version, ARGV[3])
+      item[1] = 2
+    else
+      item[1] = 1
+      item[2] = redis.call('GET', P .. 'subj:' .. subject) or false
+      item[3] = redis.call('SET', P .. 'lock:sending:' .. key, 1, 'NX', 'PX', ARGV[2]) and 1 or 0
+      item[4] = redis.call('HGETALL', P .. 'refused:' .. key)
+      if item[3] == 1 and channel ~= '' then
+        item[5] = redis.call('ZADD', P .. 'attempts', 'NX', ARGV[3], key .. '|' .. channel)
+      end
+    end
+  end
+  out[#out + 1] = item
+end
+return out
+"""
+
+# A batch of dispatches' outcomes, in one round trip. ARGV: prefix, now + retention, store time in ms,
+# the oldest log time kept in ms, then the outcomes as JSON: [[slot, version, sent key, lock, complete,
+# hold score, [[entry JSON, subject, client], ...]], ...] ("" for no key, lock, hold). Per outcome, in
+# that order: the key marked sent, the entries recorded, the slot completed, the lock released, the
+# slot held. Returns per outcome 1 when its slot was completed, else 0.
+_FINISH_DISPATCHES = _FUNCTIONS + """
+local expires, now_ms, oldest_ms = ARGV[2], ARGV[3], ARGV[4]
+local done = {}
+for _, o in ipairs(cjson.decode(ARGV[5])) do
+  local slot, version = o[1], o[2]
+  if o[3] ~= '' then
+    redis.call('ZADD', P .. 'sent', 'NX', expires, o[3])
+  end
+  for _, e in ipairs(o[7]) do
+    record(e[1], e[2], e[3], now_ms, oldest_ms)
+  end
+  local completed = 0
+  if o[5] == 1 then
+    completed = complete(slot, version, expires)
+  end
+  if o[4] ~= '' then
+    redis.call('DEL', P .. 'lock:' .. o[4])
+  end
+  if o[6] ~= '' and redis.call('HGET', P .. 'versions', slot) == version and redis.call('HEXISTS', P .. 'pending', slot) == 1 then
+    redis.call('ZADD', P .. 'due', 'GT', o[6], slot)
+  end
+  done[#done + 1] = completed
+end
+return done
+"""
+
 # ARGV: prefix, client id, then the slots to drop. Erases the client's subjects (snapshots and log
 # indexes), the given pending slots and the client's log entries. Returns {subjects, pending, log entries}.
 _FORGET_CLIENT = _FUNCTIONS + """
@@ -545,6 +608,8 @@ class _Scripts:
     acquire: Script
     apply: Script
     finish_dispatch: Script
+    begin_dispatch: Script
+    finish_dispatches: Script
     forget_client: Script
     bookings: Script
 
@@ -552,8 +617,8 @@ class _Scripts:
     def register(cls, client: Redis) -> _Scripts:
         sources = {"schedule": _SCHEDULE, "drop": _DROP, "claim_due": _CLAIM_DUE, "hold": _HOLD, "complete": _COMPLETE,
                    "put_subject": _PUT_SUBJECT, "record": _RECORD, "sweep": _SWEEP, "begin_plan": _BEGIN_PLAN,
-                   "acquire": _ACQUIRE, "apply": _APPLY, "finish_dispatch": _FINISH_DISPATCH, "forget_client": _FORGET_CLIENT,
-                   "bookings": _BOOKINGS}
+                   "acquire": _ACQUIRE, "apply": _APPLY, "finish_dispatch": _FINISH_DISPATCH, "begin_dispatch": _BEGIN_DISPATCH,
+                   "finish_dispatches": _FINISH_DISPATCHES, "forget_client": _FORGET_CLIENT, "bookings": _BOOKINGS}
         return cls(**{name: client.register_script(source) for name, source in sources.items()})
 
 
@@ -855,6 +920,54 @@ class RedisStore:
         for entry in entries:
             args.extend(_entry_args(entry))
         return bool(self._scripts.finish_dispatch(keys=[], args=args))
+
+    def begin_dispatch(self, claims: Sequence[tuple[str, int]], *, lock_ttl: timedelta,
+                       attempt: Mapping[str, str] | None = None) -> list[Claimed]:
+        """Read a batch of claimed slots, take their sending locks and mark their first attempts (`attempt`: rule ->
+        channel), in two round trips: the payloads and versions, then one script (`tidings.store.dispatching`)."""
+        if not claims:
+            return []
+        self._ensure()
+        slots = [slot for slot, _ in claims]
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hmget(self._key("pending"), slots)
+            pipe.hmget(self._key("versions"), slots)
+            payloads, versions = pipe.execute()
+        current: list[PendingMessage | None] = []
+        args: list[Any] = [self.prefix, _ms(lock_ttl), self._expires()]
+        for (slot, version), payload, stored in zip(claims, payloads, versions):
+            pending = self._pending(slot, payload, stored) if payload is not None and stored == str(version) else None
+            if pending is not None and pending.suspended:
+                pending = None   # suspended since it was claimed
+            current.append(pending)
+            if pending is not None:
+                args += [slot, str(version), pending.key, pending.subject, (attempt or {}).get(pending.rule, "")]
+        found = iter(self._scripts.begin_dispatch(keys=[], args=args) if len(args) > 3 else [])
+        out: list[Claimed] = []
+        for (slot, version), pending in zip(claims, current):
+            if pending is None:
+                out.append(Claimed(slot, version))
+                continue
+            state, snapshot, locked, refused, attempted = next(found)
+            if state != 1:
+                out.append(Claimed(slot, version))   # changed since it was read, or sent (then completed)
+                continue
+            marked = {f"{pending.key}|{(attempt or {})[pending.rule]}": attempted == 1} if attempted >= 0 else {}
+            out.append(Claimed(slot, version, pending, snapshot_read(snapshot) if snapshot is not None else None, bool(locked),
+                               dict(zip(refused[::2], refused[1::2])), marked))
+        return out
+
+    def finish_dispatches(self, outcomes: Sequence[Finish]) -> list[bool]:
+        """A batch of dispatches' outcomes in one round trip; whether each slot was completed (`tidings.store.dispatching`)."""
+        if not outcomes:
+            return []
+        now_ms, oldest_ms = self._log_times()
+        written = [[o.slot, str(o.version), o.sent or "", o.release or "", 1 if o.complete else 0,
+                    _score(o.hold_until) if o.hold_until is not None else "", [_entry_args(e) for e in o.entries]]
+                   for o in outcomes]
+        done = self._scripts.finish_dispatches(keys=[], args=[self.prefix, self._expires(), now_ms, oldest_ms,
+                                                              json.dumps(written, separators=(",", ":"), ensure_ascii=False)])
+        return [bool(d) for d in done]
 
     # ------------------------------------------------------------ retention and erasure
 
