@@ -8,9 +8,10 @@ the same across retries and replans, marked sent once, and handed to providers t
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from tidings.idempotency import idempotency_key
 
 if TYPE_CHECKING:
     from tidings.rules import Rule
@@ -28,10 +29,6 @@ def slot_key(rule: Rule, scope: str) -> str:
     return slot_of(rule.id, scope, rule.recipient)
 
 
-def idempotency_key(rule_id: str, subject_id: str, recipient: str, due: datetime) -> str:
-    """The key of one intent (rule, subject, recipient, due time): the same across retries and replans."""
-    raw = f"{rule_id}|{subject_id}|{recipient}|{due.astimezone(timezone.utc).isoformat()}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
 def event_order(event_type: str, event_id: str) -> str:

@@ -8,7 +8,7 @@ its form is versioned, and `pending_from_json` reads every form ever written:
   the record, every field under its own name, times as RFC 3339 text (``pending_json_first``);
 - **version 2** (``"v": 2``), what `pending_json` writes: short keys, times as a Unix timestamp (with
   the UTC offset in minutes beside it, ``[ts, minutes]``, when it is not UTC), and nothing that can be
-  worked out again: the idempotency key when it is the one `tidings.pipeline.keys.idempotency_key`
+  worked out again: the idempotency key when it is the one `tidings.idempotency.idempotency_key`
   gives (it always is, for what the pipeline plans), ``planned`` when it equals ``due``, the kind when
   it is the event type's, and the defaults (recipient ``client``, not suspended, no info, all services,
   no previous state). About a third of the first form's bytes.
@@ -37,6 +37,7 @@ from attrs import frozen
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from tidings.converter import converter
+from tidings.idempotency import idempotency_key
 from tidings.models import Previous
 from tidings.plugin_types import Pending
 
@@ -85,7 +86,6 @@ class PendingMessage:
 def pending_json(message: PendingMessage) -> dict[str, Any]:
     """The message as the store keeps it, in the compact form (version 2, above): everything but its slot and
     version, which the store knows, and what can be worked out again."""
-    from tidings.pipeline.keys import idempotency_key
     out: dict[str, Any] = {"v": PENDING_FORM, "r": message.rule, "s": message.subject}
     if message.kind != message.event.type.partition(".")[0]:
         out["k"] = message.kind
@@ -134,7 +134,6 @@ def pending_from_json(raw: Mapping[str, Any], *, slot: str, version: int) -> Pen
     if form != PENDING_FORM:
         raise ValueError(f"pending message {slot!r} is of form {form!r}, which this tidings does not know "
                          f"(it reads the first form and form {PENDING_FORM})")
-    from tidings.pipeline.keys import idempotency_key
     rule, subject, recipient = raw["r"], raw["s"], raw.get("c", "client")
     event_id, event_type, occurred_at = raw["e"]
     due = _moment(raw["d"])

@@ -40,9 +40,11 @@ TTLs: each kept thing is scored by the store time it expires at, and a sweep (ru
 once per ingested event, and by `expire`) removes what expired. Why each is kept as long as it is,
 see `tidings.store`.
 
-Memory: a pending reminder costs its payload JSON plus about 500 bytes of hash, sorted-set, version
-and subject-index entries: ``bench/store_memory.py`` measured 972 bytes per pipeline-shaped reminder
-(a 464-byte payload) on Redis 7.0. Everything else is history, bounded by the retention: at a constant
+Memory: a pending reminder costs its payload JSON (the compact form of `tidings.store.records`) plus
+about 540 bytes of hash, sorted-set, version and subject-index entries: ``bench/store_memory.py``
+measured 754 bytes per pipeline-shaped reminder (a 213-byte payload; 972 with the first form's 464)
+on Redis 7.0. Log entries and snapshots are kept compact too (`tidings.store.entries.entry_compact`,
+`tidings.store.plan.snapshot_json`), each read back as it was written. Everything else is history, bounded by the retention: at a constant
 load, memory stops growing once the retention has passed (``docs/benchmarks.md``, the growth row).
 """
 
@@ -404,10 +406,16 @@ _BEGIN_PLAN = _FUNCTIONS + _TAKE_LOCK + """
 if not take_lock(P .. 'lock:' .. ARGV[2], ARGV[3], ARGV[4]) then
   return false
 end
+-- every slot's payload and version in two commands, not two per slot
 local pending = {}
-for i = 8, #ARGV do
-  pending[#pending + 1] = redis.call('HGET', P .. 'pending', ARGV[i]) or false
-  pending[#pending + 1] = redis.call('HGET', P .. 'versions', ARGV[i]) or false
+if #ARGV >= 8 then
+  local slots = {unpack(ARGV, 8)}
+  local payloads = redis.call('HMGET', P .. 'pending', unpack(slots))
+  local versions = redis.call('HMGET', P .. 'versions', unpack(slots))
+  for i = 1, #slots do
+    pending[#pending + 1] = payloads[i]
+    pending[#pending + 1] = versions[i]
+  end
 end
 -- not the client's subjects: their index of bookings (members and scores), which a plan answers repeat-visit from
 local subjects = {}
