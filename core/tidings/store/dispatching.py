@@ -32,9 +32,11 @@ from attrs import field, frozen
 from tidings.errors import is_connection_error
 
 if TYPE_CHECKING:
-    from tidings.store import ScheduleStore
     from tidings.store.entries import LogEntry
     from tidings.store.records import PendingMessage
+
+# a `tidings.store.ScheduleStore`: not imported here, as `tidings.store` imports the Redis store, which imports this
+ScheduleStore = Any
 
 __all__ = ["Claimed", "Finish", "begin", "begin_each", "finish", "finish_each", "sending_lock"]
 
