@@ -136,7 +136,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._refuse = 0          # connections still to be closed once they passed `_refuse_after` answers
         self._refuse_after = 0
-        self._lose_reply = False  # the server's next answer is dropped, and its connection closed
+        self._lose_reply: int | None = None   # answers still to pass before one is dropped (its connection closed)
         self.refused = 0
         self.lost_replies = 0
         self.answers = 0   # answers (reads of the server's side) passed to clients
@@ -148,10 +148,11 @@ class TcpProxy:
         with self._lock:
             self._refuse, self._refuse_after = count, after
 
-    def lose_next_reply(self) -> None:
-        """Drop the server's next answer and close its connection: the command ran, its client never hears so."""
+    def lose_next_reply(self, *, after: int = 0) -> None:
+        """Drop the server's next answer (after `after` more) and close its connection: the command ran, its
+        client never hears so."""
         with self._lock:
-            self._lose_reply = True
+            self._lose_reply = after
 
     def start(self) -> TcpProxy:
         listener = socket.socket()
@@ -181,9 +182,14 @@ class TcpProxy:
 
     def _take_lost_reply(self) -> bool:
         with self._lock:
-            lose, self._lose_reply = self._lose_reply, False
-            self.lost_replies += lose
-            return lose
+            if self._lose_reply is None:
+                return False
+            if self._lose_reply > 0:
+                self._lose_reply -= 1
+                return False
+            self._lose_reply = None
+            self.lost_replies += 1
+            return True
 
     def _accept(self, listener: socket.socket) -> None:
         while True:

@@ -63,6 +63,33 @@ def test_a_lock_whose_answer_was_lost_is_taken_by_the_retry(redis_proxy: tuple[P
     store.close()
 
 
+def test_a_batch_whose_sending_locks_answer_was_lost_has_them_taken_by_the_retry(redis_proxy: tuple[Proxy, str]) -> None:
+    from datetime import datetime, timezone
+
+    import attrs
+
+    from tidings.store.records import EventRef, PendingMessage
+
+    # Given a worker's store with a due message claimed
+    proxy, url = redis_proxy
+    store = RedisStore.from_url(url, prefix="kills:", ride_out=True)
+    now = datetime.now(timezone.utc)
+    message = PendingMessage(rule="booked", subject="a-1", kind="appointment", location=None, recipient="client",
+                             due=now, planned=now, key="k-1", suspended=False, info={}, services=None,
+                             event=EventRef(id="evt-1", type="appointment.created", occurred_at=now), previous=None)
+    store.schedule("slot-0", send_at=message.due, message=attrs.evolve(message, key="k-0"))
+    store.schedule("slot-1", send_at=message.due, message=message)
+    first, claim = sorted(store.claim_due(message.due, limit=2, lease=timedelta(minutes=1)))
+    assert store.begin_dispatch([first], lock_ttl=timedelta(seconds=15))[0].locked   # its script loaded in Redis
+    # When the answer to the batch's checks and locks (its second round trip) is lost after they ran
+    proxy.lose_next_reply(after=1)
+    [claimed] = store.begin_dispatch([claim], lock_ttl=timedelta(seconds=15))
+    # Then the retry holds the message's sending lock (it found it taken, by itself, and waited for it to lapse)
+    assert proxy.lost_replies == 1
+    assert claimed.locked
+    store.close()
+
+
 def test_a_fetch_whose_answer_was_lost_leaves_its_messages_to_be_requeued(redis_proxy: tuple[Proxy, str]) -> None:
     import redis
 

@@ -492,15 +492,16 @@ return done
 """
 
 # A batch of dispatches' checks and sending locks, after its payloads were read (`tidings.store.dispatching`).
-# ARGV: prefix, lock ttl in ms, now + retention, then per message: slot, version, idempotency key, subject,
-# the channel to mark attempted ("" for none). Returns per message {state, snapshot, locked, refused,
+# ARGV: prefix, lock ttl in ms, now + retention, the locks' token (`_TAKE_LOCK`: a retry after a lost answer
+# takes the locks its first attempt took), then per message: slot, version, idempotency key, subject, the
+# channel to mark attempted ("" for none). Returns per message {state, snapshot, locked, refused,
 # attempted}: state 0 when the slot changed since (stale or dropped), 2 when its key was sent (the slot is
 # completed here), else 1; refused is the flat channel -> address hash of the message's refusals;
 # attempted, when its lock was taken and a channel was named: 1 when ``KEY|CHANNEL`` was marked attempted
 # now, 0 when it was before, else -1.
-_BEGIN_DISPATCH = _FUNCTIONS + """
+_BEGIN_DISPATCH = _FUNCTIONS + _TAKE_LOCK + """
 local out = {}
-for i = 4, #ARGV, 5 do
+for i = 5, #ARGV, 5 do
   local slot, version, key, subject, channel = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local item = {0, false, 0, {}, -1}
   if redis.call('HGET', P .. 'versions', slot) == version and redis.call('HEXISTS', P .. 'pending', slot) == 1 then
@@ -510,7 +511,7 @@ for i = 4, #ARGV, 5 do
     else
       item[1] = 1
       item[2] = redis.call('GET', P .. 'subj:' .. subject) or false
-      item[3] = redis.call('SET', P .. 'lock:sending:' .. key, 1, 'NX', 'PX', ARGV[2]) and 1 or 0
+      item[3] = take_lock(P .. 'lock:sending:' .. key, ARGV[4], ARGV[2]) and 1 or 0
       item[4] = redis.call('HGETALL', P .. 'refused:' .. key)
       if item[3] == 1 and channel ~= '' then
         item[5] = redis.call('ZADD', P .. 'attempts', 'NX', ARGV[3], key .. '|' .. channel)
@@ -942,7 +943,7 @@ class RedisStore:
             pipe.hmget(self._key("versions"), slots)
             payloads, versions = pipe.execute()
         current: list[PendingMessage | None] = []
-        args: list[Any] = [self.prefix, _ms(lock_ttl), self._expires()]
+        args: list[Any] = [self.prefix, _ms(lock_ttl), self._expires(), uuid.uuid4().hex]
         for (slot, version), payload, stored in zip(claims, payloads, versions):
             pending = self._pending(slot, payload, stored) if payload is not None and stored == str(version) else None
             if pending is not None and pending.suspended:
@@ -950,7 +951,7 @@ class RedisStore:
             current.append(pending)
             if pending is not None:
                 args += [slot, str(version), pending.key, pending.subject, (attempt or {}).get(pending.rule, "")]
-        found = iter(self._scripts.begin_dispatch(keys=[], args=args) if len(args) > 3 else [])
+        found = iter(self._scripts.begin_dispatch(keys=[], args=args) if len(args) > 4 else [])
         out: list[Claimed] = []
         for (slot, version), pending in zip(claims, current):
             if pending is None:
