@@ -34,6 +34,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be written as JSON")
 
 
+def _sync(function: Any) -> Any:
+    """Jinja's own filter itself where Jinja wraps it to choose, on every call, between it and its async twin.
+
+    (``map``, ``select``, ``join``, ``list`` ... ask whether the environment is async each time they are called;
+    a tidings environment never is, and the sync function keeps its own pass-context marker.)
+    """
+    return function.__wrapped__ if getattr(function, "jinja_async_variant", False) else function
+
+
 def make_environment(*, filters: Iterable[TemplateFilter] | None = None, globals: Iterable[TemplateGlobal] | None = None,
                      links: Links | None = None, channels: Mapping[str, Any] | None = None, html: bool = False) -> Sandbox:
     """A sandbox with these filters and globals (by default the core's own), the ``[links]`` its link globals sign
@@ -47,7 +56,7 @@ def make_environment(*, filters: Iterable[TemplateFilter] | None = None, globals
         env.filters[flt.name] = pass_context(_bind(flt.function)) if flt.needs_context else flt.function
     for glob in filters_module.tidings_template_globals() if globals is None else globals:
         env.globals[glob.name] = pass_context(_bind(glob.value)) if glob.needs_context and callable(glob.value) else glob.value
-    env.filters = {name: capped(fn, name) for name, fn in env.filters.items()}
+    env.filters = {name: capped(_sync(fn), name) for name, fn in env.filters.items()}
     env.tidings_links = links   # type: ignore[attr-defined]  # read by the link globals
     env.tidings_channels = dict(channels or {})   # type: ignore[attr-defined]  # read through channel_settings
     return env
