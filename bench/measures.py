@@ -248,10 +248,15 @@ def tidings_processes(config: Path, *, profile: Path | None = None) -> tuple[Pro
     scheduler = Process([TIDINGS, "scheduler", "--config", str(config), "--interval", SCHEDULER_INTERVAL],
                         word="scheduler_started")
     worker = Process([TIDINGS, "worker", "--config", str(config), "--threads", str(WORKER_THREADS)], word="worker_started")
-    scheduler.wait_ready()
-    began = worker.wait_ready()
-    if profile is not None:
-        spy(worker.popen.pid, profile)
+    try:
+        scheduler.wait_ready()
+        began = worker.wait_ready()
+        if profile is not None:
+            spy(worker.popen.pid, profile)
+    except BaseException:
+        worker.stop()   # not left running when one did not start or py-spy is missing
+        scheduler.stop()
+        raise
     return scheduler, worker, began
 
 
