@@ -90,6 +90,76 @@ def test_a_batch_whose_sending_locks_answer_was_lost_has_them_taken_by_the_retry
     store.close()
 
 
+def _reminder(key: str, subject: str) -> Any:
+    from datetime import datetime, timezone
+
+    from tidings.store.records import EventRef, PendingMessage
+
+    now = datetime.now(timezone.utc)
+    return PendingMessage(rule="booked", subject=subject, kind="appointment", location=None, recipient="client",
+                          due=now, planned=now, key=key, suspended=False, info={}, services=None,
+                          event=EventRef(id="evt-1", type="appointment.created", occurred_at=now), previous=None)
+
+
+def _sent(key: str, subject: str) -> Any:
+    from datetime import datetime, timezone
+
+    from tidings.store.entries import Sent
+
+    return Sent(rule="booked", subject=subject, event="evt-1", at=datetime.now(timezone.utc), key=key, client="c-1",
+                channel="sms", to="+48600100200", title=None, text="Booked", provider_id="p-1", info={})
+
+
+def test_a_batch_of_outcomes_whose_answer_was_lost_is_written_once(redis_proxy: tuple[Proxy, str]) -> None:
+    from tidings.store.dispatching import Finish
+
+    # Given a worker's store with two messages claimed, the first one's outcome written (its script loaded)
+    proxy, url = redis_proxy
+    store = RedisStore.from_url(url, prefix="kills:", ride_out=True)
+    for n in range(2):
+        message = _reminder(f"k-{n}", f"a-{n}")
+        store.schedule(f"slot-{n}", send_at=message.due, message=message)
+    claims = dict(store.claim_due(_reminder("k", "a").due, limit=2, lease=timedelta(minutes=1)))
+    assert store.finish_dispatches([Finish("slot-0", claims["slot-0"], [_sent("k-0", "a-0")], sent="k-0", complete=True)]) == [True]
+    # When the answer to the next batch's outcomes is lost after its script ran, and redis-py sends it again
+    proxy.lose_next_reply()
+    done = store.finish_dispatches([Finish("slot-1", claims["slot-1"], [_sent("k-1", "a-1")], sent="k-1", complete=True)])
+    # Then the retry answers as the first run did, and the message's delivery is in the log once, not twice
+    assert proxy.lost_replies == 1
+    assert done == [True]
+    assert [e["status"] for e in store.log(subject="a-1")] == ["sent"]
+    assert store.count_pending() == 0
+    store.close()
+
+
+def test_an_ingest_plan_whose_answer_was_lost_is_applied_once(redis_proxy: tuple[Proxy, str]) -> None:
+    from tidings.store.plan import PlanOp
+
+    def plan(n: int) -> list[PlanOp]:
+        lock = f"ingest:client:c-{n}"
+        assert store.begin_plan(lock, ttl=timedelta(minutes=1), event_id=f"e-{n}", subject_id=f"a-{n}", slots=[],
+                                client_id=f"c-{n}") is not None
+        message = _reminder(f"k-{n}", f"a-{n}")
+        return [PlanOp("schedule", (f"slot-{n}", message.due, message)), PlanOp("record", (_sent(f"k-{n}", f"a-{n}"),)),
+                PlanOp("add_event", (f"e-{n}",)), PlanOp("release", (lock,))]
+
+    # Given a worker's store that applied one plan (its scripts loaded)
+    proxy, url = redis_proxy
+    store = RedisStore.from_url(url, prefix="kills:", ride_out=True)
+    assert store.apply_plan(plan(0)) == set()
+    ops = plan(1)
+    # When the answer to the next plan's writes is lost after they ran, and redis-py sends them again
+    proxy.lose_next_reply()
+    found = store.apply_plan(ops)
+    # Then the retry finds its event seen and writes nothing more: one log entry, one reminder, the lock free
+    assert proxy.lost_replies == 1
+    assert found == set()
+    assert len(store.log(subject="a-1")) == 1
+    assert store.count_pending() == 2
+    assert store.acquire("ingest:client:c-1", ttl=timedelta(seconds=1))
+    store.close()
+
+
 def test_a_fetch_whose_answer_was_lost_leaves_its_messages_to_be_requeued(redis_proxy: tuple[Proxy, str]) -> None:
     import redis
 

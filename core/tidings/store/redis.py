@@ -396,6 +396,19 @@ local function take_lock(key, token, ttl)
   return true
 end
 """
+# A write whose reply was lost with its connection is sent again by redis-py's retry: a script that writes
+# log entries (or anything else that is not idempotent) takes a token of its call's own, keeps its answer
+# under it for a few minutes, and a second run with that token only returns the answer of the first.
+_ANSWER_ONCE = """
+local function answered(token)
+  local earlier = redis.call('GET', P .. 'answer:' .. token)
+  return earlier and cjson.decode(earlier) or nil
+end
+local function answer(token, value)
+  redis.call('SET', P .. 'answer:' .. token, cjson.encode(value), 'PX', 300000)
+  return value
+end
+"""
 # KEYS: the lock. ARGV: token, ttl in ms. Returns 1 when taken, else 0.
 _ACQUIRE = _TAKE_LOCK + "return take_lock(KEYS[1], ARGV[1], ARGV[2]) and 1 or 0"
 
@@ -429,9 +442,17 @@ return {seen, redis.call('GET', P .. 'subj:' .. ARGV[6]) or false, pending, subj
 # An ingest plan's writes, in order, then the sweep when it marked its event seen; unless a key the plan
 # assumed unsent was sent: then only the lock is released, and those keys are returned. ARGV: prefix,
 # now, the oldest log time kept in ms, sweep limit, now + retention, store time in ms, the ops as JSON.
+# A plan's event found seen has been applied already, by this very call: its reply was lost with its
+# connection and redis-py sent it again (the client's lock, held from `_BEGIN_PLAN` on, kept anyone
+# else from marking that event); it is not applied twice (its log entries would be).
 _APPLY = _FUNCTIONS + """
 local expires, now_ms, oldest_ms = ARGV[5], ARGV[6], ARGV[3]
 local ops = cjson.decode(ARGV[7])
+for _, op in ipairs(ops) do
+  if op[1] == 'add_event' and redis.call('ZSCORE', P .. 'events', op[2]) then
+    return {}
+  end
+end
 local sent = {}
 for _, op in ipairs(ops) do
   if op[1] == 'unsent' and redis.call('ZSCORE', P .. 'sent', op[2]) then
@@ -474,21 +495,26 @@ return {}
 
 # A dispatch's outcome in one round trip: the key marked sent (unless ""), the entries recorded, the
 # slot completed at its version, the sending lock released (unless ""). ARGV: prefix, slot, version,
-# sent key, lock key, now + retention, store time in ms, the oldest log time kept in ms, then per
-# entry: its JSON, subject, client (""). Returns 1 when the slot was completed, 0 when it was stale.
-_FINISH_DISPATCH = _FUNCTIONS + """
+# sent key, lock key, now + retention, store time in ms, the oldest log time kept in ms, the call's token
+# (`_ANSWER_ONCE`), then per entry: its JSON, subject, client (""). Returns 1 when the slot was completed,
+# 0 when it was stale.
+_FINISH_DISPATCH = _FUNCTIONS + _ANSWER_ONCE + """
+local earlier = answered(ARGV[9])
+if earlier then
+  return earlier
+end
 local expires = ARGV[6]
 if ARGV[4] ~= '' then
   redis.call('ZADD', P .. 'sent', 'NX', expires, ARGV[4])
 end
-for i = 9, #ARGV, 3 do
+for i = 10, #ARGV, 3 do
   record(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[7], ARGV[8])
 end
 local done = complete(ARGV[2], ARGV[3], expires)
 if ARGV[5] ~= '' then
   redis.call('DEL', P .. 'lock:' .. ARGV[5])
 end
-return done
+return answer(ARGV[9], done)
 """
 
 # A batch of dispatches' checks and sending locks, after its payloads were read (`tidings.store.dispatching`).
@@ -524,11 +550,15 @@ return out
 """
 
 # A batch of dispatches' outcomes, in one round trip. ARGV: prefix, now + retention, store time in ms,
-# the oldest log time kept in ms, then the outcomes as JSON: [[slot, version, sent key, lock, complete,
+# the oldest log time kept in ms, the outcomes as JSON, the call's token (`_ANSWER_ONCE`): [[slot, version, sent key, lock, complete,
 # hold score, [[entry JSON, subject, client], ...]], ...] ("" for no key, lock, hold). Per outcome, in
 # that order: the key marked sent, the entries recorded, the slot completed, the lock released, the
 # slot held. Returns per outcome 1 when its slot was completed, else 0.
-_FINISH_DISPATCHES = _FUNCTIONS + """
+_FINISH_DISPATCHES = _FUNCTIONS + _ANSWER_ONCE + """
+local earlier = answered(ARGV[6])
+if earlier then
+  return earlier
+end
 local expires, now_ms, oldest_ms = ARGV[2], ARGV[3], ARGV[4]
 local done = {}
 for _, o in ipairs(cjson.decode(ARGV[5])) do
@@ -551,7 +581,7 @@ for _, o in ipairs(cjson.decode(ARGV[5])) do
   end
   done[#done + 1] = completed
 end
-return done
+return answer(ARGV[6], done)
 """
 
 # ARGV: prefix, client id, then the slots to drop. Erases the client's subjects (snapshots and log
@@ -925,7 +955,8 @@ class RedisStore:
         `version` (False when it was stale), the lock `release` released."""
         self._ensure()
         now_ms, oldest_ms = self._log_times()
-        args: list[Any] = [self.prefix, slot, str(version), sent or "", release or "", self._expires(), now_ms, oldest_ms]
+        args: list[Any] = [self.prefix, slot, str(version), sent or "", release or "", self._expires(), now_ms, oldest_ms,
+                           uuid.uuid4().hex]
         for entry in entries:
             args.extend(_entry_args(entry))
         return bool(self._scripts.finish_dispatch(keys=[], args=args))
@@ -975,7 +1006,8 @@ class RedisStore:
                     _score(o.hold_until) if o.hold_until is not None else "", [_entry_args(e) for e in o.entries]]
                    for o in outcomes]
         done = self._scripts.finish_dispatches(keys=[], args=[self.prefix, self._expires(), now_ms, oldest_ms,
-                                                              json.dumps(written, separators=(",", ":"), ensure_ascii=False)])
+                                                              json.dumps(written, separators=(",", ":"), ensure_ascii=False),
+                                                              uuid.uuid4().hex])
         return [bool(d) for d in done]
 
     # ------------------------------------------------------------ retention and erasure
