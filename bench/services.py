@@ -8,10 +8,7 @@ calling process. Used by ``bench/harness.py`` and ``bench/crash_test.py``.
 from __future__ import annotations
 
 import json
-import os
-import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,21 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tidings.testing import services as testing_services
+
 
 def spare_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now: within ``TIDINGS_BENCH_PORTS`` (``LOW-HIGH``,
-    for machines shared by several people, each with a range of their own) when it is set."""
-    low, _, high = os.environ.get("TIDINGS_BENCH_PORTS", "0-0").partition("-")
-    ports = list(range(int(low), int(high or low) + 1)) if int(low) else [0]
-    start = random.randrange(len(ports))   # two servers started one after the other get different ports
-    for port in ports[start:] + ports[:start]:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
-    raise RuntimeError(f"no free port in TIDINGS_BENCH_PORTS={os.environ['TIDINGS_BENCH_PORTS']}")
+    """A spare port on 127.0.0.1, within ``TIDINGS_BENCH_PORTS`` (``LOW-HIGH``) when it is set."""
+    return testing_services.spare_port("TIDINGS_BENCH_PORTS")
 
 
 class RedisServer:

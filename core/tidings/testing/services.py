@@ -108,7 +108,7 @@ class PrivateRedis:
         if binary is None:
             raise FileNotFoundError("redis-server is not installed")
         if not self.port:
-            self.port = _spare_port()
+            self.port = spare_port()
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.appendonly else ["--appendonly", "no"]
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
@@ -133,13 +133,13 @@ class PrivateRedis:
         self.process = None
 
 
-def _spare_port() -> int:
-    """A port nothing listens on: within ``TIDINGS_TEST_PORTS`` (``LOW-HIGH``) when it is set, for machines
-    shared by several people each with a range of their own."""
+def spare_port(variable: str = "TIDINGS_TEST_PORTS") -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now: within the range in `variable` (``LOW-HIGH``)
+    when it is set, for machines shared by several people each with a range of their own."""
     import random
-    low, _, high = os.environ.get("TIDINGS_TEST_PORTS", "0-0").partition("-")
+    low, _, high = os.environ.get(variable, "0-0").partition("-")
     ports = list(range(int(low), int(high or low) + 1)) if int(low) else [0]
-    start = random.randrange(len(ports))
+    start = random.randrange(len(ports))   # two servers started one after the other get different ports
     for port in ports[start:] + ports[:start]:
         with socket.socket() as probe:
             try:
@@ -147,7 +147,7 @@ def _spare_port() -> int:
             except OSError:
                 continue
             return int(probe.getsockname()[1])
-    raise RuntimeError(f"no free port in TIDINGS_TEST_PORTS={os.environ['TIDINGS_TEST_PORTS']}")
+    raise RuntimeError(f"no free port in {variable}={os.environ[variable]}")
 
 
 def _ping(url: str, *, timeout: float) -> str | None:
