@@ -129,6 +129,10 @@ def test_a_batch_of_outcomes_whose_answer_was_lost_is_written_once(redis_proxy: 
     assert done == [True]
     assert [e["status"] for e in store.log(subject="a-1")] == ["sent"]
     assert store.count_pending() == 0
+    # and an answer is kept only until the store's next such call, which says it was heard
+    assert len(store.client.keys("kills:answer:*")) == 1
+    assert store.finish_dispatches([Finish("slot-9", 1)]) == [False]
+    assert len(store.client.keys("kills:answer:*")) == 1
     store.close()
 
 

@@ -50,8 +50,10 @@ load, memory stops growing once the retention has passed (``docs/benchmarks.md``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from collections import deque
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
@@ -398,8 +400,15 @@ end
 """
 # A write whose reply was lost with its connection is sent again by redis-py's retry: a script that writes
 # log entries (or anything else that is not idempotent) takes a token of its call's own, keeps its answer
-# under it for a few minutes, and a second run with that token only returns the answer of the first.
+# under it for a few minutes, and a second run with that token only returns the answer of the first. The
+# store names the tokens of its calls answered since (space-separated) in its next such call, which
+# forgets them: an answer is kept only until its call has surely heard it.
 _ANSWER_ONCE = """
+local function forget_answers(tokens)
+  for token in string.gmatch(tokens, '%S+') do
+    redis.call('DEL', P .. 'answer:' .. token)
+  end
+end
 local function answered(token)
   local earlier = redis.call('GET', P .. 'answer:' .. token)
   return earlier and cjson.decode(earlier) or nil
@@ -496,9 +505,10 @@ return {}
 # A dispatch's outcome in one round trip: the key marked sent (unless ""), the entries recorded, the
 # slot completed at its version, the sending lock released (unless ""). ARGV: prefix, slot, version,
 # sent key, lock key, now + retention, store time in ms, the oldest log time kept in ms, the call's token
-# (`_ANSWER_ONCE`), then per entry: its JSON, subject, client (""). Returns 1 when the slot was completed,
-# 0 when it was stale.
+# (`_ANSWER_ONCE`), the tokens answered since, then per entry: its JSON, subject, client (""). Returns 1
+# when the slot was completed, 0 when it was stale.
 _FINISH_DISPATCH = _FUNCTIONS + _ANSWER_ONCE + """
+forget_answers(ARGV[10])
 local earlier = answered(ARGV[9])
 if earlier then
   return earlier
@@ -507,7 +517,7 @@ local expires = ARGV[6]
 if ARGV[4] ~= '' then
   redis.call('ZADD', P .. 'sent', 'NX', expires, ARGV[4])
 end
-for i = 10, #ARGV, 3 do
+for i = 11, #ARGV, 3 do
   record(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[7], ARGV[8])
 end
 local done = complete(ARGV[2], ARGV[3], expires)
@@ -550,11 +560,13 @@ return out
 """
 
 # A batch of dispatches' outcomes, in one round trip. ARGV: prefix, now + retention, store time in ms,
-# the oldest log time kept in ms, the outcomes as JSON, the call's token (`_ANSWER_ONCE`): [[slot, version, sent key, lock, complete,
+# the oldest log time kept in ms, the outcomes as JSON, the call's token and the tokens answered since
+# (`_ANSWER_ONCE`). The outcomes: [[slot, version, sent key, lock, complete,
 # hold score, [[entry JSON, subject, client], ...]], ...] ("" for no key, lock, hold). Per outcome, in
 # that order: the key marked sent, the entries recorded, the slot completed, the lock released, the
 # slot held. Returns per outcome 1 when its slot was completed, else 0.
 _FINISH_DISPATCHES = _FUNCTIONS + _ANSWER_ONCE + """
+forget_answers(ARGV[7])
 local earlier = answered(ARGV[6])
 if earlier then
   return earlier
@@ -683,6 +695,7 @@ class RedisStore:
     sweep_limit: int = 200            # expired subjects forgotten per sweep, at most
     _scripts: _Scripts = field(init=False)
     _schema_known: bool = field(default=False, init=False)   # the namespace's schema checked (`migrate`)
+    _answered: deque[str] = field(factory=deque, init=False)   # tokens of calls answered, to forget (`_ANSWER_ONCE`)
 
     @_scripts.default
     def _register_scripts(self) -> _Scripts:
@@ -955,11 +968,14 @@ class RedisStore:
         `version` (False when it was stale), the lock `release` released."""
         self._ensure()
         now_ms, oldest_ms = self._log_times()
+        token, forget = self._answer_token()
         args: list[Any] = [self.prefix, slot, str(version), sent or "", release or "", self._expires(), now_ms, oldest_ms,
-                           uuid.uuid4().hex]
+                           token, forget]
         for entry in entries:
             args.extend(_entry_args(entry))
-        return bool(self._scripts.finish_dispatch(keys=[], args=args))
+        done = bool(self._scripts.finish_dispatch(keys=[], args=args))
+        self._answered.append(token)
+        return done
 
     def begin_dispatch(self, claims: Sequence[tuple[str, int]], *, lock_ttl: timedelta,
                        attempt: Mapping[str, str] | None = None) -> list[Claimed]:
@@ -1005,9 +1021,11 @@ class RedisStore:
         written = [[o.slot, str(o.version), o.sent or "", o.release or "", 1 if o.complete else 0,
                     _score(o.hold_until) if o.hold_until is not None else "", [_entry_args(e) for e in o.entries]]
                    for o in outcomes]
+        token, forget = self._answer_token()
         done = self._scripts.finish_dispatches(keys=[], args=[self.prefix, self._expires(), now_ms, oldest_ms,
                                                               json.dumps(written, separators=(",", ":"), ensure_ascii=False),
-                                                              uuid.uuid4().hex])
+                                                              token, forget])
+        self._answered.append(token)
         return [bool(d) for d in done]
 
     # ------------------------------------------------------------ retention and erasure
@@ -1028,6 +1046,14 @@ class RedisStore:
 
     def close(self) -> None:
         self.client.close()
+
+    def _answer_token(self) -> tuple[str, str]:
+        """A token for a call that keeps its answer (`_ANSWER_ONCE`), and the tokens of calls answered since."""
+        answered = []
+        with contextlib.suppress(IndexError):   # (deque's append and popleft are safe between threads)
+            while True:
+                answered.append(self._answered.popleft())
+        return uuid.uuid4().hex, " ".join(answered)
 
     # ------------------------------------------------------------ helpers
 
