@@ -8,7 +8,7 @@ does to a busy process at random.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,6 +17,22 @@ from tidings.pipeline import open_broker
 from tidings.store.redis import RedisStore
 
 Proxy = Any   # conftest's TcpProxy
+
+
+def _reminder(key: str, subject: str) -> Any:
+    from tidings.store.records import EventRef, PendingMessage
+
+    now = datetime.now(timezone.utc)
+    return PendingMessage(rule="booked", subject=subject, kind="appointment", location=None, recipient="client",
+                          due=now, planned=now, key=key, suspended=False, info={}, services=None,
+                          event=EventRef(id="evt-1", type="appointment.created", occurred_at=now), previous=None)
+
+
+def _sent(key: str, subject: str) -> Any:
+    from tidings.store.entries import Sent
+
+    return Sent(rule="booked", subject=subject, event="evt-1", at=datetime.now(timezone.utc), key=key, client="c-1",
+                channel="sms", to="+48600100200", title=None, text="Booked", provider_id="p-1", info={})
 
 
 def test_a_store_riding_out_gets_a_connection_again_when_the_new_one_is_killed_too(redis_proxy: tuple[Proxy, str]) -> None:
@@ -64,20 +80,11 @@ def test_a_lock_whose_answer_was_lost_is_taken_by_the_retry(redis_proxy: tuple[P
 
 
 def test_a_batch_whose_sending_locks_answer_was_lost_has_them_taken_by_the_retry(redis_proxy: tuple[Proxy, str]) -> None:
-    from datetime import datetime, timezone
-
-    import attrs
-
-    from tidings.store.records import EventRef, PendingMessage
-
     # Given a worker's store with a due message claimed
     proxy, url = redis_proxy
     store = RedisStore.from_url(url, prefix="kills:", ride_out=True)
-    now = datetime.now(timezone.utc)
-    message = PendingMessage(rule="booked", subject="a-1", kind="appointment", location=None, recipient="client",
-                             due=now, planned=now, key="k-1", suspended=False, info={}, services=None,
-                             event=EventRef(id="evt-1", type="appointment.created", occurred_at=now), previous=None)
-    store.schedule("slot-0", send_at=message.due, message=attrs.evolve(message, key="k-0"))
+    message = _reminder("k-1", "a-1")
+    store.schedule("slot-0", send_at=message.due, message=_reminder("k-0", "a-1"))
     store.schedule("slot-1", send_at=message.due, message=message)
     first, claim = sorted(store.claim_due(message.due, limit=2, lease=timedelta(minutes=1)))
     assert store.begin_dispatch([first], lock_ttl=timedelta(seconds=15))[0].locked   # its script loaded in Redis
@@ -88,26 +95,6 @@ def test_a_batch_whose_sending_locks_answer_was_lost_has_them_taken_by_the_retry
     assert proxy.lost_replies == 1
     assert claimed.locked
     store.close()
-
-
-def _reminder(key: str, subject: str) -> Any:
-    from datetime import datetime, timezone
-
-    from tidings.store.records import EventRef, PendingMessage
-
-    now = datetime.now(timezone.utc)
-    return PendingMessage(rule="booked", subject=subject, kind="appointment", location=None, recipient="client",
-                          due=now, planned=now, key=key, suspended=False, info={}, services=None,
-                          event=EventRef(id="evt-1", type="appointment.created", occurred_at=now), previous=None)
-
-
-def _sent(key: str, subject: str) -> Any:
-    from datetime import datetime, timezone
-
-    from tidings.store.entries import Sent
-
-    return Sent(rule="booked", subject=subject, event="evt-1", at=datetime.now(timezone.utc), key=key, client="c-1",
-                channel="sms", to="+48600100200", title=None, text="Booked", provider_id="p-1", info={})
 
 
 def test_a_batch_of_outcomes_whose_answer_was_lost_is_written_once(redis_proxy: tuple[Proxy, str]) -> None:

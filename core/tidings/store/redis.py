@@ -418,6 +418,20 @@ local function answer(token, value)
   return value
 end
 """
+
+
+def _answered_once(*, token: int, forget: int) -> str:
+    """`_ANSWER_ONCE` and a script's first lines: the answers named by ARGV[`forget`] forgotten, and the
+    answer kept under the token ARGV[`token`] returned, when this call ran before."""
+    return _ANSWER_ONCE + f"""
+forget_answers(ARGV[{forget}])
+local earlier = answered(ARGV[{token}])
+if earlier then
+  return earlier
+end
+"""
+
+
 # KEYS: the lock. ARGV: token, ttl in ms. Returns 1 when taken, else 0.
 _ACQUIRE = _TAKE_LOCK + "return take_lock(KEYS[1], ARGV[1], ARGV[2]) and 1 or 0"
 
@@ -507,12 +521,7 @@ return {}
 # sent key, lock key, now + retention, store time in ms, the oldest log time kept in ms, the call's token
 # (`_ANSWER_ONCE`), the tokens answered since, then per entry: its JSON, subject, client (""). Returns 1
 # when the slot was completed, 0 when it was stale.
-_FINISH_DISPATCH = _FUNCTIONS + _ANSWER_ONCE + """
-forget_answers(ARGV[10])
-local earlier = answered(ARGV[9])
-if earlier then
-  return earlier
-end
+_FINISH_DISPATCH = _FUNCTIONS + _answered_once(token=9, forget=10) + """
 local expires = ARGV[6]
 if ARGV[4] ~= '' then
   redis.call('ZADD', P .. 'sent', 'NX', expires, ARGV[4])
@@ -565,12 +574,7 @@ return out
 # hold score, [[entry JSON, subject, client], ...]], ...] ("" for no key, lock, hold). Per outcome, in
 # that order: the key marked sent, the entries recorded, the slot completed, the lock released, the
 # slot held. Returns per outcome 1 when its slot was completed, else 0.
-_FINISH_DISPATCHES = _FUNCTIONS + _ANSWER_ONCE + """
-forget_answers(ARGV[7])
-local earlier = answered(ARGV[6])
-if earlier then
-  return earlier
-end
+_FINISH_DISPATCHES = _FUNCTIONS + _answered_once(token=6, forget=7) + """
 local expires, now_ms, oldest_ms = ARGV[2], ARGV[3], ARGV[4]
 local done = {}
 for _, o in ipairs(cjson.decode(ARGV[5])) do
