@@ -552,6 +552,8 @@ def _broker_roundtrip(broker: Any, store: Any, transports: dict[str, ScriptedTra
         if hasattr(broker, "channel"):   # RabbitMQ keeps declared queues: remove this test's
             for queue in (namespace, f"{namespace}.DQ", f"{namespace}.XQ"):
                 broker.channel.queue_delete(queue)
+        if hasattr(broker, "client"):   # Redis keeps the workers' heartbeats under the broker's namespace: remove them
+            broker.client.delete(f"{broker.namespace}:__heartbeats__")
         broker.close()
     assert sorted(m.subject for m, _ in transports["sms"].delivered) == [f"a-{n}" for n in range(1, 6)]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import random
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -708,11 +710,16 @@ def test_a_pending_message_is_kept_in_redis_in_the_compact_json_of_form_2(redis_
 
 
 def test_a_redis_url_opens_a_redis_store(redis_url: str) -> None:
-    store = open_store(redis_url)
+    # (in a namespace of the test's own: opening a store writes its schema version, and the shared Redis's
+    # default namespace is nobody's to write in)
+    namespace = f"test-open-{uuid.uuid4().hex[:10]}"
+    store = open_store(redis_url, namespace=namespace)
     try:
         assert isinstance(store, RedisStore)
-        assert store.prefix == "tidings:"
+        assert store.prefix == f"{namespace}:"
+        assert inspect.signature(open_store).parameters["namespace"].default == "tidings"   # keys start "tidings:"
     finally:
+        store.client.delete(*store.client.keys(f"{namespace}:*") or [f"{namespace}:schema"])
         store.close()
 
 
