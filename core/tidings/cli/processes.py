@@ -68,13 +68,8 @@ def worker(config_path: str, threads: int, concurrency: int, processes: int, pid
     Outages of the store or the broker are waited out (one log line when one goes, one when it is
     back); SIGHUP reloads the configuration, if it passes `tidings check`.
     """
-    from tidings.runtime.pidfile import pid_file as pid_file_of
-    from tidings.runtime.signals import Signals
     from tidings.runtime.worker import run_worker
-    signals = Signals.install()   # first: a signal while the plugins load is not lost
-    _log_to(log_file)
-    deployment = load(config_path)
-    with pid_file_of(pid_file), _metrics(metrics_port, deployment):
+    with _running(config_path, pid_file=pid_file, log_file=log_file, metrics_port=metrics_port) as (signals, deployment):
         if processes > 1:
             from tidings.runtime.supervisor import Supervisor
             argv = _child_argv(config_path, threads=threads, concurrency=concurrency, log_file=log_file, metrics=metrics_port is not None)
@@ -85,6 +80,19 @@ def worker(config_path: str, threads: int, concurrency: int, processes: int, pid
         except ConfigError as e:
             report(config_path, e)
             sys.exit(1)
+
+
+@contextlib.contextmanager
+def _running(config_path: str, *, pid_file: str | None, log_file: str | None,
+             metrics_port: int | None) -> Iterator[tuple[Any, Any]]:
+    """A long-running process's start: its signals, its log, its deployment, its pid file and its metrics."""
+    from tidings.runtime.pidfile import pid_file as pid_file_of
+    from tidings.runtime.signals import Signals
+    signals = Signals.install()   # first: a signal while the plugins load is not lost
+    _log_to(log_file)
+    deployment = load(config_path)
+    with pid_file_of(pid_file), _metrics(metrics_port, deployment):
+        yield signals, deployment
 
 
 @contextlib.contextmanager
@@ -129,13 +137,8 @@ def scheduler(config_path: str, interval: float, pid_file: str | None, log_file:
     Outages of the store or the broker are waited out (one log line when one goes, one when it is
     back); SIGHUP reloads the configuration, if it passes `tidings check`.
     """
-    from tidings.runtime.pidfile import pid_file as pid_file_of
     from tidings.runtime.scheduler import run_scheduler
-    from tidings.runtime.signals import Signals
-    signals = Signals.install()   # first: a signal while the plugins load is not lost
-    _log_to(log_file)
-    deployment = load(config_path)
-    with pid_file_of(pid_file), _metrics(metrics_port, deployment):
+    with _running(config_path, pid_file=pid_file, log_file=log_file, metrics_port=metrics_port) as (signals, deployment):
         run_scheduler(deployment, config_path=config_path, signals=signals, interval=interval)
 
 
