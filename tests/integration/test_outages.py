@@ -15,11 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tidings.testing import LocalJsonProvider, PrivateRedis
 
 Process = Any   # conftest's: a tidings command run as a real process
+
+
+def _first_ten_delivered(config: Path, provider: LocalJsonProvider, until: Callable[..., Any],
+                         events_file: Callable[[str, range], Path]) -> None:
+    """Publish ten events and wait until the processes running on `config` delivered them."""
+    first = subprocess.run([sys.executable, "-m", "tidings.cli", "publish", "--config", str(config),
+                            str(events_file("first.jsonl", range(1, 11)))], capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    until(lambda: len(provider.delivered) == 10, what="the first ten events delivered")
 
 
 def test_worker_scheduler_and_publish_ride_out_a_redis_restart_and_deliver_every_event(
@@ -28,10 +35,7 @@ def test_worker_scheduler_and_publish_ride_out_a_redis_restart_and_deliver_every
     # Given a worker and a scheduler delivering what was published
     worker = processes("worker", "worker", "--config", str(deployment), "--threads", "2")
     scheduler = processes("scheduler", "scheduler", "--config", str(deployment), "--interval", "0.1")
-    first = subprocess.run([sys.executable, "-m", "tidings.cli", "publish", "--config", str(deployment),
-                            str(events_file("first.jsonl", range(1, 11)))], capture_output=True, text=True, timeout=60)
-    assert first.returncode == 0, first.stderr
-    until(lambda: len(local_json_provider.delivered) == 10, what="the first ten events delivered")
+    _first_ten_delivered(deployment, local_json_provider, until, events_file)
 
     # When Redis stops (by its PID) for ten seconds, the length of the outage the issue saw kill both schedulers,
     # while events are being published
@@ -124,10 +128,7 @@ def test_worker_and_publish_ride_out_a_rabbitmq_outage_and_deliver_every_event(
     worker = processes("worker", "worker", "--config", str(config), "--threads", "2")
     scheduler = processes("scheduler", "scheduler", "--config", str(config), "--interval", "0.1")
     try:
-        first = subprocess.run([sys.executable, "-m", "tidings.cli", "publish", "--config", str(config),
-                                str(events_file("first.jsonl", range(1, 11)))], capture_output=True, text=True, timeout=60)
-        assert first.returncode == 0, first.stderr
-        until(lambda: len(local_json_provider.delivered) == 10, what="the first ten events delivered")
+        _first_ten_delivered(config, local_json_provider, until, events_file)
 
         # When the network to RabbitMQ is cut for ten seconds while events are published
         proxy.cut()
